@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kipc top-level Makefile: the module (kbuild), libkipc, tools and tests,
+# and the VM targets that load the module and run the suite.
+
+KVER_DEB  := $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1)
+KDIR      ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then \
+		echo /lib/modules/$$(uname -r)/build; else echo $(KVER_DEB); fi)
+KSRC_TAR  ?= /usr/src/linux-source-6.1.tar.xz
+CACHE     ?= $(HOME)/.cache/kipc
+KSFT_DIR  ?= $(CACHE)/ksft-6.1
+export KDIR KSRC_TAR CACHE KSFT_DIR
+
+.PHONY: all module lib tools tests ksft-headers check demo clean \
+	module-check checkpatch
+
+all: module lib tools tests
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/module CONFIG_KIPC=m W=1 modules
+
+# W=1 and sparse (C=1) over the module, warnings are errors here.
+module-check:
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/module CONFIG_KIPC=m W=1 C=1 \
+		CHECK="sparse -Wno-unknown-attribute" modules 2>&1 | tee build.log
+	@! grep -E 'warning:|error:' build.log
+	@rm -f build.log
+
+checkpatch: $(KSFT_DIR)/.stamp
+	$(KSFT_DIR)/scripts/checkpatch.pl --no-tree --strict --terse -q \
+		--ignore SPDX_LICENSE_TAG -f \
+		$(filter-out %.mod.c,$(wildcard module/*.c)) module/*.h uapi/linux/*.h
+
+lib:
+	$(MAKE) -C lib
+
+tools: lib
+	$(MAKE) -C tools
+
+tests: lib ksft-headers
+	$(MAKE) -C tests
+
+# kselftest_harness.h and checkpatch.pl come from Debian's linux-source-6.1
+# at build time; they are never copied into this tree.
+ksft-headers: $(KSFT_DIR)/.stamp
+
+$(KSFT_DIR)/.stamp: $(KSRC_TAR)
+	mkdir -p $(KSFT_DIR)
+	tar -xJf $(KSRC_TAR) -C $(KSFT_DIR) --strip-components=1 \
+		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
+		linux-source-6.1/tools/testing/selftests/kselftest.h \
+		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch
+	touch $@
+
+# Boot Debian's kernel in QEMU, load the module, run the whole suite.
+check: all
+	tests/vm/run-suite.sh
+
+# Boot the VM and run the demo (queues, owner-death cleanup).
+demo: all
+	tests/vm/run-demo.sh
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/module clean || true
+	$(MAKE) -C lib clean
+	$(MAKE) -C tools clean
+	$(MAKE) -C tests clean
+	rm -rf build

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
+/*
+ * libkipc - userspace library for the kipc kernel module.
+ *
+ * Every function returns >= 0 on success and -errno on failure; errno is
+ * not used.  Timeouts are int64_t nanoseconds, relative, CLOCK_MONOTONIC:
+ * < 0 waits forever, 0 never blocks.
+ */
+#ifndef LIBKIPC_KIPC_H
+#define LIBKIPC_KIPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/kipc.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of this header; kipc_version_major/minor() report the library's. */
+#define KIPC_VERSION_MAJOR	0
+#define KIPC_VERSION_MINOR	1
+
+/* struct kipc_queue_attr: queue creation attributes; 0 means default. */
+struct kipc_queue_attr {
+	uint32_t max_msgs;		/* capacity in messages (256) */
+	uint32_t max_msg_size;		/* largest payload, bytes (8192) */
+	uint64_t max_bytes;		/* capacity in bytes (msgs * size) */
+	uint32_t policy;		/* KIPC_POLICY_* (BLOCK) */
+	uint32_t flags;			/* KIPC_Q_CONFLATE */
+};
+
+/* struct kipc_select: receive selector; a NULL selector means ANY. */
+struct kipc_select {
+	uint32_t mode;			/* KIPC_SEL_ANY/EQ/LE/NE */
+	uint32_t type;
+};
+
+/*
+ * struct kipc_msg: one message of kipc_sendv()/kipc_recvv(), and the
+ * metadata kipc_recv() reports.  Zero-initialise it: __reserved must be 0.
+ */
+struct kipc_msg {
+	uint32_t type;			/* >= 1 */
+	uint32_t prio;			/* 0..31, higher first */
+	void *data;
+	size_t len;			/* send: bytes; recv: in cap, out len */
+	uint32_t flags;			/* out: KIPC_MSG_DROPPED */
+	int32_t pid;			/* out: sender pid, 0 if not visible */
+	uint32_t uid;			/* out: sender uid */
+	uint32_t __reserved;
+	uint64_t seq;			/* out: per-queue sequence number */
+	uint64_t ts_ns;			/* out: enqueue time, CLOCK_MONOTONIC */
+};
+
+/* struct kipc_queue_stat: what kipc_queue_stat() reports. */
+struct kipc_queue_stat {
+	uint64_t depth_msgs;
+	uint64_t depth_bytes;
+	uint64_t max_msgs;
+	uint64_t max_bytes;
+	uint64_t high_water;
+	uint64_t sent;
+	uint64_t received;
+	uint64_t dropped_new;
+	uint64_t dropped_oldest;
+	uint64_t conflated;
+	uint64_t rejected;
+	uint64_t timeouts;
+	uint64_t wakeups;
+	uint64_t max_msg_size;
+	uint32_t policy;
+	uint32_t flags;			/* KIPC_Q_CONFLATE */
+	uint32_t blocked_senders;
+	uint32_t blocked_receivers;
+	uint32_t senders;		/* handles with send access */
+	uint32_t receivers;		/* handles with receive access */
+	uint32_t state;			/* KIPC_STATE_* */
+	int32_t owner_pid;		/* 0 if not visible */
+	uint32_t id;
+	uint32_t __reserved;
+};
+
+/* Queues. */
+int kipc_queue_create(const char *name, const struct kipc_queue_attr *attr,
+		      int flags, mode_t mode);
+int kipc_queue_open(const char *name, int flags);
+int kipc_send(int q, uint32_t type, uint32_t prio, const void *buf,
+	      size_t len, int64_t timeout_ns);
+ssize_t kipc_recv(int q, const struct kipc_select *sel, void *buf,
+		  size_t cap, struct kipc_msg *info, int64_t timeout_ns);
+int kipc_sendv(int q, struct kipc_msg *msgs, unsigned int n,
+	       int64_t timeout_ns);
+int kipc_recvv(int q, const struct kipc_select *sel, struct kipc_msg *msgs,
+	       unsigned int n, int64_t timeout_ns);
+int kipc_queue_shutdown(int q);
+int kipc_queue_stat(int q, struct kipc_queue_stat *st);
+
+/* Names. */
+int kipc_unlink(const char *name);
+
+/* The library's version, for run-time checks. */
+int kipc_version_major(void);
+int kipc_version_minor(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBKIPC_KIPC_H */

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
+/*
+ * libkipc: names shared by every object kind.
+ */
+#include <errno.h>
+
+#include "kipc.h"
+#include "syscall.h"
+
+_Static_assert(_IOC_SIZE(KIPC_IOC_UNLINK) == 16, "struct kipc_unlink ABI");
+
+KIPC_API int kipc_unlink(const char *name)
+{
+	struct kipc_unlink arg = {
+		.size	= sizeof(arg),
+		.name	= kipc__ptr(name),
+	};
+	int ctx;
+
+	if (!name)
+		return -EINVAL;
+	ctx = kipc__ctx_fd();
+	if (ctx < 0)
+		return ctx;
+	return kipc__ioctl(ctx, KIPC_IOC_UNLINK, &arg);
+}

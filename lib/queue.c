@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
+/*
+ * libkipc: typed message queues.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "kipc.h"
+#include "syscall.h"
+
+/* The ioctl argument sizes are ABI: a change here breaks binaries. */
+_Static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_CREATE) == 48, "struct kipc_queue_create ABI");
+_Static_assert(_IOC_SIZE(KIPC_IOC_OPEN) == 24, "struct kipc_open ABI");
+_Static_assert(_IOC_SIZE(KIPC_IOC_SEND) == 32, "struct kipc_send ABI");
+_Static_assert(_IOC_SIZE(KIPC_IOC_RECV) == 40, "struct kipc_recv ABI");
+_Static_assert(_IOC_SIZE(KIPC_IOC_SHUTDOWN) == 8, "struct kipc_shutdown ABI");
+_Static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_STAT) == 160, "struct kipc_queue_info ABI");
+_Static_assert(sizeof(struct kipc_msgdesc) == 56, "struct kipc_msgdesc ABI");
+
+/*
+ * struct kipc_msg is struct kipc_msgdesc with a native pointer and size_t.
+ * On LP64 the two are the same bytes, so an array of kipc_msg goes to the
+ * kernel as is; elsewhere it is converted through a temporary array.
+ */
+#if UINTPTR_MAX == UINT64_MAX
+#define KIPC__MSG_SAME(m)						\
+	_Static_assert(offsetof(struct kipc_msg, m) ==			\
+		       offsetof(struct kipc_msgdesc, m) &&		\
+		       sizeof(((struct kipc_msg *)0)->m) ==		\
+		       sizeof(((struct kipc_msgdesc *)0)->m),		\
+		       "struct kipc_msg." #m " != struct kipc_msgdesc." #m)
+
+KIPC__MSG_SAME(type);
+KIPC__MSG_SAME(prio);
+KIPC__MSG_SAME(data);
+KIPC__MSG_SAME(len);
+KIPC__MSG_SAME(flags);
+KIPC__MSG_SAME(pid);
+KIPC__MSG_SAME(uid);
+KIPC__MSG_SAME(__reserved);
+KIPC__MSG_SAME(seq);
+KIPC__MSG_SAME(ts_ns);
+_Static_assert(sizeof(struct kipc_msg) == sizeof(struct kipc_msgdesc),
+	       "struct kipc_msg != struct kipc_msgdesc");
+_Static_assert(_Alignof(struct kipc_msg) == _Alignof(struct kipc_msgdesc),
+	       "struct kipc_msg alignment");
+
+/* Issue @cmd with @arg's msgs pointing at the caller's array. */
+static int kipc__batch(int q, unsigned long cmd, void *arg, __u64 *argmsgs,
+		       struct kipc_msg *msgs, unsigned int n)
+{
+	(void)n;
+	*argmsgs = kipc__ptr(msgs);
+	return kipc__ioctl(q, cmd, arg);
+}
+#else
+static int kipc__batch(int q, unsigned long cmd, void *arg, __u64 *argmsgs,
+		       struct kipc_msg *msgs, unsigned int n)
+{
+	struct kipc_msgdesc *d;
+	unsigned int i;
+	int ret;
+
+	/* What the kernel would answer, without allocating for it. */
+	if (n == 0 || n > KIPC_BATCH_MAX)
+		return -EINVAL;
+	if (!msgs)
+		return -EFAULT;
+
+	d = malloc(n * sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		d[i] = (struct kipc_msgdesc) {
+			.type		= msgs[i].type,
+			.prio		= msgs[i].prio,
+			.data		= kipc__ptr(msgs[i].data),
+			.len		= msgs[i].len,
+			.flags		= msgs[i].flags,
+			.pid		= msgs[i].pid,
+			.uid		= msgs[i].uid,
+			.__reserved	= msgs[i].__reserved,
+			.seq		= msgs[i].seq,
+			.ts_ns		= msgs[i].ts_ns,
+		};
+	}
+
+	*argmsgs = kipc__ptr(d);
+	ret = kipc__ioctl(q, cmd, arg);
+
+	/* Outputs come back on errors too (the length on -EMSGSIZE). */
+	for (i = 0; i < n; i++) {
+		msgs[i].type = d[i].type;
+		msgs[i].prio = d[i].prio;
+		msgs[i].len = d[i].len;
+		msgs[i].flags = d[i].flags;
+		msgs[i].pid = d[i].pid;
+		msgs[i].uid = d[i].uid;
+		msgs[i].seq = d[i].seq;
+		msgs[i].ts_ns = d[i].ts_ns;
+	}
+	free(d);
+	return ret;
+}
+#endif
+
+KIPC_API int kipc_queue_create(const char *name,
+			       const struct kipc_queue_attr *attr,
+			       int flags, mode_t mode)
+{
+	struct kipc_queue_create arg = {
+		.size	= sizeof(arg),
+		.flags	= flags,
+		.name	= kipc__ptr(name),
+		.mode	= mode,
+	};
+	int ctx;
+
+	if (attr) {
+		arg.policy = attr->policy;
+		arg.max_msgs = attr->max_msgs;
+		arg.max_msg_size = attr->max_msg_size;
+		arg.max_bytes = attr->max_bytes;
+		arg.qflags = attr->flags;
+	}
+
+	ctx = kipc__ctx_fd();
+	if (ctx < 0)
+		return ctx;
+	return kipc__ioctl(ctx, KIPC_IOC_QUEUE_CREATE, &arg);
+}
+
+KIPC_API int kipc_queue_open(const char *name, int flags)
+{
+	struct kipc_open arg = {
+		.size	= sizeof(arg),
+		.flags	= flags,
+		.name	= kipc__ptr(name),
+		.kind	= KIPC_KIND_QUEUE,
+	};
+	int ctx;
+
+	if (!name)
+		return -EINVAL;
+	ctx = kipc__ctx_fd();
+	if (ctx < 0)
+		return ctx;
+	return kipc__ioctl(ctx, KIPC_IOC_OPEN, &arg);
+}
+
+KIPC_API int kipc_send(int q, uint32_t type, uint32_t prio, const void *buf,
+		       size_t len, int64_t timeout_ns)
+{
+	struct kipc_msgdesc d = {
+		.type	= type,
+		.prio	= prio,
+		.data	= kipc__ptr(buf),
+		.len	= len,
+	};
+	struct kipc_send arg = {
+		.size		= sizeof(arg),
+		.msgs		= kipc__ptr(&d),
+		.count		= 1,
+		.timeout_ns	= timeout_ns,
+	};
+	int ret;
+
+	ret = kipc__ioctl(q, KIPC_IOC_SEND, &arg);
+	if (ret < 0)
+		return ret;
+	return (d.flags & KIPC_MSG_DROPPED) ? KIPC_DROPPED : 0;
+}
+
+KIPC_API ssize_t kipc_recv(int q, const struct kipc_select *sel, void *buf,
+			   size_t cap, struct kipc_msg *info,
+			   int64_t timeout_ns)
+{
+	struct kipc_msgdesc d = {
+		.data	= kipc__ptr(buf),
+		.len	= cap,
+	};
+	struct kipc_recv arg = {
+		.size		= sizeof(arg),
+		.msgs		= kipc__ptr(&d),
+		.count		= 1,
+		.sel_mode	= sel ? sel->mode : KIPC_SEL_ANY,
+		.sel_type	= sel ? sel->type : 0,
+		.timeout_ns	= timeout_ns,
+	};
+	int ret;
+
+	ret = kipc__ioctl(q, KIPC_IOC_RECV, &arg);
+	if (ret == -EMSGSIZE && info)
+		info->len = d.len;	/* the length the message needs */
+	if (ret < 0)
+		return ret;
+
+	if (info) {
+		*info = (struct kipc_msg) {
+			.type	= d.type,
+			.prio	= d.prio,
+			.data	= buf,
+			.len	= d.len,
+			.flags	= d.flags,
+			.pid	= d.pid,
+			.uid	= d.uid,
+			.seq	= d.seq,
+			.ts_ns	= d.ts_ns,
+		};
+	}
+	return (ssize_t)d.len;
+}
+
+KIPC_API int kipc_sendv(int q, struct kipc_msg *msgs, unsigned int n,
+			int64_t timeout_ns)
+{
+	struct kipc_send arg = {
+		.size		= sizeof(arg),
+		.count		= n,
+		.timeout_ns	= timeout_ns,
+	};
+
+	return kipc__batch(q, KIPC_IOC_SEND, &arg, &arg.msgs, msgs, n);
+}
+
+KIPC_API int kipc_recvv(int q, const struct kipc_select *sel,
+			struct kipc_msg *msgs, unsigned int n,
+			int64_t timeout_ns)
+{
+	struct kipc_recv arg = {
+		.size		= sizeof(arg),
+		.count		= n,
+		.sel_mode	= sel ? sel->mode : KIPC_SEL_ANY,
+		.sel_type	= sel ? sel->type : 0,
+		.timeout_ns	= timeout_ns,
+	};
+
+	return kipc__batch(q, KIPC_IOC_RECV, &arg, &arg.msgs, msgs, n);
+}
+
+KIPC_API int kipc_queue_shutdown(int q)
+{
+	struct kipc_shutdown arg = {
+		.size	= sizeof(arg),
+	};
+
+	return kipc__ioctl(q, KIPC_IOC_SHUTDOWN, &arg);
+}
+
+KIPC_API int kipc_queue_stat(int q, struct kipc_queue_stat *st)
+{
+	struct kipc_queue_info qi = {
+		.size	= sizeof(qi),
+	};
+	int ret;
+
+	if (!st)
+		return -EINVAL;
+	ret = kipc__ioctl(q, KIPC_IOC_QUEUE_STAT, &qi);
+	if (ret < 0)
+		return ret;
+
+	*st = (struct kipc_queue_stat) {
+		.depth_msgs		= qi.depth_msgs,
+		.depth_bytes		= qi.depth_bytes,
+		.max_msgs		= qi.max_msgs,
+		.max_bytes		= qi.max_bytes,
+		.high_water		= qi.high_water,
+		.sent			= qi.sent,
+		.received		= qi.received,
+		.dropped_new		= qi.dropped_new,
+		.dropped_oldest		= qi.dropped_oldest,
+		.conflated		= qi.conflated,
+		.rejected		= qi.rejected,
+		.timeouts		= qi.timeouts,
+		.wakeups		= qi.wakeups,
+		.max_msg_size		= qi.max_msg_size,
+		.policy			= qi.policy,
+		.flags			= qi.qflags,
+		.blocked_senders	= qi.blocked_senders,
+		.blocked_receivers	= qi.blocked_receivers,
+		.senders		= qi.senders,
+		.receivers		= qi.receivers,
+		.state			= qi.state,
+		.owner_pid		= qi.owner_pid,
+		.id			= qi.id,
+	};
+	return 0;
+}

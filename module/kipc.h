@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kipc - private declarations shared by the module's files.
+ */
+#ifndef _KIPC_PRIVATE_H
+#define _KIPC_PRIVATE_H
+
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/hashtable.h>
+#include <linux/kipc.h>
+
+/**
+ * DOC: kipc objects, handles and locking
+ *
+ * A *context* is an open file of /dev/kipc; it holds nothing.  Create and
+ * open calls on it give *handles*: anonymous-inode files whose
+ * private_data is a &struct kipc_handle, each holding a reference on one
+ * &struct kipc_object.  The handle that created an object is its *owner*;
+ * when the owner file is released the object is killed unless it was
+ * created with KIPC_PERSIST.  A named object is also referenced by its
+ * namespace's name table while linked.  The object is freed when the last
+ * reference goes, so a waitqueue inside it lives as long as every file
+ * that can poll it.
+ *
+ * Lock ordering, outermost first; no other nesting exists:
+ *
+ * 1. kipc_ns_mutex (main list of &struct kipc_ns)
+ * 2. &kipc_ns.lock (one namespace's name table and object count)
+ * 3. the object's own lock (&kipc_queue.lock)
+ * 4. kipc_users_lock (per-uid byte charges), taken alone
+ *
+ * Tasks are never woken with an object lock held on the hot paths: a
+ * waker moves the task onto a &struct kipc_wake_list and wakes it after
+ * unlocking (the module cannot use wake_q, which is not exported).
+ */
+
+struct kipc_object;
+struct kipc_handle;
+struct seq_file;
+struct ipc_namespace;
+
+/**
+ * struct kipc_ns - kipc's state for one IPC namespace
+ * @ref: one per object of the namespace, plus transient lookups
+ * @node: entry in the list of all namespaces kipc knows
+ * @ipc_ns: the namespace, pinned while kipc knows it, so that its address
+ *	cannot be reused by a new namespace
+ * @lock: protects @names and @nr_objects
+ * @names: linked objects, hashed by name
+ * @nr_objects: objects alive in this namespace (for the max_objects limit)
+ */
+struct kipc_ns {
+	struct kref ref;
+	struct list_head node;
+	struct ipc_namespace *ipc_ns;
+	struct mutex lock;	/* protects @names and @nr_objects */
+	DECLARE_HASHTABLE(names, 8);
+	unsigned int nr_objects;
+};
+
+/**
+ * struct kipc_object_ops - what one kind of object provides
+ * @kind: KIPC_KIND_*
+ * @name: "queue", "region" or "event" (fdinfo, anon inode name)
+ * @ioctl: handle ioctls; returns -ENOTTY for commands of other kinds
+ * @poll: poll of a handle
+ * @kill: the owner died: wake every waiter, refuse new work
+ * @free: free the kind's structure once the last reference is gone
+ * @handle_add: a handle was created (access counting)
+ * @handle_del: a handle is being released
+ * @show_fdinfo: kind-specific fdinfo lines
+ */
+struct kipc_object_ops {
+	unsigned int kind;
+	const char *name;
+	long (*ioctl)(struct kipc_handle *h, struct file *file,
+		      unsigned int cmd, void __user *arg);
+	__poll_t (*poll)(struct kipc_handle *h, struct file *file,
+			 struct poll_table_struct *wait);
+	void (*kill)(struct kipc_object *obj);
+	void (*free)(struct kipc_object *obj);
+	void (*handle_add)(struct kipc_handle *h);
+	void (*handle_del)(struct kipc_handle *h);
+	void (*show_fdinfo)(struct kipc_handle *h, struct seq_file *m);
+};
+
+/* Bits of &kipc_object.flags. */
+#define KIPC_OBJ_LINKED		0	/* in the name table (kns->lock) */
+#define KIPC_OBJ_DEAD		1	/* killed: owner gone */
+
+/**
+ * struct kipc_object - what every kind of object has in common
+ * @ref: handles, the name table while linked, transient users
+ * @ops: the kind's operations
+ * @kns: the IPC namespace the object lives in (referenced)
+ * @id: module-wide id, shown in fdinfo and netlink
+ * @name: the name without its leading '/', or NULL when anonymous
+ * @name_node: entry in @kns->names, under @kns->lock
+ * @flags: KIPC_OBJ_* bits
+ * @create_flags: the KIPC_PERSIST and KIPC_NONBLOCK flags of the create
+ * @uid: owner uid (as SysV ipc_perm.uid)
+ * @gid: owner gid
+ * @cuid: creator uid
+ * @cgid: creator gid
+ * @mode: permission bits
+ * @owner_pid: the creating process
+ * @charge_uid: the uid charged for @charge bytes
+ * @charge: bytes charged against max_user_bytes
+ */
+struct kipc_object {
+	struct kref ref;
+	const struct kipc_object_ops *ops;
+	struct kipc_ns *kns;
+	u32 id;
+	char *name;
+	struct hlist_node name_node;
+	unsigned long flags;
+	unsigned int create_flags;
+	kuid_t uid;
+	kgid_t gid;
+	kuid_t cuid;
+	kgid_t cgid;
+	umode_t mode;
+	struct pid *owner_pid;
+	kuid_t charge_uid;
+	u64 charge;
+};
+
+/**
+ * struct kipc_handle - private data of a handle file
+ * @obj: the object (referenced)
+ * @access: KIPC_RDONLY and/or KIPC_WRONLY
+ * @owner: this handle created the object
+ */
+struct kipc_handle {
+	struct kipc_object *obj;
+	unsigned int access;
+	bool owner;
+};
+
+#define KIPC_WAKE_BATCH		8
+
+/**
+ * struct kipc_wake_list - tasks to wake once the lock is dropped
+ * @n: tasks in @tasks
+ * @tasks: referenced tasks
+ */
+struct kipc_wake_list {
+	unsigned int n;
+	struct task_struct *tasks[KIPC_WAKE_BATCH];
+};
+
+/* main.c */
+extern unsigned int kipc_max_objects;
+extern unsigned long kipc_max_user_bytes;
+extern unsigned int kipc_max_msg_size;
+
+int kipc_copy_args(void *karg, size_t ksize, size_t min_size,
+		   void __user *uarg);
+int kipc_copy_out(void __user *uarg, const void *karg, size_t ksize);
+ktime_t *kipc_deadline(s64 timeout_ns, ktime_t *buf);
+int kipc_sleep(ktime_t *deadline);
+void kipc_wake_add(struct kipc_wake_list *wl, struct task_struct *task);
+void kipc_wake_all(struct kipc_wake_list *wl);
+
+/* names.c */
+int kipc_names_init(void);
+void kipc_names_exit(void);
+struct kipc_ns *kipc_ns_current(void);
+void kipc_ns_put(struct kipc_ns *kns);
+int kipc_name_from_user(u64 uname, char **name);
+int kipc_name_link(struct kipc_object *obj);
+bool kipc_name_unlink_obj(struct kipc_object *obj);
+struct kipc_object *kipc_name_lookup(struct kipc_ns *kns, const char *name);
+long kipc_ioctl_unlink(void __user *arg);
+long kipc_ioctl_open(void __user *arg);
+
+/* object.c */
+int kipc_objects_init(void);
+void kipc_objects_exit(void);
+unsigned int kipc_live_objects(void);
+int kipc_object_init(struct kipc_object *obj,
+		     const struct kipc_object_ops *ops, struct kipc_ns *kns,
+		     char *name, umode_t mode, unsigned int create_flags,
+		     u64 charge);
+void kipc_object_release_common(struct kipc_object *obj);
+int kipc_object_install(struct kipc_object *obj, unsigned int access,
+			bool owner, bool nonblock);
+void kipc_object_kill(struct kipc_object *obj);
+bool kipc_object_perm(struct kipc_object *obj, unsigned int access);
+bool kipc_object_may_admin(struct kipc_object *obj);
+bool kipc_file_nonblock(struct file *file);
+const char *kipc_state_name(unsigned int state);
+extern const struct file_operations kipc_handle_fops;
+
+static inline void kipc_object_get(struct kipc_object *obj)
+{
+	kref_get(&obj->ref);
+}
+
+void kipc_object_put(struct kipc_object *obj);
+
+static inline bool kipc_object_dead(const struct kipc_object *obj)
+{
+	return test_bit(KIPC_OBJ_DEAD, &obj->flags);
+}
+
+/* queue.c */
+int kipc_queue_init(void);
+void kipc_queue_exit(void);
+long kipc_queue_create_ioctl(void __user *arg);
+
+#endif /* _KIPC_PRIVATE_H */

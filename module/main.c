@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc - the /dev/kipc misc device, the context ioctls and the helpers
+ * every object kind shares.
+ */
+
+#include <linux/fs.h>
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/uaccess.h>
+
+#include "kipc.h"
+
+/**
+ * DOC: the context device
+ *
+ * open("/dev/kipc") gives a context; its ioctls create objects, open them
+ * by name and unlink names, always in the caller's IPC namespace.  Each
+ * ioctl argument is an extensible struct (see the uapi header): the
+ * dispatcher reads ``size``, rejects anything below the first version,
+ * and copies with copy_struct_from_user(), which refuses a non-zero tail
+ * the kernel does not know.
+ */
+
+unsigned int kipc_max_objects = 4096;
+module_param_named(max_objects, kipc_max_objects, uint, 0644);
+MODULE_PARM_DESC(max_objects, "Objects per IPC namespace (ENOSPC beyond)");
+
+unsigned long kipc_max_user_bytes = 256UL << 20;
+module_param_named(max_user_bytes, kipc_max_user_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_user_bytes,
+		 "Capacity in bytes one uid may create (ENOSPC beyond)");
+
+unsigned int kipc_max_msg_size = KIPC_MSG_SIZE_MAX;
+module_param_named(max_msg_size, kipc_max_msg_size, uint, 0644);
+MODULE_PARM_DESC(max_msg_size, "Largest max_msg_size a queue may have");
+
+static int kipc_live_objects_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%u\n", kipc_live_objects());
+}
+
+static const struct kernel_param_ops kipc_live_objects_ops = {
+	.get = kipc_live_objects_get,
+};
+
+module_param_cb(live_objects, &kipc_live_objects_ops, NULL, 0444);
+MODULE_PARM_DESC(live_objects, "Objects alive now (read-only)");
+
+/**
+ * kipc_copy_args() - copy an extensible ioctl struct from userspace
+ * @karg: kernel copy, @ksize bytes
+ * @ksize: the size of the struct this kernel knows
+ * @min_size: the size of the struct's first version
+ * @uarg: user pointer; its first __u32 is the caller's size
+ *
+ * Return: 0, -EFAULT, -EINVAL when the size is below @min_size, or
+ * -E2BIG when the caller's struct is larger and its tail is not zero.
+ */
+int kipc_copy_args(void *karg, size_t ksize, size_t min_size,
+		   void __user *uarg)
+{
+	u32 usize;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < min_size)
+		return -EINVAL;
+	return copy_struct_from_user(karg, ksize, uarg, usize);
+}
+
+/**
+ * kipc_copy_out() - copy an extensible ioctl struct back to userspace
+ * @uarg: user pointer the struct came from
+ * @karg: kernel struct; its first __u32 is the size the caller passed
+ * @ksize: the size of the struct this kernel knows
+ *
+ * Copies as many bytes as both sides know; a larger caller struct keeps
+ * its zero tail.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int kipc_copy_out(void __user *uarg, const void *karg, size_t ksize)
+{
+	u32 usize = *(const u32 *)karg;
+
+	if (copy_to_user(uarg, karg, min_t(size_t, usize, ksize)))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * kipc_deadline() - turn a relative timeout into an absolute deadline
+ * @timeout_ns: relative CLOCK_MONOTONIC nanoseconds; < 0 means forever
+ * @buf: storage for the deadline
+ *
+ * Return: @buf holding the deadline, or NULL when the wait is unbounded.
+ */
+ktime_t *kipc_deadline(s64 timeout_ns, ktime_t *buf)
+{
+	if (timeout_ns < 0)
+		return NULL;
+	*buf = ktime_add_safe(ktime_get(), ns_to_ktime(timeout_ns));
+	return buf;
+}
+
+/**
+ * kipc_sleep() - sleep until woken, the deadline or a signal
+ * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL for none
+ *
+ * The caller has set TASK_INTERRUPTIBLE and published itself on a waiter
+ * list before dropping its lock.
+ *
+ * Return: -ETIMEDOUT when the deadline passed, else 0.
+ */
+int kipc_sleep(ktime_t *deadline)
+{
+	if (!deadline) {
+		schedule();
+		return 0;
+	}
+	if (!schedule_hrtimeout_range(deadline, 0, HRTIMER_MODE_ABS))
+		return -ETIMEDOUT;
+	return 0;
+}
+
+/**
+ * kipc_wake_add() - queue a task to be woken after unlocking
+ * @wl: the wake list
+ * @task: the task; its waiter may vanish once the caller publishes the
+ *	new waiter state, so the reference is taken here, before that
+ *
+ * When the list is full the task is woken at once instead.
+ */
+void kipc_wake_add(struct kipc_wake_list *wl, struct task_struct *task)
+{
+	if (wl->n == KIPC_WAKE_BATCH) {
+		wake_up_process(task);
+		return;
+	}
+	get_task_struct(task);
+	wl->tasks[wl->n++] = task;
+}
+
+/**
+ * kipc_wake_all() - wake the tasks of a wake list, with no lock held
+ * @wl: the wake list; emptied
+ */
+void kipc_wake_all(struct kipc_wake_list *wl)
+{
+	unsigned int i;
+
+	for (i = 0; i < wl->n; i++) {
+		wake_up_process(wl->tasks[i]);
+		put_task_struct(wl->tasks[i]);
+	}
+	wl->n = 0;
+}
+
+static long kipc_ctx_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case KIPC_IOC_QUEUE_CREATE:
+		return kipc_queue_create_ioctl(uarg);
+	case KIPC_IOC_OPEN:
+		return kipc_ioctl_open(uarg);
+	case KIPC_IOC_UNLINK:
+		return kipc_ioctl_unlink(uarg);
+	}
+	return -ENOTTY;
+}
+
+static const struct file_operations kipc_ctx_fops = {
+	.owner		= THIS_MODULE,
+	.open		= nonseekable_open,
+	.unlocked_ioctl	= kipc_ctx_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= no_llseek,
+};
+
+static struct miscdevice kipc_misc = {
+	.minor		= MISC_DYNAMIC_MINOR,
+	.name		= "kipc",
+	.fops		= &kipc_ctx_fops,
+	.mode		= 0666,
+};
+
+/* The ABI is frozen: these sizes may only grow, at the end. */
+static void __init kipc_abi_check(void)
+{
+	BUILD_BUG_ON(sizeof(struct kipc_queue_create) != 48);
+	BUILD_BUG_ON(sizeof(struct kipc_open) != 24);
+	BUILD_BUG_ON(sizeof(struct kipc_unlink) != 16);
+	BUILD_BUG_ON(sizeof(struct kipc_msgdesc) != 56);
+	BUILD_BUG_ON(sizeof(struct kipc_send) != 32);
+	BUILD_BUG_ON(sizeof(struct kipc_recv) != 40);
+	BUILD_BUG_ON(sizeof(struct kipc_shutdown) != 8);
+	BUILD_BUG_ON(sizeof(struct kipc_queue_info) != 160);
+	BUILD_BUG_ON(_IOC_SIZE(KIPC_IOC_SEND) != sizeof(struct kipc_send));
+	BUILD_BUG_ON(_IOC_SIZE(KIPC_IOC_QUEUE_STAT) !=
+		     sizeof(struct kipc_queue_info));
+}
+
+static int __init kipc_init(void)
+{
+	int ret;
+
+	kipc_abi_check();
+
+	ret = kipc_objects_init();
+	if (ret)
+		return ret;
+	ret = kipc_names_init();
+	if (ret)
+		goto err_objects;
+	ret = kipc_queue_init();
+	if (ret)
+		goto err_names;
+	ret = misc_register(&kipc_misc);
+	if (ret)
+		goto err_queue;
+	return 0;
+
+err_queue:
+	kipc_queue_exit();
+err_names:
+	kipc_names_exit();
+err_objects:
+	kipc_objects_exit();
+	return ret;
+}
+
+static void __exit kipc_exit(void)
+{
+	misc_deregister(&kipc_misc);
+	/* No handle is left (each pins the module); drop persistent names. */
+	kipc_names_exit();
+	kipc_queue_exit();
+	kipc_objects_exit();
+}
+
+module_init(kipc_init);
+module_exit(kipc_exit);
+
+MODULE_DESCRIPTION("kipc: typed message queues, shared regions and events");
+MODULE_AUTHOR("kipc developers");
+MODULE_LICENSE("GPL");

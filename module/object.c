@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc - object lifetime, handles, ownership and permissions.
+ */
+
+#include <linux/anon_inodes.h>
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/ipc_namespace.h>
+#include <linux/pid.h>
+#include <linux/poll.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include "kipc.h"
+
+/**
+ * DOC: object lifetime and owner death
+ *
+ * An object is created with one reference, which its creator hands to the
+ * owner handle.  kipc_object_install() makes the handle file before the
+ * name is linked and installs the fd only once nothing can fail, so a
+ * failed create never leaves a name or a stray fd behind.
+ *
+ * When the owner handle's file is released (close of its last dup, exit,
+ * kill -9, exec with close-on-exec), the object is killed unless it was
+ * created with KIPC_PERSIST: kipc_object_kill() removes the name, marks it
+ * dead and lets the kind wake every waiter with -EPIPE.  Handles keep the
+ * object's memory alive; it is freed with the last reference.
+ *
+ * Per-uid charges (max_user_bytes) are kept in an xarray keyed by uid and
+ * released when the object is freed.
+ */
+
+static DEFINE_XARRAY_ALLOC1(kipc_objects);
+static u32 kipc_next_id;
+static atomic_t kipc_nr_objects = ATOMIC_INIT(0);
+
+static DEFINE_MUTEX(kipc_users_lock);
+static DEFINE_XARRAY(kipc_users);
+
+static int kipc_charge(kuid_t uid, u64 bytes)
+{
+	unsigned long key = __kuid_val(uid);
+	u64 cur;
+	int ret;
+
+	if (!bytes)
+		return 0;
+	mutex_lock(&kipc_users_lock);
+	cur = xa_to_value(xa_load(&kipc_users, key) ?: xa_mk_value(0));
+	if (bytes > kipc_max_user_bytes || cur > kipc_max_user_bytes - bytes) {
+		ret = -ENOSPC;
+	} else {
+		ret = xa_err(xa_store(&kipc_users, key, xa_mk_value(cur + bytes),
+				      GFP_KERNEL));
+	}
+	mutex_unlock(&kipc_users_lock);
+	return ret;
+}
+
+static void kipc_uncharge(kuid_t uid, u64 bytes)
+{
+	unsigned long key = __kuid_val(uid);
+	u64 cur;
+
+	if (!bytes)
+		return;
+	mutex_lock(&kipc_users_lock);
+	cur = xa_to_value(xa_load(&kipc_users, key) ?: xa_mk_value(0));
+	if (WARN_ON(cur < bytes))
+		cur = bytes;
+	if (cur == bytes)
+		xa_erase(&kipc_users, key);
+	else
+		xa_store(&kipc_users, key, xa_mk_value(cur - bytes), GFP_KERNEL);
+	mutex_unlock(&kipc_users_lock);
+}
+
+/**
+ * kipc_live_objects() - objects allocated and not yet freed
+ *
+ * Return: the count, for the live_objects module parameter.
+ */
+unsigned int kipc_live_objects(void)
+{
+	return atomic_read(&kipc_nr_objects);
+}
+
+/**
+ * kipc_object_init() - set up the common part of a new object
+ * @obj: zeroed object embedded in the kind's structure
+ * @ops: the kind's operations
+ * @kns: the namespace; this function takes its own reference
+ * @name: kmalloc()ed name or NULL; owned by the object from now on, even
+ *	on failure
+ * @mode: permission bits
+ * @create_flags: KIPC_PERSIST, KIPC_NONBLOCK
+ * @charge: bytes to charge the caller's uid (max_user_bytes)
+ *
+ * Checks the max_objects and max_user_bytes limits.  On failure the object
+ * is torn down with kipc_object_release_common() by the caller's free path
+ * exactly as on success, so the caller only ever calls kipc_object_put().
+ *
+ * Return: 0, -ENOSPC or -ENOMEM.
+ */
+int kipc_object_init(struct kipc_object *obj,
+		     const struct kipc_object_ops *ops, struct kipc_ns *kns,
+		     char *name, umode_t mode, unsigned int create_flags,
+		     u64 charge)
+{
+	int ret;
+
+	kref_init(&obj->ref);
+	INIT_HLIST_NODE(&obj->name_node);
+	obj->ops = ops;
+	obj->name = name;
+	obj->mode = mode;
+	obj->create_flags = create_flags;
+	obj->uid = current_fsuid();
+	obj->cuid = obj->uid;
+	obj->gid = current_fsgid();
+	obj->cgid = obj->gid;
+	obj->owner_pid = get_task_pid(current, PIDTYPE_TGID);
+	atomic_inc(&kipc_nr_objects);
+
+	kref_get(&kns->ref);
+	obj->kns = kns;
+	mutex_lock(&kns->lock);
+	if (kns->nr_objects >= kipc_max_objects) {
+		mutex_unlock(&kns->lock);
+		obj->kns = NULL;
+		kipc_ns_put(kns);
+		return -ENOSPC;
+	}
+	kns->nr_objects++;
+	mutex_unlock(&kns->lock);
+
+	ret = kipc_charge(obj->uid, charge);
+	if (ret)
+		return ret;
+	obj->charge_uid = obj->uid;
+	obj->charge = charge;
+
+	return xa_alloc_cyclic(&kipc_objects, &obj->id, obj, xa_limit_32b,
+			       &kipc_next_id, GFP_KERNEL) < 0 ? -ENOSPC : 0;
+}
+
+/**
+ * kipc_object_release_common() - undo kipc_object_init()
+ * @obj: the object, whose last reference is gone
+ *
+ * Called by each kind's free operation before it frees its structure.
+ */
+void kipc_object_release_common(struct kipc_object *obj)
+{
+	struct kipc_ns *kns = obj->kns;
+
+	if (obj->id)
+		xa_erase(&kipc_objects, obj->id);
+	kipc_uncharge(obj->charge_uid, obj->charge);
+	if (kns) {
+		mutex_lock(&kns->lock);
+		kns->nr_objects--;
+		mutex_unlock(&kns->lock);
+		kipc_ns_put(kns);
+	}
+	put_pid(obj->owner_pid);
+	kfree(obj->name);
+	atomic_dec(&kipc_nr_objects);
+}
+
+static void kipc_object_release(struct kref *ref)
+{
+	struct kipc_object *obj = container_of(ref, struct kipc_object, ref);
+
+	obj->ops->free(obj);
+}
+
+/**
+ * kipc_object_put() - drop a reference to an object
+ * @obj: the object; freed with its last reference
+ */
+void kipc_object_put(struct kipc_object *obj)
+{
+	kref_put(&obj->ref, kipc_object_release);
+}
+
+/**
+ * kipc_object_kill() - the owner is gone: the object dies at once
+ * @obj: the object; the caller holds a reference
+ *
+ * Removes the name and lets the kind wake every waiter.  Idempotent.
+ */
+void kipc_object_kill(struct kipc_object *obj)
+{
+	if (test_and_set_bit(KIPC_OBJ_DEAD, &obj->flags))
+		return;
+	if (obj->name)
+		kipc_name_unlink_obj(obj);
+	obj->ops->kill(obj);
+}
+
+/**
+ * kipc_object_perm() - may the caller open @obj with @access?
+ * @obj: the object
+ * @access: KIPC_RDONLY and/or KIPC_WRONLY
+ *
+ * Like SysV ipcperms(): owner, group or other bits of the mode against the
+ * caller's fsuid and fsgid; CAP_IPC_OWNER in the namespace overrides.
+ *
+ * Return: true when allowed.
+ */
+bool kipc_object_perm(struct kipc_object *obj, unsigned int access)
+{
+	kuid_t fsuid = current_fsuid();
+	int requested = 0, granted = obj->mode;
+
+	if (access & KIPC_RDONLY)
+		requested |= 4;
+	if (access & KIPC_WRONLY)
+		requested |= 2;
+	if (uid_eq(fsuid, obj->uid) || uid_eq(fsuid, obj->cuid))
+		granted >>= 6;
+	else if (in_group_p(obj->gid) || in_group_p(obj->cgid))
+		granted >>= 3;
+	if (!(requested & ~granted & 0007))
+		return true;
+	return ns_capable(obj->kns->ipc_ns->user_ns, CAP_IPC_OWNER);
+}
+
+/**
+ * kipc_object_may_admin() - may the caller unlink or change @obj?
+ * @obj: the object
+ *
+ * Return: true for the object's owner or creator uid, or CAP_IPC_OWNER.
+ */
+bool kipc_object_may_admin(struct kipc_object *obj)
+{
+	kuid_t fsuid = current_fsuid();
+
+	return uid_eq(fsuid, obj->uid) || uid_eq(fsuid, obj->cuid) ||
+	       ns_capable(obj->kns->ipc_ns->user_ns, CAP_IPC_OWNER);
+}
+
+/**
+ * kipc_file_nonblock() - is the handle in non-blocking mode?
+ * @file: the handle file
+ *
+ * Return: true when O_NONBLOCK is set (KIPC_NONBLOCK or fcntl).
+ */
+bool kipc_file_nonblock(struct file *file)
+{
+	return READ_ONCE(file->f_flags) & O_NONBLOCK;
+}
+
+/**
+ * kipc_object_install() - give the caller a new handle fd on @obj
+ * @obj: the object; the handle takes its own reference
+ * @access: KIPC_RDONLY and/or KIPC_WRONLY
+ * @owner: this is the creating handle; the object's name, if any, is
+ *	linked here, after the file exists and before the fd is installed
+ * @nonblock: set O_NONBLOCK on the handle
+ *
+ * Return: the fd, or -errno (-EEXIST when the name is taken).
+ */
+int kipc_object_install(struct kipc_object *obj, unsigned int access,
+			bool owner, bool nonblock)
+{
+	struct kipc_handle *h;
+	struct file *file;
+	char anon[16];
+	int fd, ret;
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	if (!h)
+		return -ENOMEM;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		kfree(h);
+		return fd;
+	}
+	kipc_object_get(obj);
+	h->obj = obj;
+	h->access = access;
+	h->owner = owner;
+	snprintf(anon, sizeof(anon), "[kipc-%s]", obj->ops->name);
+	file = anon_inode_getfile(anon, &kipc_handle_fops, h,
+				  O_RDWR | (nonblock ? O_NONBLOCK : 0));
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		kipc_object_put(obj);
+		kfree(h);
+		return PTR_ERR(file);
+	}
+	if (obj->ops->handle_add)
+		obj->ops->handle_add(h);
+
+	if (owner && obj->name) {
+		ret = kipc_name_link(obj);
+		if (ret) {
+			/* Releasing the owner file kills the unnamed object. */
+			fput(file);
+			put_unused_fd(fd);
+			return ret;
+		}
+	}
+	fd_install(fd, file);
+	return fd;
+}
+
+static int kipc_handle_release(struct inode *inode, struct file *file)
+{
+	struct kipc_handle *h = file->private_data;
+	struct kipc_object *obj = h->obj;
+
+	if (obj->ops->handle_del)
+		obj->ops->handle_del(h);
+	if (h->owner && !(obj->create_flags & KIPC_PERSIST))
+		kipc_object_kill(obj);
+	kipc_object_put(obj);
+	kfree(h);
+	return 0;
+}
+
+static long kipc_handle_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct kipc_handle *h = file->private_data;
+
+	return h->obj->ops->ioctl(h, file, cmd, (void __user *)arg);
+}
+
+static __poll_t kipc_handle_poll(struct file *file,
+				 struct poll_table_struct *wait)
+{
+	struct kipc_handle *h = file->private_data;
+
+	return h->obj->ops->poll(h, file, wait);
+}
+
+static const char *const kipc_state_names[] = {
+	[KIPC_STATE_LIVE]	= "live",
+	[KIPC_STATE_SHUTDOWN]	= "shutdown",
+	[KIPC_STATE_DEAD]	= "dead",
+};
+
+static void kipc_handle_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct kipc_handle *h = file->private_data;
+	struct kipc_object *obj = h->obj;
+	static const char *const access[] = { "", "r", "w", "rw" };
+
+	seq_printf(m, "kipc-kind:\t%s\n", obj->ops->name);
+	seq_printf(m, "kipc-id:\t%u\n", obj->id);
+	if (obj->name)
+		seq_printf(m, "kipc-name:\t/%s\n", obj->name);
+	seq_printf(m, "kipc-access:\t%s\n", access[h->access & KIPC_RDWR]);
+	seq_printf(m, "kipc-owner:\t%d\n", h->owner);
+	if (kipc_object_dead(obj))
+		seq_printf(m, "kipc-state:\t%s\n",
+			   kipc_state_names[KIPC_STATE_DEAD]);
+	if (obj->ops->show_fdinfo)
+		obj->ops->show_fdinfo(h, m);
+}
+
+/**
+ * kipc_state_name() - the name of a KIPC_STATE_* value
+ * @state: KIPC_STATE_LIVE, _SHUTDOWN or _DEAD
+ *
+ * Return: "live", "shutdown" or "dead".
+ */
+const char *kipc_state_name(unsigned int state)
+{
+	if (state >= ARRAY_SIZE(kipc_state_names))
+		return "?";
+	return kipc_state_names[state];
+}
+
+const struct file_operations kipc_handle_fops = {
+	.owner		= THIS_MODULE,
+	.release	= kipc_handle_release,
+	.unlocked_ioctl	= kipc_handle_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.poll		= kipc_handle_poll,
+	.show_fdinfo	= kipc_handle_show_fdinfo,
+	.llseek		= no_llseek,
+};
+
+/**
+ * kipc_objects_init() - set up object bookkeeping at module load
+ *
+ * Return: 0.
+ */
+int kipc_objects_init(void)
+{
+	return 0;
+}
+
+/**
+ * kipc_objects_exit() - check that every object is gone at module unload
+ */
+void kipc_objects_exit(void)
+{
+	WARN_ON(!xa_empty(&kipc_objects));
+	WARN_ON(!xa_empty(&kipc_users));
+	xa_destroy(&kipc_objects);
+	xa_destroy(&kipc_users);
+}

@@ -1,0 +1,1400 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc - typed message queues.
+ */
+
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/poll.h>
+#include <linux/rbtree.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/uidgid.h>
+#include <linux/user_namespace.h>
+#include <linux/xarray.h>
+
+#include "kipc.h"
+
+/**
+ * DOC: queue data structures
+ *
+ * Messages of one (type, priority) pair sit in a FIFO list, a
+ * &struct kipc_qtp.  Two indexes find the right list without ever walking
+ * messages, so every selector costs the same at depth 10 as at 10,000:
+ *
+ * - &kipc_queue.index, an xarray keyed by ``type << 5 | (31 - prio)``.
+ *   EQ t is the first entry in [t << 5, t << 5 | 31] (its highest
+ *   priority); LE t is the first entry in [1 << 5, t << 5 | 31] (the
+ *   smallest type ≤ t, at its highest priority).
+ * - &kipc_queue.prio, one rbtree per priority of the lists that hold
+ *   messages at that priority, ordered by the sequence number of their
+ *   head message.  ANY is the leftmost list of the highest non-empty
+ *   priority; NE t is that list, or, when it is type t, the next one (one
+ *   list per type per priority, so the next one is another type).
+ *
+ * &kipc_queue.lock is a mutex: lists and xarray nodes are allocated
+ * under it with GFP_KERNEL_ACCOUNT, while payloads are copied outside it.
+ * A receiver that is asleep when a matching message arrives is handed the
+ * message directly (it never enters the queue, as in mqueue's pipelined
+ * send) and does not take the lock again.  A payload that cannot be
+ * copied to the receiver is put back at the head of its list, so a bad
+ * buffer never loses a message.
+ */
+
+#define KIPC_QUEUE_MSGS_MAX	65536U
+#define KIPC_QUEUE_BYTES_MAX	(4ULL << 30)
+#define KIPC_QUEUE_DEF_MSGS	256U
+#define KIPC_QUEUE_DEF_MSGSIZE	8192U
+#define KIPC_NR_PRIO		(KIPC_PRIO_MAX + 1)
+#define KIPC_SEND_CHUNK		64U
+#define KIPC_SEND_CHUNK_BYTES	SZ_1M
+
+/* Waiter states; a waiter's owner reads them with acquire. */
+#define KIPC_W_WAITING		0
+#define KIPC_W_WOKEN		1	/* off the list: look again */
+#define KIPC_W_HANDED		2	/* off the list: @msg is yours */
+
+/* kipc_queue_push_locked() result: full, the BLOCK policy waits. */
+#define KIPC_PUSH_FULL		2
+
+struct kipc_qtp;
+
+/**
+ * struct kipc_qmsg - one message
+ * @node: entry in @tp's list while queued
+ * @tp: the (type, priority) list it is queued on
+ * @seq: per-queue sequence number
+ * @ts: enqueue time, CLOCK_MONOTONIC ns
+ * @pid: the sender's thread group
+ * @uid: the sender's euid
+ * @type: message type, >= 1
+ * @prio: priority, 0..31
+ * @len: payload length
+ * @cache: the size class it came from, or KIPC_QMSG_KVMALLOC
+ * @data: payload
+ */
+struct kipc_qmsg {
+	struct list_head node;
+	struct kipc_qtp *tp;
+	u64 seq;
+	u64 ts;
+	struct pid *pid;
+	kuid_t uid;
+	u32 type;
+	u32 prio;
+	u32 len;
+	u32 cache;
+	u8 data[] __aligned(8);
+};
+
+/**
+ * struct kipc_qtp - the FIFO of one (type, priority) pair
+ * @node: entry in &kipc_queue.prio[@prio], keyed by @head_seq
+ * @msgs: the messages, oldest first
+ * @head_seq: sequence number of the first message
+ * @type: the type
+ * @prio: the priority
+ */
+struct kipc_qtp {
+	struct rb_node node;
+	struct list_head msgs;
+	u64 head_seq;
+	u32 type;
+	u32 prio;
+};
+
+/**
+ * struct kipc_qwaiter - a task asleep on a queue, on its own stack
+ * @node: entry in &kipc_queue.recv_waiters or &kipc_queue.send_waiters
+ * @task: the sleeping task
+ * @state: KIPC_W_*; written by wakers with release
+ * @sel_mode: receiver: KIPC_SEL_*
+ * @sel_type: receiver: the selector's type
+ * @cap: receiver: capacity of its first buffer
+ * @msg: receiver: the message handed to it
+ * @type: sender: type of the message it wants to queue
+ * @len: sender: its length
+ */
+struct kipc_qwaiter {
+	struct list_head node;
+	struct task_struct *task;
+	int state;
+	u32 sel_mode;
+	u32 sel_type;
+	u64 cap;
+	struct kipc_qmsg *msg;
+	u32 type;
+	u32 len;
+};
+
+/**
+ * struct kipc_queue - a typed message queue
+ * @obj: common object part
+ * @lock: protects everything below but the atomics and @poll_wq
+ * @index: (type, priority) lists by ``type << 5 | (31 - prio)``
+ * @prio: per priority, the non-empty lists by head sequence number
+ * @prio_mask: bit p set when priority p has messages
+ * @prio_msgs: messages queued per priority
+ * @prio_bytes: bytes queued per priority
+ * @spare_tp: one free list head kept for the next new pair
+ * @recv_waiters: receivers asleep, FIFO
+ * @send_waiters: senders asleep waiting for room, FIFO
+ * @poll_wq: poll and epoll waiters
+ * @senders: handles with write access
+ * @receivers: handles with read access
+ * @state: KIPC_STATE_*
+ * @depth_msgs: messages queued (read locklessly by poll)
+ * @depth_bytes: bytes queued (read locklessly by poll)
+ * @next_seq: sequence number of the next accepted message
+ * @max_msgs: capacity in messages
+ * @max_msg_size: largest payload
+ * @max_bytes: capacity in bytes
+ * @policy: KIPC_POLICY_*
+ * @qflags: KIPC_Q_*
+ * @nr_blocked_senders: senders asleep now
+ * @nr_blocked_receivers: receivers asleep now
+ * @high_water: largest @depth_msgs seen
+ * @sent: see &struct kipc_queue_info
+ * @received: messages received
+ * @dropped_new: new messages discarded by the policy
+ * @dropped_oldest: queued messages evicted by DROP_OLDEST
+ * @conflated: queued messages replaced by CONFLATE
+ * @rejected: refused by KIPC_POLICY_FAIL
+ * @timeouts: sends and receives that timed out
+ * @wakeups: tasks woken
+ */
+struct kipc_queue {
+	struct kipc_object obj;
+	struct mutex lock;	/* see the comment above */
+	struct xarray index;
+	struct rb_root_cached prio[KIPC_NR_PRIO];
+	u32 prio_mask;
+	u32 prio_msgs[KIPC_NR_PRIO];
+	u64 prio_bytes[KIPC_NR_PRIO];
+	struct kipc_qtp *spare_tp;
+	struct list_head recv_waiters;
+	struct list_head send_waiters;
+	wait_queue_head_t poll_wq;
+	atomic_t senders;
+	atomic_t receivers;
+	u32 state;
+	u32 depth_msgs;
+	u64 depth_bytes;
+	u64 next_seq;
+	u32 max_msgs;
+	u32 max_msg_size;
+	u64 max_bytes;
+	u32 policy;
+	u32 qflags;
+	u32 nr_blocked_senders;
+	u32 nr_blocked_receivers;
+	u64 high_water;
+	u64 sent;
+	u64 received;
+	u64 dropped_new;
+	u64 dropped_oldest;
+	u64 conflated;
+	u64 rejected;
+	u64 timeouts;
+	u64 wakeups;
+};
+
+/*
+ * Payloads get caches of their own (user-sized data does not share the
+ * kmalloc caches other kernel objects use); larger ones use kvmalloc.
+ */
+static const unsigned int kipc_qmsg_sizes[] = { 256, 1024, 4096 };
+#define KIPC_QMSG_NR_CACHES	ARRAY_SIZE(kipc_qmsg_sizes)
+#define KIPC_QMSG_KVMALLOC	KIPC_QMSG_NR_CACHES
+static struct kmem_cache *kipc_qmsg_caches[KIPC_QMSG_NR_CACHES];
+static struct kmem_cache *kipc_qtp_cache;
+
+static const struct kipc_object_ops kipc_queue_ops;
+
+static struct kipc_queue *kipc_queue(struct kipc_object *obj)
+{
+	return container_of(obj, struct kipc_queue, obj);
+}
+
+static struct kipc_qmsg *kipc_qmsg_alloc(u32 len)
+{
+	size_t size = struct_size_t(struct kipc_qmsg, data, len);
+	struct kipc_qmsg *msg;
+	unsigned int i;
+
+	for (i = 0; i < KIPC_QMSG_NR_CACHES; i++) {
+		if (size <= kipc_qmsg_sizes[i]) {
+			msg = kmem_cache_alloc(kipc_qmsg_caches[i],
+					       GFP_KERNEL_ACCOUNT);
+			goto out;
+		}
+	}
+	msg = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+out:
+	if (msg) {
+		msg->cache = i;
+		msg->len = len;
+		msg->pid = NULL;
+	}
+	return msg;
+}
+
+static void kipc_qmsg_free(struct kipc_qmsg *msg)
+{
+	put_pid(msg->pid);
+	if (msg->cache == KIPC_QMSG_KVMALLOC)
+		kvfree(msg);
+	else
+		kmem_cache_free(kipc_qmsg_caches[msg->cache], msg);
+}
+
+static void kipc_qmsg_free_list(struct list_head *list)
+{
+	struct kipc_qmsg *msg, *tmp;
+
+	list_for_each_entry_safe(msg, tmp, list, node)
+		kipc_qmsg_free(msg);
+}
+
+static unsigned long kipc_qidx(u32 type, u32 prio)
+{
+	return (unsigned long)type << 5 | (KIPC_PRIO_MAX - prio);
+}
+
+/* --- the index ----------------------------------------------------- */
+
+static void kipc_qtp_tree_insert(struct kipc_queue *q, struct kipc_qtp *tp)
+{
+	struct rb_node **link = &q->prio[tp->prio].rb_root.rb_node;
+	struct rb_node *parent = NULL;
+	bool leftmost = true;
+
+	while (*link) {
+		parent = *link;
+		if (tp->head_seq < rb_entry(parent, struct kipc_qtp,
+					    node)->head_seq) {
+			link = &parent->rb_left;
+		} else {
+			link = &parent->rb_right;
+			leftmost = false;
+		}
+	}
+	rb_link_node(&tp->node, parent, link);
+	rb_insert_color_cached(&tp->node, &q->prio[tp->prio], leftmost);
+}
+
+/* Find or create the list of (type, prio); NULL when out of memory. */
+static struct kipc_qtp *kipc_qtp_get(struct kipc_queue *q, u32 type,
+				     u32 prio, gfp_t gfp)
+{
+	unsigned long idx = kipc_qidx(type, prio);
+	struct kipc_qtp *tp;
+
+	tp = xa_load(&q->index, idx);
+	if (tp)
+		return tp;
+	tp = q->spare_tp;
+	q->spare_tp = NULL;
+	if (!tp)
+		tp = kmem_cache_alloc(kipc_qtp_cache, gfp);
+	if (!tp)
+		return NULL;
+	if (xa_err(xa_store(&q->index, idx, tp, gfp))) {
+		q->spare_tp = tp;
+		return NULL;
+	}
+	INIT_LIST_HEAD(&tp->msgs);
+	RB_CLEAR_NODE(&tp->node);
+	tp->type = type;
+	tp->prio = prio;
+	return tp;
+}
+
+static void kipc_qtp_put(struct kipc_queue *q, struct kipc_qtp *tp)
+{
+	xa_erase(&q->index, kipc_qidx(tp->type, tp->prio));
+	if (!q->spare_tp)
+		q->spare_tp = tp;
+	else
+		kmem_cache_free(kipc_qtp_cache, tp);
+}
+
+static void kipc_qtp_reposition(struct kipc_queue *q, struct kipc_qtp *tp)
+{
+	struct kipc_qmsg *head = list_first_entry(&tp->msgs,
+						  struct kipc_qmsg, node);
+
+	if (!RB_EMPTY_NODE(&tp->node)) {
+		if (tp->head_seq == head->seq)
+			return;
+		rb_erase_cached(&tp->node, &q->prio[tp->prio]);
+	}
+	tp->head_seq = head->seq;
+	kipc_qtp_tree_insert(q, tp);
+	q->prio_mask |= BIT(tp->prio);
+}
+
+static void kipc_queue_account(struct kipc_queue *q, u32 prio, s64 len,
+			       int n)
+{
+	q->prio_msgs[prio] += n;
+	q->prio_bytes[prio] += len;
+	WRITE_ONCE(q->depth_msgs, q->depth_msgs + n);
+	WRITE_ONCE(q->depth_bytes, q->depth_bytes + len);
+	if (q->depth_msgs > q->high_water)
+		q->high_water = q->depth_msgs;
+}
+
+/* Queue @msg at the tail (@head false) or head of its list. */
+static int kipc_queue_insert(struct kipc_queue *q, struct kipc_qmsg *msg,
+			     bool head, gfp_t gfp)
+{
+	struct kipc_qtp *tp = kipc_qtp_get(q, msg->type, msg->prio, gfp);
+
+	if (!tp)
+		return -ENOMEM;
+	if (head)
+		list_add(&msg->node, &tp->msgs);
+	else
+		list_add_tail(&msg->node, &tp->msgs);
+	msg->tp = tp;
+	kipc_qtp_reposition(q, tp);
+	kipc_queue_account(q, msg->prio, msg->len, 1);
+	return 0;
+}
+
+static void kipc_queue_remove(struct kipc_queue *q, struct kipc_qmsg *msg)
+{
+	struct kipc_qtp *tp = msg->tp;
+
+	list_del(&msg->node);
+	kipc_queue_account(q, tp->prio, -(s64)msg->len, -1);
+	if (!list_empty(&tp->msgs)) {
+		kipc_qtp_reposition(q, tp);
+		return;
+	}
+	rb_erase_cached(&tp->node, &q->prio[tp->prio]);
+	if (RB_EMPTY_ROOT(&q->prio[tp->prio].rb_root))
+		q->prio_mask &= ~BIT(tp->prio);
+	kipc_qtp_put(q, tp);
+}
+
+static struct kipc_qtp *kipc_prio_first(struct kipc_queue *q, u32 prio)
+{
+	struct rb_node *node = rb_first_cached(&q->prio[prio]);
+
+	return rb_entry(node, struct kipc_qtp, node);
+}
+
+static bool kipc_sel_match(u32 mode, u32 sel, u32 type)
+{
+	switch (mode) {
+	case KIPC_SEL_EQ:
+		return type == sel;
+	case KIPC_SEL_LE:
+		return type <= sel;
+	case KIPC_SEL_NE:
+		return type != sel;
+	}
+	return true;
+}
+
+/* The next message a receiver with this selector gets, or NULL. */
+static struct kipc_qmsg *kipc_queue_find(struct kipc_queue *q, u32 mode,
+					 u32 type)
+{
+	struct kipc_qtp *tp = NULL;
+	unsigned long idx;
+	struct rb_node *next;
+	u32 mask, prio;
+
+	switch (mode) {
+	case KIPC_SEL_ANY:
+		if (q->prio_mask)
+			tp = kipc_prio_first(q, fls(q->prio_mask) - 1);
+		break;
+	case KIPC_SEL_EQ:
+		idx = kipc_qidx(type, KIPC_PRIO_MAX);
+		tp = xa_find(&q->index, &idx, kipc_qidx(type, 0), XA_PRESENT);
+		break;
+	case KIPC_SEL_LE:
+		idx = kipc_qidx(1, KIPC_PRIO_MAX);
+		tp = xa_find(&q->index, &idx, kipc_qidx(type, 0), XA_PRESENT);
+		break;
+	case KIPC_SEL_NE:
+		for (mask = q->prio_mask; mask; mask &= ~BIT(prio)) {
+			prio = fls(mask) - 1;
+			tp = kipc_prio_first(q, prio);
+			if (tp->type != type)
+				break;
+			next = rb_next(&tp->node);
+			tp = next ? rb_entry(next, struct kipc_qtp, node) : NULL;
+			if (tp)
+				break;
+		}
+		break;
+	}
+	return tp ? list_first_entry(&tp->msgs, struct kipc_qmsg, node) : NULL;
+}
+
+/* --- waking -------------------------------------------------------- */
+
+static void kipc_waiter_wake(struct kipc_queue *q, struct kipc_qwaiter *w,
+			     int state, struct kipc_wake_list *wl)
+{
+	list_del(&w->node);
+	kipc_wake_add(wl, w->task);
+	q->wakeups++;
+	/* Pairs with the acquire in the waiter; @w may vanish after this. */
+	smp_store_release(&w->state, state);
+}
+
+static bool kipc_queue_fits(struct kipc_queue *q, u32 nmsgs, u64 bytes)
+{
+	return q->depth_msgs + nmsgs <= q->max_msgs &&
+	       q->depth_bytes + bytes <= q->max_bytes;
+}
+
+/*
+ * Room was made: wake blocked senders, oldest first, while what they
+ * want to queue fits.  A sender that does not fit stops the walk, so a
+ * large message is not starved by a stream of small ones.
+ */
+static void kipc_queue_wake_senders(struct kipc_queue *q,
+				    struct kipc_wake_list *wl)
+{
+	struct kipc_qwaiter *w, *tmp;
+	u32 msgs = 0;
+	u64 bytes = 0;
+
+	list_for_each_entry_safe(w, tmp, &q->send_waiters, node) {
+		if (!kipc_queue_fits(q, msgs + 1, bytes + w->len))
+			break;
+		msgs++;
+		bytes += w->len;
+		q->nr_blocked_senders--;
+		kipc_waiter_wake(q, w, KIPC_W_WOKEN, wl);
+	}
+}
+
+/* Wake the first receiver whose selector matches a message of @type. */
+static void kipc_queue_wake_receiver(struct kipc_queue *q, u32 type,
+				     struct kipc_wake_list *wl)
+{
+	struct kipc_qwaiter *w;
+
+	list_for_each_entry(w, &q->recv_waiters, node) {
+		if (kipc_sel_match(w->sel_mode, w->sel_type, type)) {
+			q->nr_blocked_receivers--;
+			kipc_waiter_wake(q, w, KIPC_W_WOKEN, wl);
+			return;
+		}
+	}
+}
+
+static void kipc_queue_wake_everyone(struct kipc_queue *q,
+				     struct kipc_wake_list *wl)
+{
+	struct kipc_qwaiter *w, *tmp;
+
+	list_for_each_entry_safe(w, tmp, &q->send_waiters, node) {
+		q->nr_blocked_senders--;
+		kipc_waiter_wake(q, w, KIPC_W_WOKEN, wl);
+	}
+	list_for_each_entry_safe(w, tmp, &q->recv_waiters, node) {
+		q->nr_blocked_receivers--;
+		kipc_waiter_wake(q, w, KIPC_W_WOKEN, wl);
+	}
+}
+
+static void kipc_queue_poll_wake(struct kipc_queue *q, __poll_t mask)
+{
+	if (wq_has_sleeper(&q->poll_wq))
+		wake_up_interruptible_poll(&q->poll_wq, mask);
+}
+
+/*
+ * Sleep on @list until a waker changes @w->state, the deadline or a
+ * signal.  Called with the lock held; returns with it held unless the
+ * message was handed over (KIPC_W_HANDED), which needs no lock.
+ */
+static int kipc_queue_wait(struct kipc_queue *q, struct kipc_qwaiter *w,
+			   struct list_head *list, ktime_t *deadline,
+			   struct kipc_wake_list *wl)
+	__must_hold(&q->lock)
+{
+	int ret;
+
+	w->task = current;
+	w->state = KIPC_W_WAITING;
+	list_add_tail(&w->node, list);
+	set_current_state(TASK_INTERRUPTIBLE);
+	mutex_unlock(&q->lock);
+	kipc_wake_all(wl);
+
+	ret = kipc_sleep(deadline);
+	__set_current_state(TASK_RUNNING);
+	/*
+	 * Pairs with the release in kipc_waiter_wake(): a handed message is
+	 * ours, fully written, and the waker no longer touches @w.
+	 */
+	if (smp_load_acquire(&w->state) == KIPC_W_HANDED)
+		return KIPC_W_HANDED;
+
+	mutex_lock(&q->lock);
+	/* Under the lock only a wake before it can have changed the state. */
+	switch (READ_ONCE(w->state)) {
+	case KIPC_W_HANDED:
+		mutex_unlock(&q->lock);
+		return KIPC_W_HANDED;
+	case KIPC_W_WAITING:
+		list_del(&w->node);
+		if (list == &q->send_waiters)
+			q->nr_blocked_senders--;
+		else
+			q->nr_blocked_receivers--;
+		return ret;
+	}
+	return 0;
+}
+
+static int kipc_wait_interrupted(ktime_t *deadline)
+{
+	return deadline ? -EINTR : -ERESTARTSYS;
+}
+
+/* --- sending ------------------------------------------------------- */
+
+/* Give @msg the next sequence number; kipc_qmsg_commit() consumes it. */
+static void kipc_qmsg_stamp(struct kipc_queue *q, struct kipc_qmsg *msg)
+{
+	msg->seq = q->next_seq;
+	msg->ts = ktime_get_ns();
+}
+
+static void kipc_qmsg_commit(struct kipc_queue *q)
+{
+	q->next_seq++;
+	q->sent++;
+}
+
+/* Hand @msg to a receiver asleep with a matching selector, if any. */
+static bool kipc_queue_handoff(struct kipc_queue *q, struct kipc_qmsg *msg,
+			       struct kipc_wake_list *wl)
+{
+	struct kipc_qwaiter *w, *tmp;
+
+	list_for_each_entry_safe(w, tmp, &q->recv_waiters, node) {
+		if (!kipc_sel_match(w->sel_mode, w->sel_type, msg->type))
+			continue;
+		q->nr_blocked_receivers--;
+		if (msg->len > w->cap) {
+			/* It will find the message queued: -EMSGSIZE. */
+			kipc_waiter_wake(q, w, KIPC_W_WOKEN, wl);
+			continue;
+		}
+		kipc_qmsg_stamp(q, msg);
+		kipc_qmsg_commit(q);
+		q->received++;
+		w->msg = msg;
+		kipc_waiter_wake(q, w, KIPC_W_HANDED, wl);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * DROP_OLDEST: evict the oldest messages of the lowest priorities, none
+ * above @msg's, until @msg fits.  Returns false, evicting nothing, when
+ * that cannot make room.
+ */
+static bool kipc_queue_evict(struct kipc_queue *q, struct kipc_qmsg *msg,
+			     struct list_head *freed)
+{
+	u32 msgs = 0, prio;
+	u64 bytes = 0;
+	struct kipc_qmsg *old;
+
+	for (prio = 0; prio <= msg->prio; prio++) {
+		msgs += q->prio_msgs[prio];
+		bytes += q->prio_bytes[prio];
+	}
+	if (q->depth_msgs - msgs + 1 > q->max_msgs ||
+	    q->depth_bytes - bytes + msg->len > q->max_bytes)
+		return false;
+
+	while (!kipc_queue_fits(q, 1, msg->len)) {
+		old = list_first_entry(&kipc_prio_first(q, ffs(q->prio_mask) - 1)->msgs,
+				       struct kipc_qmsg, node);
+		kipc_queue_remove(q, old);
+		list_add_tail(&old->node, freed);
+		q->dropped_oldest++;
+	}
+	return true;
+}
+
+/* CONFLATE: replace the queued message of @msg's type if @msg fits then. */
+static bool kipc_queue_conflate(struct kipc_queue *q, struct kipc_qmsg *msg,
+				struct list_head *freed)
+{
+	struct kipc_qmsg *old = kipc_queue_find(q, KIPC_SEL_EQ, msg->type);
+
+	if (!old || q->depth_bytes - old->len + msg->len > q->max_bytes)
+		return false;
+	kipc_queue_remove(q, old);
+	list_add_tail(&old->node, freed);
+	q->conflated++;
+	return true;
+}
+
+/*
+ * Apply the queue's rules to one message.  Returns 0 when queued or
+ * handed over, KIPC_DROPPED when discarded, KIPC_PUSH_FULL when a BLOCK
+ * queue is full, or -EAGAIN, -EPIPE, -ENOMEM.  Discarded and replaced
+ * messages go to @freed.
+ */
+static int kipc_queue_push_locked(struct kipc_queue *q, struct kipc_qmsg *msg,
+				  struct list_head *freed,
+				  struct kipc_wake_list *wl)
+{
+	if (q->state != KIPC_STATE_LIVE)
+		return -EPIPE;
+	if (kipc_queue_handoff(q, msg, wl))
+		return 0;
+	if (!(q->qflags & KIPC_Q_CONFLATE && kipc_queue_conflate(q, msg, freed)) &&
+	    !kipc_queue_fits(q, 1, msg->len)) {
+		switch (q->policy) {
+		case KIPC_POLICY_FAIL:
+			q->rejected++;
+			return -EAGAIN;
+		case KIPC_POLICY_BLOCK:
+			return KIPC_PUSH_FULL;
+		case KIPC_POLICY_DROP_OLDEST:
+			if (kipc_queue_evict(q, msg, freed))
+				break;
+			fallthrough;
+		case KIPC_POLICY_DROP_NEW:
+			kipc_qmsg_stamp(q, msg);
+			kipc_qmsg_commit(q);
+			q->dropped_new++;
+			list_add_tail(&msg->node, freed);
+			return KIPC_DROPPED;
+		}
+	}
+	kipc_qmsg_stamp(q, msg);
+	if (kipc_queue_insert(q, msg, false, GFP_KERNEL_ACCOUNT))
+		return -ENOMEM;
+	kipc_qmsg_commit(q);
+	return 0;
+}
+
+/* Allocate and fill messages for descriptors [0, n); returns how many. */
+static int kipc_queue_load(struct kipc_qmsg **msgs,
+			   const struct kipc_msgdesc *d, unsigned int n,
+			   int *err)
+{
+	struct pid *pid = task_tgid(current);
+	kuid_t uid = current_euid();
+	u64 bytes = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (i && bytes + d[i].len > KIPC_SEND_CHUNK_BYTES)
+			break;
+		msgs[i] = kipc_qmsg_alloc(d[i].len);
+		if (!msgs[i]) {
+			*err = -ENOMEM;
+			break;
+		}
+		if (copy_from_user(msgs[i]->data, u64_to_user_ptr(d[i].data),
+				   d[i].len)) {
+			kipc_qmsg_free(msgs[i]);
+			*err = -EFAULT;
+			break;
+		}
+		msgs[i]->type = d[i].type;
+		msgs[i]->prio = d[i].prio;
+		msgs[i]->uid = uid;
+		msgs[i]->pid = get_pid(pid);
+		bytes += d[i].len;
+	}
+	return i;
+}
+
+/*
+ * Queue @n loaded messages, sleeping while a BLOCK queue is full.
+ * Returns how many were accepted; *err says why it stopped early.
+ */
+static unsigned int kipc_queue_push(struct kipc_queue *q,
+				    struct kipc_qmsg **msgs,
+				    struct kipc_msgdesc *d, unsigned int n,
+				    bool nonblock, ktime_t *deadline, int *err)
+{
+	struct kipc_wake_list wl = { 0 };
+	bool slept = false, timed_out = false;
+	struct kipc_qwaiter w;
+	unsigned int i = 0;
+	LIST_HEAD(freed);
+	int ret = 0;
+
+	mutex_lock(&q->lock);
+	while (i < n) {
+		ret = kipc_queue_push_locked(q, msgs[i], &freed, &wl);
+		if (ret == 0 || ret == KIPC_DROPPED) {
+			d[i].flags = ret == KIPC_DROPPED ? KIPC_MSG_DROPPED : 0;
+			d[i].seq = msgs[i]->seq;
+			msgs[i++] = NULL;
+			ret = 0;
+			continue;
+		}
+		if (ret != KIPC_PUSH_FULL)
+			break;
+		if (nonblock) {
+			ret = -EAGAIN;
+			break;
+		}
+		if (timed_out) {
+			q->timeouts++;
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (signal_pending(current)) {
+			ret = kipc_wait_interrupted(deadline);
+			break;
+		}
+		w.type = msgs[i]->type;
+		w.len = msgs[i]->len;
+		q->nr_blocked_senders++;
+		timed_out = kipc_queue_wait(q, &w, &q->send_waiters, deadline,
+					    &wl) == -ETIMEDOUT;
+		slept = true;
+	}
+	/* A sender woken for room it will not use passes the wake on. */
+	if (i < n && slept)
+		kipc_queue_wake_senders(q, &wl);
+	mutex_unlock(&q->lock);
+	kipc_wake_all(&wl);
+	if (i)
+		kipc_queue_poll_wake(q, EPOLLIN | EPOLLRDNORM);
+	kipc_qmsg_free_list(&freed);
+	*err = ret;
+	return i;
+}
+
+static int kipc_queue_check_desc(struct kipc_queue *q,
+				 const struct kipc_msgdesc *d)
+{
+	if (!d->type || d->prio > KIPC_PRIO_MAX || d->flags || d->__reserved)
+		return -EINVAL;
+	if (d->len > q->max_msg_size)
+		return -EMSGSIZE;
+	return 0;
+}
+
+static long kipc_queue_send(struct kipc_queue *q, struct file *file,
+			    struct kipc_handle *h, void __user *arg)
+{
+	struct kipc_qmsg *msgs[KIPC_SEND_CHUNK];
+	struct kipc_msgdesc one, *d = &one, __user *ud;
+	unsigned int i, done = 0, loaded, pushed;
+	ktime_t dl, *deadline;
+	struct kipc_send args;
+	int err = 0, why;
+	bool nonblock;
+	long ret;
+
+	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
+	if (ret)
+		return ret;
+	if (args.flags || args.__reserved || !args.count ||
+	    args.count > KIPC_BATCH_MAX)
+		return -EINVAL;
+	if (!(h->access & KIPC_WRONLY))
+		return -EBADF;
+
+	ud = u64_to_user_ptr(args.msgs);
+	if (args.count == 1) {
+		if (copy_from_user(&one, ud, sizeof(one)))
+			return -EFAULT;
+	} else {
+		d = memdup_user(ud, array_size(args.count, sizeof(*d)));
+		if (IS_ERR(d))
+			return PTR_ERR(d);
+	}
+	for (i = 0; i < args.count; i++) {
+		ret = kipc_queue_check_desc(q, &d[i]);
+		if (ret)
+			goto out;
+	}
+
+	nonblock = !args.timeout_ns || kipc_file_nonblock(file);
+	deadline = kipc_deadline(args.timeout_ns, &dl);
+	while (done < args.count && !err) {
+		loaded = kipc_queue_load(msgs, d + done,
+					 min(args.count - done, KIPC_SEND_CHUNK),
+					 &err);
+		pushed = kipc_queue_push(q, msgs, d + done, loaded, nonblock,
+					 deadline, &why);
+		for (i = pushed; i < loaded; i++)
+			kipc_qmsg_free(msgs[i]);
+		if (pushed < loaded)
+			err = why;
+		/* Report flags and sequence numbers of what was accepted. */
+		for (i = done; i < done + pushed; i++) {
+			if (put_user(d[i].flags, &ud[i].flags) ||
+			    put_user(d[i].seq, &ud[i].seq))
+				break;
+		}
+		done += pushed;
+	}
+	ret = done ? done : err;
+out:
+	if (d != &one)
+		kfree(d);
+	return ret;
+}
+
+/* --- receiving ----------------------------------------------------- */
+
+/* Put messages the receiver could not take back at the head of the queue. */
+static void kipc_queue_unreceive(struct kipc_queue *q, struct kipc_qmsg **msgs,
+				 unsigned int n)
+{
+	struct kipc_wake_list wl = { 0 };
+	unsigned int i;
+
+	mutex_lock(&q->lock);
+	for (i = n; i-- > 0;) {
+		/* Never lose an accepted message: this must not fail. */
+		kipc_queue_insert(q, msgs[i], true,
+				  GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
+		q->received--;
+		kipc_queue_wake_receiver(q, msgs[i]->type, &wl);
+	}
+	mutex_unlock(&q->lock);
+	kipc_wake_all(&wl);
+	kipc_queue_poll_wake(q, EPOLLIN | EPOLLRDNORM);
+}
+
+/* Take up to @n ready messages matching the selector; never sleeps. */
+static unsigned int kipc_queue_take(struct kipc_queue *q,
+				    struct kipc_recv *args,
+				    struct kipc_msgdesc *d,
+				    struct kipc_qmsg **msgs, unsigned int i,
+				    unsigned int n, int *err)
+	__must_hold(&q->lock)
+{
+	struct kipc_qmsg *msg;
+
+	for (; i < n; i++) {
+		msg = kipc_queue_find(q, args->sel_mode, args->sel_type);
+		if (!msg)
+			break;
+		if (msg->len > d[i].len) {
+			if (!i) {
+				d[0].len = msg->len;
+				*err = -EMSGSIZE;
+			}
+			break;
+		}
+		kipc_queue_remove(q, msg);
+		q->received++;
+		msgs[i] = msg;
+	}
+	return i;
+}
+
+static int kipc_qmsg_deliver(struct kipc_qmsg *msg, struct kipc_msgdesc *d,
+			     struct kipc_msgdesc __user *ud)
+{
+	if (copy_to_user(u64_to_user_ptr(d->data), msg->data, msg->len))
+		return -EFAULT;
+	d->type = msg->type;
+	d->prio = msg->prio;
+	d->len = msg->len;
+	d->flags = 0;
+	d->pid = pid_nr_ns(msg->pid, task_active_pid_ns(current));
+	d->uid = from_kuid_munged(current_user_ns(), msg->uid);
+	d->__reserved = 0;
+	d->seq = msg->seq;
+	d->ts_ns = msg->ts;
+	if (copy_to_user(ud, d, sizeof(*d)))
+		return -EFAULT;
+	return 0;
+}
+
+static int kipc_queue_check_recv(const struct kipc_recv *args)
+{
+	if (args->flags || args->__reserved || !args->count ||
+	    args->count > KIPC_BATCH_MAX || args->sel_mode > KIPC_SEL_NE)
+		return -EINVAL;
+	if (args->sel_mode == KIPC_SEL_ANY ? args->sel_type : !args->sel_type)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * About to sleep: a sender asleep on a full queue with a message this
+ * receiver wants is woken to hand it over, so a full queue of other types
+ * never starves a selective receiver.
+ */
+static void kipc_queue_wake_sender_for(struct kipc_queue *q,
+				       const struct kipc_qwaiter *r,
+				       struct kipc_wake_list *wl)
+{
+	struct kipc_qwaiter *w;
+
+	list_for_each_entry(w, &q->send_waiters, node) {
+		if (kipc_sel_match(r->sel_mode, r->sel_type, w->type) &&
+		    w->len <= r->cap) {
+			q->nr_blocked_senders--;
+			kipc_waiter_wake(q, w, KIPC_W_WOKEN, wl);
+			return;
+		}
+	}
+}
+
+/*
+ * Wait for at least one matching message and take what is ready.  Returns
+ * how many messages are in @msgs; *err says why there are none.
+ */
+static unsigned int kipc_queue_pull(struct kipc_queue *q,
+				    struct kipc_recv *args,
+				    struct kipc_msgdesc *d,
+				    struct kipc_qmsg **msgs, bool nonblock,
+				    int *err)
+{
+	struct kipc_wake_list wl = { 0 };
+	bool timed_out = false;
+	struct kipc_qwaiter w;
+	ktime_t dl, *deadline;
+	unsigned int n = 0;
+
+	deadline = kipc_deadline(args->timeout_ns, &dl);
+	w.sel_mode = args->sel_mode;
+	w.sel_type = args->sel_type;
+	w.cap = d[0].len;
+
+	mutex_lock(&q->lock);
+	for (;;) {
+		n = kipc_queue_take(q, args, d, msgs, n, args->count, err);
+		if (n || *err)
+			break;
+		if (q->state != KIPC_STATE_LIVE) {
+			*err = -EPIPE;
+			break;
+		}
+		if (nonblock) {
+			*err = -EAGAIN;
+			break;
+		}
+		if (timed_out) {
+			q->timeouts++;
+			*err = -ETIMEDOUT;
+			break;
+		}
+		if (signal_pending(current)) {
+			*err = kipc_wait_interrupted(deadline);
+			break;
+		}
+		q->nr_blocked_receivers++;
+		kipc_queue_wake_sender_for(q, &w, &wl);
+		switch (kipc_queue_wait(q, &w, &q->recv_waiters, deadline,
+					&wl)) {
+		case KIPC_W_HANDED:
+			msgs[n++] = w.msg;
+			if (args->count == 1)
+				return n;
+			/* Take whatever else is ready, without waiting. */
+			mutex_lock(&q->lock);
+			break;
+		case -ETIMEDOUT:
+			timed_out = true;
+			break;
+		}
+	}
+	if (n)
+		kipc_queue_wake_senders(q, &wl);
+	mutex_unlock(&q->lock);
+	kipc_wake_all(&wl);
+	if (n)
+		kipc_queue_poll_wake(q, EPOLLOUT | EPOLLWRNORM);
+	return n;
+}
+
+static long kipc_queue_recv(struct kipc_queue *q, struct file *file,
+			    struct kipc_handle *h, void __user *arg)
+{
+	struct kipc_msgdesc one_d, *d, __user *ud;
+	struct kipc_qmsg *one_msg, **msgs = &one_msg;
+	struct kipc_recv args;
+	unsigned int i, n;
+	int err = 0;
+	long ret;
+
+	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
+	if (ret)
+		return ret;
+	ret = kipc_queue_check_recv(&args);
+	if (ret)
+		return ret;
+	if (!(h->access & KIPC_RDONLY))
+		return -EBADF;
+
+	ud = u64_to_user_ptr(args.msgs);
+	d = &one_d;
+	if (args.count == 1) {
+		if (copy_from_user(d, ud, sizeof(*d)))
+			return -EFAULT;
+	} else {
+		d = memdup_user(ud, array_size(args.count, sizeof(*d)));
+		if (IS_ERR(d))
+			return PTR_ERR(d);
+		msgs = kmalloc_array(args.count, sizeof(*msgs), GFP_KERNEL);
+		if (!msgs) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+
+	n = kipc_queue_pull(q, &args, d, msgs,
+			    !args.timeout_ns || kipc_file_nonblock(file), &err);
+	for (i = 0; i < n; i++) {
+		if (kipc_qmsg_deliver(msgs[i], &d[i], &ud[i]))
+			break;
+	}
+	if (i < n) {
+		kipc_queue_unreceive(q, msgs + i, n - i);
+		n = i;
+		err = -EFAULT;
+	}
+	for (i = 0; i < n; i++)
+		kipc_qmsg_free(msgs[i]);
+	if (err == -EMSGSIZE && put_user(d[0].len, &ud[0].len))
+		err = -EFAULT;
+	ret = n ? n : err;
+out:
+	if (d != &one_d) {
+		kfree(msgs);
+		kfree(d);
+	}
+	return ret;
+}
+
+/* --- control ------------------------------------------------------- */
+
+/* Shut down or kill: refuse sends, wake everyone; receivers drain. */
+static void kipc_queue_stop(struct kipc_queue *q, u32 state)
+{
+	struct kipc_wake_list wl = { 0 };
+
+	mutex_lock(&q->lock);
+	if (q->state == KIPC_STATE_DEAD ||
+	    (q->state == KIPC_STATE_SHUTDOWN && state == KIPC_STATE_SHUTDOWN)) {
+		mutex_unlock(&q->lock);
+		return;
+	}
+	WRITE_ONCE(q->state, state);
+	kipc_queue_wake_everyone(q, &wl);
+	mutex_unlock(&q->lock);
+	/* Everyone: kill wakes more tasks than a wake list holds. */
+	kipc_wake_all(&wl);
+	kipc_queue_poll_wake(q, EPOLLIN | EPOLLOUT | EPOLLHUP);
+}
+
+static long kipc_queue_shutdown(struct kipc_queue *q, struct kipc_handle *h,
+				void __user *arg)
+{
+	struct kipc_shutdown args;
+	long ret;
+
+	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
+	if (ret)
+		return ret;
+	if (args.flags)
+		return -EINVAL;
+	if (!(h->access & KIPC_WRONLY))
+		return -EBADF;
+	kipc_queue_stop(q, KIPC_STATE_SHUTDOWN);
+	return 0;
+}
+
+static long kipc_queue_stat(struct kipc_queue *q, void __user *arg)
+{
+	struct kipc_queue_info st;
+	long ret;
+
+	ret = kipc_copy_args(&st, sizeof(st), sizeof(st), arg);
+	if (ret)
+		return ret;
+	if (st.flags)
+		return -EINVAL;
+
+	mutex_lock(&q->lock);
+	st.depth_msgs = q->depth_msgs;
+	st.depth_bytes = q->depth_bytes;
+	st.max_msgs = q->max_msgs;
+	st.max_bytes = q->max_bytes;
+	st.max_msg_size = q->max_msg_size;
+	st.high_water = q->high_water;
+	st.sent = q->sent;
+	st.received = q->received;
+	st.dropped_new = q->dropped_new;
+	st.dropped_oldest = q->dropped_oldest;
+	st.conflated = q->conflated;
+	st.rejected = q->rejected;
+	st.timeouts = q->timeouts;
+	st.wakeups = q->wakeups;
+	st.policy = q->policy;
+	st.qflags = q->qflags;
+	st.blocked_senders = q->nr_blocked_senders;
+	st.blocked_receivers = q->nr_blocked_receivers;
+	st.state = q->state;
+	mutex_unlock(&q->lock);
+	st.senders = atomic_read(&q->senders);
+	st.receivers = atomic_read(&q->receivers);
+	st.owner_pid = pid_nr_ns(q->obj.owner_pid, task_active_pid_ns(current));
+	st.id = q->obj.id;
+	st.__reserved = 0;
+	return kipc_copy_out(arg, &st, sizeof(st));
+}
+
+static long kipc_queue_ioctl(struct kipc_handle *h, struct file *file,
+			     unsigned int cmd, void __user *arg)
+{
+	struct kipc_queue *q = kipc_queue(h->obj);
+
+	switch (cmd) {
+	case KIPC_IOC_SEND:
+		return kipc_queue_send(q, file, h, arg);
+	case KIPC_IOC_RECV:
+		return kipc_queue_recv(q, file, h, arg);
+	case KIPC_IOC_SHUTDOWN:
+		return kipc_queue_shutdown(q, h, arg);
+	case KIPC_IOC_QUEUE_STAT:
+		return kipc_queue_stat(q, arg);
+	}
+	return -ENOTTY;
+}
+
+/*
+ * Lockless: the depth, capacity and state are read with READ_ONCE and may
+ * be stale by the time poll returns, which poll's contract allows; every
+ * change that could flip a bit wakes @poll_wq after it is made.
+ */
+static __poll_t kipc_queue_poll(struct kipc_handle *h, struct file *file,
+				struct poll_table_struct *wait)
+{
+	struct kipc_queue *q = kipc_queue(h->obj);
+	u32 state, depth;
+	__poll_t mask = 0;
+
+	poll_wait(file, &q->poll_wq, wait);
+	state = READ_ONCE(q->state);
+	depth = READ_ONCE(q->depth_msgs);
+	if (depth && h->access & KIPC_RDONLY)
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (state == KIPC_STATE_LIVE && h->access & KIPC_WRONLY &&
+	    depth < q->max_msgs &&
+	    READ_ONCE(q->depth_bytes) + q->max_msg_size <= q->max_bytes)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	if (state != KIPC_STATE_LIVE && (state == KIPC_STATE_DEAD || !depth))
+		mask |= EPOLLHUP;
+	return mask;
+}
+
+static void kipc_queue_kill(struct kipc_object *obj)
+{
+	kipc_queue_stop(kipc_queue(obj), KIPC_STATE_DEAD);
+}
+
+static void kipc_queue_handle_add(struct kipc_handle *h)
+{
+	struct kipc_queue *q = kipc_queue(h->obj);
+
+	if (h->access & KIPC_WRONLY)
+		atomic_inc(&q->senders);
+	if (h->access & KIPC_RDONLY)
+		atomic_inc(&q->receivers);
+}
+
+static void kipc_queue_handle_del(struct kipc_handle *h)
+{
+	struct kipc_queue *q = kipc_queue(h->obj);
+
+	if (h->access & KIPC_WRONLY)
+		atomic_dec(&q->senders);
+	if (h->access & KIPC_RDONLY)
+		atomic_dec(&q->receivers);
+}
+
+static void kipc_queue_show_fdinfo(struct kipc_handle *h, struct seq_file *m)
+{
+	struct kipc_queue *q = kipc_queue(h->obj);
+
+	seq_printf(m, "kipc-state:\t%s\n",
+		   kipc_state_name(READ_ONCE(q->state)));
+	seq_printf(m, "kipc-depth:\t%u\n", READ_ONCE(q->depth_msgs));
+}
+
+static void kipc_queue_free(struct kipc_object *obj)
+{
+	struct kipc_queue *q = kipc_queue(obj);
+	struct kipc_qtp *tp;
+	unsigned long idx;
+	LIST_HEAD(msgs);
+
+	xa_for_each(&q->index, idx, tp) {
+		list_splice_tail_init(&tp->msgs, &msgs);
+		kmem_cache_free(kipc_qtp_cache, tp);
+	}
+	xa_destroy(&q->index);
+	kipc_qmsg_free_list(&msgs);
+	if (q->spare_tp)
+		kmem_cache_free(kipc_qtp_cache, q->spare_tp);
+	mutex_destroy(&q->lock);
+	kipc_object_release_common(obj);
+	kfree(q);
+}
+
+static const struct kipc_object_ops kipc_queue_ops = {
+	.kind		= KIPC_KIND_QUEUE,
+	.name		= "queue",
+	.ioctl		= kipc_queue_ioctl,
+	.poll		= kipc_queue_poll,
+	.kill		= kipc_queue_kill,
+	.free		= kipc_queue_free,
+	.handle_add	= kipc_queue_handle_add,
+	.handle_del	= kipc_queue_handle_del,
+	.show_fdinfo	= kipc_queue_show_fdinfo,
+};
+
+/* Check the attributes and fill in the defaults. */
+static int kipc_queue_check_attr(struct kipc_queue_create *a)
+{
+	if (a->flags & ~(KIPC_PERSIST | KIPC_NONBLOCK) || a->__reserved ||
+	    a->mode & ~0777 || a->policy > KIPC_POLICY_DROP_OLDEST ||
+	    a->qflags & ~KIPC_Q_CONFLATE)
+		return -EINVAL;
+	if (!a->max_msgs)
+		a->max_msgs = KIPC_QUEUE_DEF_MSGS;
+	if (!a->max_msg_size)
+		a->max_msg_size = KIPC_QUEUE_DEF_MSGSIZE;
+	if (!a->max_bytes)
+		a->max_bytes = (u64)a->max_msgs * a->max_msg_size;
+	if (a->max_msgs > KIPC_QUEUE_MSGS_MAX ||
+	    a->max_msg_size > KIPC_MSG_SIZE_MAX ||
+	    a->max_bytes < a->max_msg_size ||
+	    a->max_bytes > KIPC_QUEUE_BYTES_MAX)
+		return -EINVAL;
+	if (a->max_msg_size > READ_ONCE(kipc_max_msg_size))
+		return -ENOSPC;
+	return 0;
+}
+
+/**
+ * kipc_queue_create_ioctl() - KIPC_IOC_QUEUE_CREATE
+ * @arg: user pointer to &struct kipc_queue_create
+ *
+ * Return: the owner handle's fd, or -errno.
+ */
+long kipc_queue_create_ioctl(void __user *arg)
+{
+	struct kipc_queue_create args;
+	struct kipc_queue *q;
+	struct kipc_ns *kns;
+	char *name = NULL;
+	unsigned int i;
+	long ret;
+
+	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
+	if (ret)
+		return ret;
+	ret = kipc_queue_check_attr(&args);
+	if (ret)
+		return ret;
+	if (args.name) {
+		ret = kipc_name_from_user(args.name, &name);
+		if (ret)
+			return ret;
+	}
+	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
+	kns = kipc_ns_current();
+	if (!q || !kns) {
+		kfree(q);
+		kfree(name);
+		if (kns)
+			kipc_ns_put(kns);
+		return -ENOMEM;
+	}
+
+	mutex_init(&q->lock);
+	xa_init(&q->index);
+	for (i = 0; i < KIPC_NR_PRIO; i++)
+		q->prio[i] = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&q->recv_waiters);
+	INIT_LIST_HEAD(&q->send_waiters);
+	init_waitqueue_head(&q->poll_wq);
+	q->state = KIPC_STATE_LIVE;
+	q->next_seq = 1;
+	q->max_msgs = args.max_msgs;
+	q->max_msg_size = args.max_msg_size;
+	q->max_bytes = args.max_bytes;
+	q->policy = args.policy;
+	q->qflags = args.qflags;
+
+	ret = kipc_object_init(&q->obj, &kipc_queue_ops, kns, name, args.mode,
+			       args.flags, args.max_bytes);
+	kipc_ns_put(kns);
+	if (!ret)
+		ret = kipc_object_install(&q->obj, KIPC_RDWR, true,
+					  args.flags & KIPC_NONBLOCK);
+	kipc_object_put(&q->obj);
+	return ret;
+}
+
+/**
+ * kipc_queue_init() - create the queue caches at module load
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int kipc_queue_init(void)
+{
+	static const char *const names[] = {
+		"kipc_msg_256", "kipc_msg_1k", "kipc_msg_4k",
+	};
+	size_t off = offsetof(struct kipc_qmsg, data);
+	unsigned int i;
+
+	BUILD_BUG_ON(ARRAY_SIZE(names) != KIPC_QMSG_NR_CACHES);
+	kipc_qtp_cache = KMEM_CACHE(kipc_qtp, SLAB_ACCOUNT);
+	if (!kipc_qtp_cache)
+		return -ENOMEM;
+	for (i = 0; i < KIPC_QMSG_NR_CACHES; i++) {
+		kipc_qmsg_caches[i] =
+			kmem_cache_create_usercopy(names[i], kipc_qmsg_sizes[i],
+						   8, SLAB_ACCOUNT, off,
+						   kipc_qmsg_sizes[i] - off,
+						   NULL);
+		if (!kipc_qmsg_caches[i]) {
+			kipc_queue_exit();
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/**
+ * kipc_queue_exit() - destroy the queue caches at module unload
+ */
+void kipc_queue_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < KIPC_QMSG_NR_CACHES; i++)
+		kmem_cache_destroy(kipc_qmsg_caches[i]);
+	kmem_cache_destroy(kipc_qtp_cache);
+}

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the kipc selftests: raw ioctl access for ABI tests,
+ * child synchronisation, and waiting until a peer is blocked in the kernel.
+ */
+#ifndef KIPC_TEST_H
+#define KIPC_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+
+#include <kipc.h>
+#include "kselftest_harness.h"
+
+#define KIPC_DEV	"/dev/kipc"
+#define MS		1000000LL	/* nanoseconds in a millisecond */
+
+/* Open a fresh context fd; -errno on failure. */
+static inline int kt_ctx(void)
+{
+	int fd = open(KIPC_DEV, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* ioctl(2) returning -errno, for ABI tests that bypass libkipc. */
+static inline int kt_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	int ret = ioctl(fd, cmd, arg);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/* A unique name per test process, so tests never collide. */
+static inline const char *kt_name(char *buf, size_t len, const char *tag)
+{
+	snprintf(buf, len, "/kt.%s.%d", tag, (int)getpid());
+	return buf;
+}
+
+/*
+ * Wait until the queue reports at least the given numbers of blocked
+ * senders and receivers (a peer is asleep in the kernel).  Polls the stat
+ * for up to 20 s, which TCG needs; returns 0 or -ETIMEDOUT.
+ */
+static inline int kt_wait_blocked(int q, unsigned int senders,
+				  unsigned int receivers)
+{
+	struct kipc_queue_stat st;
+	int i;
+
+	for (i = 0; i < 20000; i++) {
+		if (kipc_queue_stat(q, &st) == 0 &&
+		    st.blocked_senders >= senders &&
+		    st.blocked_receivers >= receivers)
+			return 0;
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
+}
+
+/* Reap a child; returns its exit status, or 128 + signal. */
+static inline int kt_reap(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/* One-byte pipe signalling between parent and child. */
+static inline void kt_signal(int fd)
+{
+	char c = 'x';
+
+	if (write(fd, &c, 1) != 1)
+		_exit(99);
+}
+
+static inline void kt_await(int fd)
+{
+	char c;
+
+	if (read(fd, &c, 1) != 1)
+		_exit(98);
+}
+
+static inline int64_t kt_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/*
+ * Queue test helpers (kipc_queue_*_test.c).
+ */
+
+/*
+ * Skip the test unless /dev/kipc exists.  Use it in FIXTURE_SETUP: the 6.1
+ * harness still runs a TEST_F body after a SKIP() in setup, so this leaves
+ * the test process with the status the harness itself uses for a skip.
+ */
+#define KT_SKIP_STATUS	255
+
+#define KT_REQUIRE_KIPC() do {						\
+	int __kt_fd = kt_ctx();						\
+									\
+	if (__kt_fd == -ENOENT)						\
+		SKIP(_exit(KT_SKIP_STATUS), KIPC_DEV " is missing");	\
+	ASSERT_LE(0, __kt_fd);						\
+	close(__kt_fd);							\
+} while (0)
+
+/* Create a queue; 0 attributes mean the defaults.  Handle or -errno. */
+static inline int kt_queue(const char *name, uint32_t max_msgs,
+			   uint32_t max_msg_size, uint64_t max_bytes,
+			   uint32_t policy, uint32_t qflags)
+{
+	struct kipc_queue_attr attr = {
+		.max_msgs	= max_msgs,
+		.max_msg_size	= max_msg_size,
+		.max_bytes	= max_bytes,
+		.policy		= policy,
+		.flags		= qflags,
+	};
+
+	return kipc_queue_create(name, &attr, 0, 0600);
+}
+
+/* kipc_queue_stat() into a poisoned struct, so unwritten fields show. */
+static inline int kt_stat(int q, struct kipc_queue_stat *st)
+{
+	memset(st, 0xcc, sizeof(*st));
+	return kipc_queue_stat(q, st);
+}
+
+/* The counter identity every queue obeys (docs/queues.md, Stat). */
+#define KT_EXPECT_BALANCED(st)						\
+	EXPECT_EQ((st).sent, (st).received + (st).depth_msgs +		\
+		  (st).dropped_new + (st).dropped_oldest + (st).conflated)
+
+/* A payload pattern that depends on @seed and on the byte offset. */
+static inline void kt_fill(void *buf, size_t len, uint32_t seed)
+{
+	unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (unsigned char)(seed * 131 + i * 7 + (i >> 8));
+}
+
+/* 1 if @buf holds kt_fill(@seed)'s pattern, else 0. */
+static inline int kt_check_fill(const void *buf, size_t len, uint32_t seed)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != (unsigned char)(seed * 131 + i * 7 + (i >> 8)))
+			return 0;
+	return 1;
+}
+
+/*
+ * Value of the "@key:" line of /proc/self/fdinfo/@fd, without the
+ * leading whitespace and the newline.  0, or -ENOENT if the line is absent.
+ */
+static inline int kt_fdinfo(int fd, const char *key, char *val, size_t len)
+{
+	char path[64], line[512];
+	size_t klen = strlen(key);
+	FILE *f;
+	int ret = -ENOENT;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *v;
+
+		if (strncmp(line, key, klen) || line[klen] != ':')
+			continue;
+		v = line + klen + 1;
+		v += strspn(v, " \t");
+		v[strcspn(v, "\n")] = '\0';
+		snprintf(val, len, "%s", v);
+		ret = 0;
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
+/*
+ * Wait until task @tid of process @pid is asleep (state S in its stat):
+ * for a peer that announced it is about to block in poll or epoll_wait,
+ * which the queue's blocked counters do not show.  Polls for up to 20 s;
+ * 0, -ESRCH if the task is gone, or -ETIMEDOUT.
+ */
+static inline int kt_wait_sleeping(pid_t pid, pid_t tid)
+{
+	char path[64], buf[512], *p;
+	int i, fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid,
+		 (int)tid);
+	for (i = 0; i < 20000; i++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -ESRCH;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return -ESRCH;
+		buf[n] = '\0';
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'S')
+			return 0;
+		if (p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
+			return -ESRCH;
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
+}
+
+#endif /* KIPC_TEST_H */
