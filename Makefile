@@ -11,7 +11,7 @@ CACHE     ?= $(HOME)/.cache/kipc
 KSFT_DIR  ?= $(CACHE)/ksft-6.1
 export KDIR KSRC_TAR CACHE KSFT_DIR
 
-.PHONY: all module lib tools tests ksft-headers check demo clean \
+.PHONY: all deps module lib tools tests ksft-headers check demo clean \
 	module-check checkpatch
 
 all: module lib tools tests
@@ -54,12 +54,19 @@ $(KSFT_DIR)/.stamp: $(KSRC_TAR)
 		linux-source-6.1/scripts/const_structs.checkpatch
 	touch $@
 
+# Debian packages for building and for the VM (idempotent; apt only runs
+# when something is missing).
+deps:
+	scripts/install-deps.sh
+
 # Boot Debian's kernel in QEMU, load the module, run the whole suite.
-check: all
+check: deps
+	$(MAKE) all
 	tests/vm/run-suite.sh
 
 # Boot the VM and run the demo (queues, owner-death cleanup).
-demo: all
+demo: deps
+	$(MAKE) all
 	tests/vm/run-demo.sh
 
 clean:

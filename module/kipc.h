@@ -74,7 +74,8 @@ struct kipc_ns {
  * @free: free the kind's structure once the last reference is gone
  * @handle_add: a handle was created (access counting)
  * @handle_del: a handle is being released
- * @show_fdinfo: kind-specific fdinfo lines
+ * @show_fdinfo: kind-specific fdinfo lines, "kipc-state:" at least
+ * @mmap: map the object; NULL when the kind cannot be mapped (-ENODEV)
  */
 struct kipc_object_ops {
 	unsigned int kind;
@@ -88,6 +89,8 @@ struct kipc_object_ops {
 	void (*handle_add)(struct kipc_handle *h);
 	void (*handle_del)(struct kipc_handle *h);
 	void (*show_fdinfo)(struct kipc_handle *h, struct seq_file *m);
+	int (*mmap)(struct kipc_handle *h, struct file *file,
+		    struct vm_area_struct *vma);
 };
 
 /* Bits of &kipc_object.flags. */
@@ -137,11 +140,15 @@ struct kipc_object {
  * @obj: the object (referenced)
  * @access: KIPC_RDONLY and/or KIPC_WRONLY
  * @owner: this handle created the object
+ * @token: regions: this handle's robust-lock owner id
+ * @ring_role: regions: KIPC_RING_PRODUCER, KIPC_RING_CONSUMER or 0
  */
 struct kipc_handle {
 	struct kipc_object *obj;
 	unsigned int access;
 	bool owner;
+	u32 token;
+	u32 ring_role;
 };
 
 #define KIPC_WAKE_BATCH		8
@@ -215,5 +222,11 @@ static inline bool kipc_object_dead(const struct kipc_object *obj)
 int kipc_queue_init(void);
 void kipc_queue_exit(void);
 long kipc_queue_create_ioctl(void __user *arg);
+
+/* region.c */
+long kipc_region_create_ioctl(void __user *arg);
+
+/* event.c */
+long kipc_event_create_ioctl(void __user *arg);
 
 #endif /* _KIPC_PRIVATE_H */

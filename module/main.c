@@ -169,6 +169,10 @@ static long kipc_ctx_ioctl(struct file *file, unsigned int cmd,
 	switch (cmd) {
 	case KIPC_IOC_QUEUE_CREATE:
 		return kipc_queue_create_ioctl(uarg);
+	case KIPC_IOC_REGION_CREATE:
+		return kipc_region_create_ioctl(uarg);
+	case KIPC_IOC_EVENT_CREATE:
+		return kipc_event_create_ioctl(uarg);
 	case KIPC_IOC_OPEN:
 		return kipc_ioctl_open(uarg);
 	case KIPC_IOC_UNLINK:

@@ -340,6 +340,15 @@ static __poll_t kipc_handle_poll(struct file *file,
 	return h->obj->ops->poll(h, file, wait);
 }
 
+static int kipc_handle_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct kipc_handle *h = file->private_data;
+
+	if (!h->obj->ops->mmap)
+		return -ENODEV;
+	return h->obj->ops->mmap(h, file, vma);
+}
+
 static const char *const kipc_state_names[] = {
 	[KIPC_STATE_LIVE]	= "live",
 	[KIPC_STATE_SHUTDOWN]	= "shutdown",
@@ -358,9 +367,6 @@ static void kipc_handle_show_fdinfo(struct seq_file *m, struct file *file)
 		seq_printf(m, "kipc-name:\t/%s\n", obj->name);
 	seq_printf(m, "kipc-access:\t%s\n", access[h->access & KIPC_RDWR]);
 	seq_printf(m, "kipc-owner:\t%d\n", h->owner);
-	if (kipc_object_dead(obj))
-		seq_printf(m, "kipc-state:\t%s\n",
-			   kipc_state_names[KIPC_STATE_DEAD]);
 	if (obj->ops->show_fdinfo)
 		obj->ops->show_fdinfo(h, m);
 }
@@ -384,6 +390,7 @@ const struct file_operations kipc_handle_fops = {
 	.unlocked_ioctl	= kipc_handle_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.poll		= kipc_handle_poll,
+	.mmap		= kipc_handle_mmap,
 	.show_fdinfo	= kipc_handle_show_fdinfo,
 	.llseek		= no_llseek,
 };

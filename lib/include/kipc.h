@@ -97,6 +97,70 @@ int kipc_recvv(int q, const struct kipc_select *sel, struct kipc_msg *msgs,
 int kipc_queue_shutdown(int q);
 int kipc_queue_stat(int q, struct kipc_queue_stat *st);
 
+/* Regions: shared memory with wait/wake and robust locks. */
+struct kipc_region_stat {
+	uint64_t size;			/* bytes, page-rounded */
+	uint32_t handles;		/* handles open on the region */
+	uint32_t waiters;		/* tasks asleep in wait or lock */
+	uint32_t locks;			/* registered robust locks */
+	uint32_t state;			/* KIPC_STATE_* */
+	uint32_t owner_died;		/* -EOWNERDEAD recoveries handed out */
+	int32_t owner_pid;		/* 0 if not visible */
+	uint32_t id;
+	uint32_t __reserved;
+};
+
+int kipc_region_create(const char *name, size_t size, int flags, mode_t mode);
+int kipc_region_open(const char *name, int flags);
+int kipc_region_map(int r, void **addr, size_t *size);
+int kipc_region_unmap(int r);
+int kipc_region_stat(int r, struct kipc_region_stat *st);
+int kipc_wait(int r, size_t off, uint32_t expected, int64_t timeout_ns);
+int kipc_wake(int r, size_t off, unsigned int count);
+int kipc_lock_init(int r, size_t off);
+int kipc_lock(int r, size_t off, int64_t timeout_ns);
+int kipc_lock_consistent(int r, size_t off);
+int kipc_unlock(int r, size_t off);
+
+/* SPSC rings in a region. */
+struct kipc_ring;
+
+int kipc_ring_create(const char *name, size_t capacity, int flags,
+		     mode_t mode, struct kipc_ring **out);
+int kipc_ring_open(const char *name, int flags, struct kipc_ring **out);
+int kipc_ring_send(struct kipc_ring *r, uint32_t type, const void *buf,
+		   size_t len, int64_t timeout_ns);
+ssize_t kipc_ring_recv(struct kipc_ring *r, void *buf, size_t cap,
+		       uint32_t *type, int64_t timeout_ns);
+int kipc_ring_reserve(struct kipc_ring *r, size_t len, void **buf,
+		      int64_t timeout_ns);
+int kipc_ring_commit(struct kipc_ring *r, uint32_t type, size_t len);
+ssize_t kipc_ring_peek(struct kipc_ring *r, const void **buf,
+		       uint32_t *type, int64_t timeout_ns);
+int kipc_ring_consume(struct kipc_ring *r);
+int kipc_ring_fd(const struct kipc_ring *r);
+void kipc_ring_close(struct kipc_ring *r);
+
+/* Events: semaphore, counter, flag. */
+struct kipc_event_stat {
+	uint64_t count;
+	uint64_t posts;
+	uint64_t waits;
+	uint32_t kind;			/* KIPC_EVENT_* */
+	uint32_t state;			/* KIPC_STATE_* */
+	uint32_t waiters;
+	int32_t owner_pid;
+	uint32_t id;
+	uint32_t __reserved;
+};
+
+int kipc_event_create(const char *name, int kind, uint64_t initial,
+		      int flags, mode_t mode);
+int kipc_event_open(const char *name, int flags);
+int kipc_event_post(int e, uint64_t n);
+int kipc_event_wait(int e, uint64_t *value, int64_t timeout_ns);
+int kipc_event_stat(int e, struct kipc_event_stat *st);
+
 /* Names. */
 int kipc_unlink(const char *name);
 

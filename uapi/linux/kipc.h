@@ -292,15 +292,297 @@ struct kipc_queue_info {
 	__u32 __reserved;
 };
 
+/**
+ * struct kipc_region_create - KIPC_IOC_REGION_CREATE argument
+ * @size: sizeof(struct kipc_region_create)
+ * @flags: KIPC_PERSIST, KIPC_NONBLOCK
+ * @name: pointer to a NUL-terminated name, or 0 for an anonymous region
+ * @mode: permission bits (0777 mask)
+ * @ring: 0 for a plain region; KIPC_RING_PRODUCER or KIPC_RING_CONSUMER to
+ *	make it an SPSC ring whose creator takes that role
+ * @region_size: plain region: bytes, rounded up to pages; ring: the data
+ *	capacity in bytes, a power of two from KIPC_RING_MIN_CAPACITY to
+ *	KIPC_RING_MAX_CAPACITY (one header page is added in front)
+ *
+ * Returns the new handle fd (KIPC_RDWR, the region's owner).
+ */
+struct kipc_region_create {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 name;
+	__u32 mode;
+	__u32 ring;
+	__aligned_u64 region_size;
+};
+
+/*
+ * Ring roles (struct kipc_region_create.ring, struct kipc_ring_attach);
+ * distinct from the open flags so kipc_ring_create() can take them in its
+ * flags.
+ */
+#define KIPC_RING_PRODUCER	_BITUL(4)
+#define KIPC_RING_CONSUMER	_BITUL(5)
+
+/**
+ * struct kipc_region_info - KIPC_IOC_REGION_INFO argument
+ * @size: sizeof(struct kipc_region_info); the kernel fills that much
+ * @flags: must be 0
+ * @region_size: bytes (page-rounded), the length to mmap
+ * @token: this handle's lock owner id, the value a lock word holds while
+ *	this handle owns it (1..KIPC_LOCK_OWNER_MASK - 1)
+ * @access: KIPC_RDONLY and/or KIPC_WRONLY: what this handle may do
+ * @handles: handles open on the region
+ * @waiters: tasks asleep in wait or lock
+ * @locks: registered robust locks
+ * @state: KIPC_STATE_*
+ * @ring_role: this handle's ring role, 0 if none or not a ring
+ * @owner_pid: the creator's pid, 0 if not visible
+ * @id: the object's id
+ * @owner_died: lock recoveries handed out with -EOWNERDEAD
+ */
+struct kipc_region_info {
+	__u32 size;
+	__u32 flags;
+	__u64 region_size;
+	__u32 token;
+	__u32 access;
+	__u32 handles;
+	__u32 waiters;
+	__u32 locks;
+	__u32 state;
+	__u32 ring_role;
+	__s32 owner_pid;
+	__u32 id;
+	__u32 owner_died;
+};
+
+/**
+ * struct kipc_wait - KIPC_IOC_WAIT argument
+ * @size: sizeof(struct kipc_wait)
+ * @flags: must be 0
+ * @offset: byte offset of a 32-bit word in the region, 4-byte aligned
+ * @expected: sleep only while the word holds this value
+ * @__reserved: must be 0
+ * @timeout_ns: relative CLOCK_MONOTONIC timeout; < 0 forever, 0 never block
+ *
+ * Returns 0 when woken; -EAGAIN when the word differs; -EPIPE when the
+ * region is dead or its other handles are all gone.
+ */
+struct kipc_wait {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 offset;
+	__u32 expected;
+	__u32 __reserved;
+	__s64 timeout_ns;
+};
+
+/**
+ * struct kipc_wake - KIPC_IOC_WAKE argument
+ * @size: sizeof(struct kipc_wake)
+ * @flags: must be 0
+ * @offset: byte offset of the word, 4-byte aligned
+ * @count: wake at most this many waiters of that word
+ * @__reserved: must be 0
+ *
+ * Returns how many waiters were woken.
+ */
+struct kipc_wake {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 offset;
+	__u32 count;
+	__u32 __reserved;
+};
+
+/*
+ * Robust lock word, a __u32 in a region: the owner handle's token in the
+ * low 30 bits (0 = unlocked), KIPC_LOCK_OWNER_DIED when the previous owner
+ * died holding it, KIPC_LOCK_WAITERS when someone sleeps in the kernel.
+ * An owner field of all ones means the lock is not recoverable.
+ */
+#define KIPC_LOCK_OWNER_MASK	0x3fffffffU
+#define KIPC_LOCK_OWNER_DIED	0x40000000U
+#define KIPC_LOCK_WAITERS	0x80000000U
+#define KIPC_LOCK_NOTRECOVERABLE KIPC_LOCK_OWNER_MASK
+
+/**
+ * struct kipc_lock_op - KIPC_IOC_LOCK_INIT, KIPC_IOC_LOCK, KIPC_IOC_UNLOCK
+ * @size: sizeof(struct kipc_lock_op)
+ * @flags: must be 0
+ * @offset: byte offset of the lock word, 4-byte aligned
+ * @timeout_ns: KIPC_IOC_LOCK: relative timeout; < 0 forever, 0 try once
+ *	(-EAGAIN when held); others: must be 0
+ *
+ * LOCK returns 0, or -EOWNERDEAD when the lock was acquired from a dead
+ * owner, or -ENOTRECOVERABLE, -EDEADLK (this handle holds it), -EAGAIN,
+ * -ETIMEDOUT, -EINTR.  UNLOCK returns -EPERM unless this handle owns the
+ * lock; unlocking an owner-died lock that was not made consistent makes it
+ * not recoverable.
+ */
+struct kipc_lock_op {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 offset;
+	__s64 timeout_ns;
+};
+
+/*
+ * SPSC ring header, at offset 0 of a ring region; the data area starts at
+ * data_offset.  head and tail are free-running byte counters (the index is
+ * counter & (capacity - 1)); each record is a struct kipc_ring_rec
+ * followed by its payload, padded to 8 bytes; a record of type 0 is
+ * padding up to the end of the data area.  Waiters sleep on the head
+ * (consumer) or tail (producer) word after setting their *_waiting flag;
+ * the kernel sets *_gone when that side's handle is released.
+ */
+#define KIPC_RING_MAGIC		0x6b697072U	/* "kipr" */
+#define KIPC_RING_MIN_CAPACITY	4096U
+#define KIPC_RING_MAX_CAPACITY	(1U << 30)
+
+struct kipc_ring_hdr {
+	__u32 magic;
+	__u32 capacity;
+	__u32 data_offset;
+	__u32 __pad0[13];
+	/* written by the producer */
+	__u32 head;
+	__u32 producer_waiting;
+	__u32 producer_gone;
+	__u32 __pad1[13];
+	/* written by the consumer */
+	__u32 tail;
+	__u32 consumer_waiting;
+	__u32 consumer_gone;
+	__u32 __pad2[13];
+};
+
+struct kipc_ring_rec {
+	__u32 len;
+	__u32 type;
+};
+
+/**
+ * struct kipc_ring_attach - KIPC_IOC_RING_ATTACH argument
+ * @size: sizeof(struct kipc_ring_attach)
+ * @flags: must be 0
+ * @role: 0 for the free role, or KIPC_RING_PRODUCER / KIPC_RING_CONSUMER;
+ *	out: the role taken
+ * @__reserved: must be 0
+ *
+ * Takes a role on a ring region handle opened with KIPC_RDWR.  -EBUSY when
+ * the role is taken, -ENOTTY when the region is not a ring.
+ */
+struct kipc_ring_attach {
+	__u32 size;
+	__u32 flags;
+	__u32 role;
+	__u32 __reserved;
+};
+
+/* Event kinds. */
+#define KIPC_EVENT_SEMAPHORE	1
+#define KIPC_EVENT_COUNTER	2
+#define KIPC_EVENT_FLAG		3
+
+/**
+ * struct kipc_event_create - KIPC_IOC_EVENT_CREATE argument
+ * @size: sizeof(struct kipc_event_create)
+ * @flags: KIPC_PERSIST, KIPC_NONBLOCK
+ * @name: pointer to a NUL-terminated name, or 0 for an anonymous event
+ * @mode: permission bits (0777 mask)
+ * @kind: KIPC_EVENT_*
+ * @initial: initial count (a flag: 0 or 1)
+ */
+struct kipc_event_create {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 name;
+	__u32 mode;
+	__u32 kind;
+	__aligned_u64 initial;
+};
+
+/**
+ * struct kipc_event_post - KIPC_IOC_EVENT_POST argument
+ * @size: sizeof(struct kipc_event_post)
+ * @flags: must be 0
+ * @value: n >= 1: semaphore and counter add n (-EOVERFLOW rather than
+ *	wrap), a flag is set
+ */
+struct kipc_event_post {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 value;
+};
+
+/**
+ * struct kipc_event_wait - KIPC_IOC_EVENT_WAIT argument
+ * @size: sizeof(struct kipc_event_wait)
+ * @flags: must be 0
+ * @timeout_ns: relative CLOCK_MONOTONIC timeout; < 0 forever, 0 never block
+ * @value: out: what was taken (semaphore and flag: 1; counter: the sum)
+ */
+struct kipc_event_wait {
+	__u32 size;
+	__u32 flags;
+	__s64 timeout_ns;
+	__aligned_u64 value;
+};
+
+/**
+ * struct kipc_event_info - KIPC_IOC_EVENT_STAT argument
+ * @size: sizeof(struct kipc_event_info); the kernel fills that much
+ * @flags: must be 0
+ * @count: the current count
+ * @posts: successful posts
+ * @waits: successful waits
+ * @kind: KIPC_EVENT_*
+ * @state: KIPC_STATE_*
+ * @waiters: tasks asleep in wait
+ * @owner_pid: the creator's pid, 0 if not visible
+ * @id: the object's id
+ * @__reserved: 0
+ */
+struct kipc_event_info {
+	__u32 size;
+	__u32 flags;
+	__u64 count;
+	__u64 posts;
+	__u64 waits;
+	__u32 kind;
+	__u32 state;
+	__u32 waiters;
+	__s32 owner_pid;
+	__u32 id;
+	__u32 __reserved;
+};
+
 /* Context ioctls (/dev/kipc). */
 #define KIPC_IOC_QUEUE_CREATE	_IOW(KIPC_IOC_MAGIC, 0x00, struct kipc_queue_create)
 #define KIPC_IOC_OPEN		_IOW(KIPC_IOC_MAGIC, 0x01, struct kipc_open)
 #define KIPC_IOC_UNLINK		_IOW(KIPC_IOC_MAGIC, 0x02, struct kipc_unlink)
+#define KIPC_IOC_REGION_CREATE	_IOW(KIPC_IOC_MAGIC, 0x03, struct kipc_region_create)
+#define KIPC_IOC_EVENT_CREATE	_IOW(KIPC_IOC_MAGIC, 0x04, struct kipc_event_create)
 
 /* Queue handle ioctls. */
 #define KIPC_IOC_SEND		_IOWR(KIPC_IOC_MAGIC, 0x10, struct kipc_send)
 #define KIPC_IOC_RECV		_IOWR(KIPC_IOC_MAGIC, 0x11, struct kipc_recv)
 #define KIPC_IOC_SHUTDOWN	_IOW(KIPC_IOC_MAGIC, 0x12, struct kipc_shutdown)
 #define KIPC_IOC_QUEUE_STAT	_IOWR(KIPC_IOC_MAGIC, 0x13, struct kipc_queue_info)
+
+/* Region handle ioctls. */
+#define KIPC_IOC_REGION_INFO	_IOWR(KIPC_IOC_MAGIC, 0x20, struct kipc_region_info)
+#define KIPC_IOC_WAIT		_IOW(KIPC_IOC_MAGIC, 0x21, struct kipc_wait)
+#define KIPC_IOC_WAKE		_IOW(KIPC_IOC_MAGIC, 0x22, struct kipc_wake)
+#define KIPC_IOC_LOCK_INIT	_IOW(KIPC_IOC_MAGIC, 0x23, struct kipc_lock_op)
+#define KIPC_IOC_LOCK		_IOW(KIPC_IOC_MAGIC, 0x24, struct kipc_lock_op)
+#define KIPC_IOC_UNLOCK		_IOW(KIPC_IOC_MAGIC, 0x25, struct kipc_lock_op)
+#define KIPC_IOC_RING_ATTACH	_IOWR(KIPC_IOC_MAGIC, 0x26, struct kipc_ring_attach)
+
+/* Event handle ioctls. */
+#define KIPC_IOC_EVENT_POST	_IOW(KIPC_IOC_MAGIC, 0x30, struct kipc_event_post)
+#define KIPC_IOC_EVENT_WAIT	_IOWR(KIPC_IOC_MAGIC, 0x31, struct kipc_event_wait)
+#define KIPC_IOC_EVENT_STAT	_IOWR(KIPC_IOC_MAGIC, 0x32, struct kipc_event_info)
 
 #endif /* _UAPI_LINUX_KIPC_H */

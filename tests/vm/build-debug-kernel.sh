@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the debug kernel (KASAN, lockdep, kmemleak, UBSAN, ...) from
+# Debian's linux-source-6.1: tinyconfig plus tests/vm/debug.config.  The
+# tree is cached outside the repository, keyed by the fragment's hash, and
+# left ready for out-of-tree modules (modules_prepare, Module.symvers).
+#
+# usage: build-debug-kernel.sh        prints the kernel tree's path last
+
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+frag=$here/debug.config
+tar=${KSRC_TAR:-/usr/src/linux-source-6.1.tar.xz}
+cache=${CACHE:-$HOME/.cache/kipc}
+key=$(cat "$frag" "$0" | sha256sum | cut -c1-16)
+tree=$cache/debug-kernel-$key
+
+if [ -f "$tree/.kipc-ready" ]; then
+	echo "$tree"
+	exit 0
+fi
+
+echo "debug kernel: building in $tree (takes several minutes)" >&2
+rm -rf "$tree" "$tree.tmp"
+mkdir -p "$tree.tmp"
+tar -xJf "$tar" -C "$tree.tmp" --strip-components=1
+cd "$tree.tmp"
+make -s tinyconfig >&2
+scripts/kconfig/merge_config.sh -m .config "$frag" >/dev/null
+make -s olddefconfig >&2
+
+# Every option the fragment asks for must have survived olddefconfig.
+missing=0
+while read -r line; do
+	case $line in CONFIG_*=*) ;; *) continue ;; esac
+	if ! grep -qx "$line" .config; then
+		echo "debug kernel: $line did not stick" >&2
+		missing=1
+	fi
+done < "$frag"
+[ $missing -eq 0 ] || exit 1
+
+make -s -j"$(nproc)" bzImage modules >&2
+make -s modules_prepare >&2
+cd - >/dev/null
+mv "$tree.tmp" "$tree"
+touch "$tree/.kipc-ready"
+echo "$tree"
