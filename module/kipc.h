@@ -32,8 +32,10 @@
  *
  * 1. kipc_ns_mutex (main list of &struct kipc_ns)
  * 2. &kipc_ns.lock (one namespace's name table and object count)
- * 3. the object's own lock (&kipc_queue.lock)
- * 4. kipc_users_lock (per-uid byte charges), taken alone
+ * 3. the object's own lock (&kipc_queue.lock, &kipc_region.lock,
+ *    &kipc_event.lock)
+ * 4. a region's wait bucket lock (&kipc_rbucket.lock)
+ * 5. kipc_users_lock (per-uid byte charges), taken alone
  *
  * Tasks are never woken with an object lock held on the hot paths: a
  * waker moves the task onto a &struct kipc_wake_list and wakes it after
@@ -72,7 +74,7 @@ struct kipc_ns {
  * @poll: poll of a handle
  * @kill: the owner died: wake every waiter, refuse new work
  * @free: free the kind's structure once the last reference is gone
- * @handle_add: a handle was created (access counting)
+ * @handle_add: a handle is being created (access counting); may fail
  * @handle_del: a handle is being released
  * @show_fdinfo: kind-specific fdinfo lines, "kipc-state:" at least
  * @mmap: map the object; NULL when the kind cannot be mapped (-ENODEV)
@@ -86,7 +88,7 @@ struct kipc_object_ops {
 			 struct poll_table_struct *wait);
 	void (*kill)(struct kipc_object *obj);
 	void (*free)(struct kipc_object *obj);
-	void (*handle_add)(struct kipc_handle *h);
+	int (*handle_add)(struct kipc_handle *h);
 	void (*handle_del)(struct kipc_handle *h);
 	void (*show_fdinfo)(struct kipc_handle *h, struct seq_file *m);
 	int (*mmap)(struct kipc_handle *h, struct file *file,
@@ -167,12 +169,14 @@ struct kipc_wake_list {
 extern unsigned int kipc_max_objects;
 extern unsigned long kipc_max_user_bytes;
 extern unsigned int kipc_max_msg_size;
+extern unsigned long kipc_max_region_size;
 
 int kipc_copy_args(void *karg, size_t ksize, size_t min_size,
 		   void __user *uarg);
 int kipc_copy_out(void __user *uarg, const void *karg, size_t ksize);
 ktime_t *kipc_deadline(s64 timeout_ns, ktime_t *buf);
 int kipc_sleep(ktime_t *deadline);
+int kipc_interrupted(ktime_t *deadline);
 void kipc_wake_add(struct kipc_wake_list *wl, struct task_struct *task);
 void kipc_wake_all(struct kipc_wake_list *wl);
 

@@ -39,6 +39,10 @@ unsigned int kipc_max_msg_size = KIPC_MSG_SIZE_MAX;
 module_param_named(max_msg_size, kipc_max_msg_size, uint, 0644);
 MODULE_PARM_DESC(max_msg_size, "Largest max_msg_size a queue may have");
 
+unsigned long kipc_max_region_size = 64UL << 20;
+module_param_named(max_region_size, kipc_max_region_size, ulong, 0644);
+MODULE_PARM_DESC(max_region_size, "Largest region, in bytes (ENOSPC beyond)");
+
 static int kipc_live_objects_get(char *buf, const struct kernel_param *kp)
 {
 	return sysfs_emit(buf, "%u\n", kipc_live_objects());
@@ -126,6 +130,22 @@ int kipc_sleep(ktime_t *deadline)
 	if (!schedule_hrtimeout_range(deadline, 0, HRTIMER_MODE_ABS))
 		return -ETIMEDOUT;
 	return 0;
+}
+
+/**
+ * kipc_interrupted() - the error for a wait that a signal interrupted
+ * @deadline: the wait's deadline, or NULL when unbounded
+ *
+ * Nothing was consumed, so the call can be restarted.  An unbounded wait
+ * restarts after a handler installed with SA_RESTART, and always after a
+ * stop and continue; a timed wait restarts (with its whole timeout) only
+ * when no handler ran, else it returns -EINTR to userspace.
+ *
+ * Return: -ERESTARTSYS or -ERESTARTNOHAND.
+ */
+int kipc_interrupted(ktime_t *deadline)
+{
+	return deadline ? -ERESTARTNOHAND : -ERESTARTSYS;
 }
 
 /**

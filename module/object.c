@@ -281,21 +281,27 @@ int kipc_object_install(struct kipc_object *obj, unsigned int access,
 		kfree(h);
 		return fd;
 	}
-	kipc_object_get(obj);
 	h->obj = obj;
 	h->access = access;
 	h->owner = owner;
+	ret = obj->ops->handle_add ? obj->ops->handle_add(h) : 0;
+	if (ret) {
+		put_unused_fd(fd);
+		kfree(h);
+		return ret;
+	}
+	kipc_object_get(obj);
 	snprintf(anon, sizeof(anon), "[kipc-%s]", obj->ops->name);
 	file = anon_inode_getfile(anon, &kipc_handle_fops, h,
 				  O_RDWR | (nonblock ? O_NONBLOCK : 0));
 	if (IS_ERR(file)) {
+		if (obj->ops->handle_del)
+			obj->ops->handle_del(h);
 		put_unused_fd(fd);
 		kipc_object_put(obj);
 		kfree(h);
 		return PTR_ERR(file);
 	}
-	if (obj->ops->handle_add)
-		obj->ops->handle_add(h);
 
 	if (owner && obj->name) {
 		ret = kipc_name_link(obj);

@@ -561,11 +561,6 @@ static int kipc_queue_wait(struct kipc_queue *q, struct kipc_qwaiter *w,
 	return 0;
 }
 
-static int kipc_wait_interrupted(ktime_t *deadline)
-{
-	return deadline ? -EINTR : -ERESTARTSYS;
-}
-
 /* --- sending ------------------------------------------------------- */
 
 /* Give @msg the next sequence number; kipc_qmsg_commit() consumes it. */
@@ -762,7 +757,7 @@ static unsigned int kipc_queue_push(struct kipc_queue *q,
 			break;
 		}
 		if (signal_pending(current)) {
-			ret = kipc_wait_interrupted(deadline);
+			ret = kipc_interrupted(deadline);
 			break;
 		}
 		w.type = msgs[i]->type;
@@ -997,7 +992,7 @@ static unsigned int kipc_queue_pull(struct kipc_queue *q,
 			break;
 		}
 		if (signal_pending(current)) {
-			*err = kipc_wait_interrupted(deadline);
+			*err = kipc_interrupted(deadline);
 			break;
 		}
 		q->nr_blocked_receivers++;
@@ -1130,7 +1125,7 @@ static long kipc_queue_stat(struct kipc_queue *q, void __user *arg)
 	ret = kipc_copy_args(&st, sizeof(st), sizeof(st), arg);
 	if (ret)
 		return ret;
-	if (st.flags)
+	if (st.flags || st.__reserved)
 		return -EINVAL;
 
 	mutex_lock(&q->lock);
@@ -1211,7 +1206,7 @@ static void kipc_queue_kill(struct kipc_object *obj)
 	kipc_queue_stop(kipc_queue(obj), KIPC_STATE_DEAD);
 }
 
-static void kipc_queue_handle_add(struct kipc_handle *h)
+static int kipc_queue_handle_add(struct kipc_handle *h)
 {
 	struct kipc_queue *q = kipc_queue(h->obj);
 
@@ -1219,6 +1214,7 @@ static void kipc_queue_handle_add(struct kipc_handle *h)
 		atomic_inc(&q->senders);
 	if (h->access & KIPC_RDONLY)
 		atomic_inc(&q->receivers);
+	return 0;
 }
 
 static void kipc_queue_handle_del(struct kipc_handle *h)

@@ -38,8 +38,9 @@
  * - EAGAIN: the call would block (timeout 0, KIPC_NONBLOCK,
  *   KIPC_POLICY_FAIL).
  * - ETIMEDOUT: the timeout passed.
- * - EINTR: a signal arrived; nothing was consumed or lost.  A wait without
- *   a timeout returns -ERESTARTSYS instead, so SA_RESTART restarts it.
+ * - EINTR: a signal handler ran; nothing was consumed or lost.  A wait
+ *   without a timeout is restarted instead when the handler has
+ *   SA_RESTART; any wait is restarted after a stop and continue.
  * - EPIPE: the object was shut down, its owner died, or the peer is gone.
  * - ENOENT, EEXIST, ENAMETOOLONG: names.
  * - EACCES: the caller's fsuid/fsgid has no such access to the object.
@@ -438,7 +439,7 @@ struct kipc_lock_op {
  */
 #define KIPC_RING_MAGIC		0x6b697072U	/* "kipr" */
 #define KIPC_RING_MIN_CAPACITY	4096U
-#define KIPC_RING_MAX_CAPACITY	(1U << 30)
+#define KIPC_RING_MAX_CAPACITY	0x40000000U	/* 1 GiB */
 
 struct kipc_ring_hdr {
 	__u32 magic;
