@@ -49,7 +49,7 @@
 #define KIPC_QUEUE_DEF_MSGS	256U
 #define KIPC_QUEUE_DEF_MSGSIZE	8192U
 #define KIPC_NR_PRIO		(KIPC_PRIO_MAX + 1)
-#define KIPC_SEND_CHUNK		64U
+#define KIPC_SEND_CHUNK		16U
 #define KIPC_SEND_CHUNK_BYTES	SZ_1M
 
 /* Waiter states; a waiter's owner reads them with acquire. */

@@ -238,4 +238,148 @@ static inline int kt_wait_sleeping(pid_t pid, pid_t tid)
 	return -ETIMEDOUT;
 }
 
+/*
+ * Region, lock and ring test helpers (kipc_region/lock/ring_test.c).
+ */
+#include <pthread.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+/* In a forked child: report a failed check on stderr and exit 1. */
+#define KT_CHILD_CHECK(cond) do {					\
+	if (!(cond)) {							\
+		fprintf(stderr, "# child %d: %s:%d: failed: %s\n",	\
+			(int)getpid(), __FILE__, __LINE__, #cond);	\
+		_exit(1);						\
+	}								\
+} while (0)
+
+/* fork(2) whose child is killed when the test process dies. */
+static inline pid_t kt_fork(void)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(95);
+	}
+	return pid;
+}
+
+/*
+ * Wait until region @r reports at least @n tasks asleep in wait or lock
+ * (stat waiters).  Polls for up to 20 s; 0 or -ETIMEDOUT.
+ */
+static inline int kt_region_waiters(int r, unsigned int n)
+{
+	struct kipc_region_stat st;
+	int i;
+
+	for (i = 0; i < 20000; i++) {
+		if (kipc_region_stat(r, &st) == 0 && st.waiters >= n)
+			return 0;
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
+}
+
+/* Region @r's stat waiters now, or -errno. */
+static inline int kt_region_nwaiters(int r)
+{
+	struct kipc_region_stat st;
+	int ret = kipc_region_stat(r, &st);
+
+	return ret < 0 ? ret : (int)st.waiters;
+}
+
+/* The lock owner token of handle @r (KIPC_IOC_REGION_INFO), or -errno. */
+static inline int64_t kt_region_token(int r)
+{
+	struct kipc_region_info ri;
+	int ret;
+
+	memset(&ri, 0, sizeof(ri));
+	ri.size = sizeof(ri);
+	ret = kt_ioctl(r, KIPC_IOC_REGION_INFO, &ri);
+	return ret < 0 ? ret : (int64_t)ri.token;
+}
+
+/*
+ * A thread that SIGKILLs @pid once region @r has @waiters sleepers: for
+ * "the peer dies while I am blocked" tests, whose main thread is the one
+ * blocked.  kt_killer_join() returns 0 if it killed, else -errno.
+ */
+struct kt_killer {
+	pthread_t thread;
+	int r;
+	unsigned int waiters;
+	pid_t pid;
+	int ret;
+};
+
+static inline void *kt_killer_fn(void *arg)
+{
+	struct kt_killer *k = arg;
+
+	k->ret = kt_region_waiters(k->r, k->waiters);
+	if (!k->ret && kill(k->pid, SIGKILL))
+		k->ret = -errno;
+	return NULL;
+}
+
+static inline int kt_killer_start(struct kt_killer *k, int r,
+				  unsigned int waiters, pid_t pid)
+{
+	k->r = r;
+	k->waiters = waiters;
+	k->pid = pid;
+	k->ret = -EINPROGRESS;
+	return -pthread_create(&k->thread, NULL, kt_killer_fn, k);
+}
+
+static inline int kt_killer_join(struct kt_killer *k)
+{
+	pthread_join(k->thread, NULL);
+	return k->ret;
+}
+
+/*
+ * Make every later ioctl(2) of this process fail with ENOSYS (seccomp),
+ * to prove a fast path makes none.  Call it in a forked child; 0, or
+ * -errno (-EOPNOTSUPP off x86-64).
+ */
+static inline int kt_forbid_ioctl(void)
+{
+#ifdef __x86_64__
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {
+		.len	= sizeof(filter) / sizeof(filter[0]),
+		.filter	= filter,
+	};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		return -errno;
+	return 0;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
 #endif /* KIPC_TEST_H */
