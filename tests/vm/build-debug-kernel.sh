@@ -14,7 +14,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 frag=$here/debug.config
 tar=${KSRC_TAR:-/usr/src/linux-source-6.1.tar.xz}
 cache=${CACHE:-$HOME/.cache/kipc}
-key=$(cat "$frag" "$0" | sha256sum | cut -c1-16)
+# Keyed by the fragment and the kernel source's package version.
+srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || true)
+key=$( (cat "$frag"; echo "$srcver") | sha256sum | cut -c1-16)
 tree=$cache/debug-kernel-$key
 
 if [ -f "$tree/.kipc-ready" ]; then
@@ -42,8 +44,13 @@ while read -r line; do
 done < "$frag"
 [ $missing -eq 0 ] || exit 1
 
-make -s -j"$(nproc)" bzImage modules >&2
-make -s modules_prepare >&2
+# The kernel's own warnings go to a log, not to CI's output.
+if ! make -s -j"$(nproc)" bzImage modules >build.log 2>&1 ||
+   ! make -s modules_prepare >>build.log 2>&1; then
+	tail -n 40 build.log >&2
+	echo "debug kernel: build failed, see $tree.tmp/build.log" >&2
+	exit 1
+fi
 cd - >/dev/null
 mv "$tree.tmp" "$tree"
 touch "$tree/.kipc-ready"
