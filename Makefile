@@ -11,8 +11,8 @@ CACHE     ?= $(HOME)/.cache/kipc
 KSFT_DIR  ?= $(CACHE)/ksft-6.1
 export KDIR KSRC_TAR CACHE KSFT_DIR
 
-.PHONY: all deps module lib tools tests ksft-headers check demo clean \
-	module-check checkpatch
+.PHONY: all deps module lib tools tests ksft-headers check check-debian \
+	check-debug module-debug demo clean module-check checkpatch
 
 all: module lib tools tests
 
@@ -59,10 +59,32 @@ $(KSFT_DIR)/.stamp: $(KSRC_TAR)
 deps:
 	scripts/install-deps.sh
 
-# Boot Debian's kernel in QEMU, load the module, run the whole suite.
+# The whole suite, in QEMU: on Debian's kernel, then on the debug kernel
+# (KASAN, lockdep, kmemleak, UBSAN), built once and cached in $(CACHE).
 check: deps
 	$(MAKE) all
+	$(MAKE) check-debian
+	$(MAKE) check-debug
+
+check-debian:
 	tests/vm/run-suite.sh
+
+# The module built against the debug kernel, in a tree of symlinks so the
+# two builds never share objects.
+DEBUG_MOD := $(CURDIR)/build/debug/module
+
+module-debug:
+	@kdir=$$(tests/vm/build-debug-kernel.sh) && \
+	mkdir -p $(DEBUG_MOD) && ln -sfn $(CURDIR)/uapi build/debug/uapi && \
+	for f in module/*.c module/*.h module/Kbuild; do \
+		case $$f in *.mod.c) continue ;; esac; \
+		ln -sf $(CURDIR)/$$f $(DEBUG_MOD)/; done && \
+	$(MAKE) -C $$kdir M=$(DEBUG_MOD) CONFIG_KIPC=m W=1 modules
+
+check-debug: module-debug
+	kdir=$$(tests/vm/build-debug-kernel.sh) && \
+	KIPC_VM_BUILD=$(CURDIR)/build/vm-debug tests/vm/run-suite.sh \
+		--kernel $$kdir/arch/x86/boot/bzImage --ko $(DEBUG_MOD)/kipc.ko
 
 # Boot the VM and run the demo (queues, owner-death cleanup).
 demo: deps

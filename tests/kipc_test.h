@@ -351,7 +351,8 @@ static inline int kt_killer_join(struct kt_killer *k)
 /*
  * Make every later ioctl(2) of this process fail with ENOSYS (seccomp),
  * to prove a fast path makes none.  Call it in a forked child; 0, or
- * -errno (-EOPNOTSUPP off x86-64).
+ * -errno: -EOPNOTSUPP off x86-64 or without CONFIG_SECCOMP_FILTER (the
+ * child should then exit with KT_SKIP_STATUS).
  */
 static inline int kt_forbid_ioctl(void)
 {
@@ -375,11 +376,33 @@ static inline int kt_forbid_ioctl(void)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -errno;
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
-		return -errno;
+		return errno == EINVAL ? -EOPNOTSUPP : -errno;	/* !SECCOMP */
 	return 0;
 #else
 	return -EOPNOTSUPP;
 #endif
+}
+
+/*
+ * Event test helpers (kipc_event_test.c).
+ */
+
+/*
+ * Wait until the event reports at least @waiters tasks asleep in
+ * kipc_event_wait() (a peer is blocked in the kernel).  Polls the stat for
+ * up to 20 s, which TCG needs; returns 0 or -ETIMEDOUT.
+ */
+static inline int kt_event_wait_blocked(int e, unsigned int waiters)
+{
+	struct kipc_event_stat st;
+	int i;
+
+	for (i = 0; i < 20000; i++) {
+		if (kipc_event_stat(e, &st) == 0 && st.waiters >= waiters)
+			return 0;
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
 }
 
 #endif /* KIPC_TEST_H */
