@@ -1,0 +1,1075 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The raw ioctl ABI (uapi/linux/kipc.h, docs/queues.md "The ioctl ABI"),
+ * with structs built by hand.  For every command: a size below the struct
+ * is EINVAL, a larger one with a zero tail works, a non-zero tail is E2BIG,
+ * unknown flag bits and non-zero __reserved are EINVAL, bad struct pointers
+ * EFAULT, the command on the wrong kind of fd or with another size or
+ * direction encoded ENOTTY.  Then names (charset, length, the leading
+ * slash, bad pointers), open kinds and flags, send descriptors and receive
+ * selectors.  After every refused call nothing was created, opened, queued
+ * or consumed.
+ */
+#include <assert.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <termios.h>
+
+#include "kipc_test.h"
+
+/* The command encodings are ABI: the size in each is its struct's. */
+static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_CREATE) == sizeof(struct kipc_queue_create),
+	      "QUEUE_CREATE size");
+static_assert(_IOC_SIZE(KIPC_IOC_OPEN) == sizeof(struct kipc_open), "OPEN size");
+static_assert(_IOC_SIZE(KIPC_IOC_UNLINK) == sizeof(struct kipc_unlink), "UNLINK size");
+static_assert(_IOC_SIZE(KIPC_IOC_SEND) == sizeof(struct kipc_send), "SEND size");
+static_assert(_IOC_SIZE(KIPC_IOC_RECV) == sizeof(struct kipc_recv), "RECV size");
+static_assert(_IOC_SIZE(KIPC_IOC_SHUTDOWN) == sizeof(struct kipc_shutdown),
+	      "SHUTDOWN size");
+static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_STAT) == sizeof(struct kipc_queue_info),
+	      "QUEUE_STAT size");
+
+/* And the first published sizes, so a change is noticed. */
+static_assert(sizeof(struct kipc_queue_create) == 48, "kipc_queue_create");
+static_assert(sizeof(struct kipc_open) == 24, "kipc_open");
+static_assert(sizeof(struct kipc_unlink) == 16, "kipc_unlink");
+static_assert(sizeof(struct kipc_msgdesc) == 56, "kipc_msgdesc");
+static_assert(sizeof(struct kipc_send) == 32, "kipc_send");
+static_assert(sizeof(struct kipc_recv) == 40, "kipc_recv");
+static_assert(sizeof(struct kipc_shutdown) == 8, "kipc_shutdown");
+static_assert(sizeof(struct kipc_queue_info) == 160, "kipc_queue_info");
+
+#define PAYLOAD		"hello"
+#define PAYLOAD_LEN	6
+#define MAX_MSG		64
+#define RES_FD		INT_MIN		/* the call returns a new fd */
+#define TAIL		8
+#define POISON64	0xccccccccccccccccULL
+#define POISON32	0xccccccccU
+
+/* The lowest free fd number: a refused call must not install one. */
+static int next_fd(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+/* A page followed by an inaccessible one: for pointers that run off. */
+static char *guard_page(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p;
+
+	p = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (mprotect(p + pg, pg, PROT_NONE))
+		return NULL;
+	return p + pg;		/* the inaccessible page */
+}
+
+static int raw_create(int ctx, const char *name, unsigned int flags)
+{
+	struct kipc_queue_create arg = {
+		.size		= sizeof(arg),
+		.flags		= flags,
+		.name		= (uintptr_t)name,
+		.mode		= 0600,
+		.max_msgs	= 4,
+		.max_msg_size	= MAX_MSG,
+	};
+
+	return kt_ioctl(ctx, KIPC_IOC_QUEUE_CREATE, &arg);
+}
+
+static int raw_open(int ctx, const char *name, unsigned int flags,
+		    unsigned int kind)
+{
+	struct kipc_open arg = {
+		.size	= sizeof(arg),
+		.flags	= flags,
+		.name	= (uintptr_t)name,
+		.kind	= kind,
+	};
+
+	return kt_ioctl(ctx, KIPC_IOC_OPEN, &arg);
+}
+
+static int raw_unlink(int ctx, const char *name, unsigned int flags)
+{
+	struct kipc_unlink arg = {
+		.size	= sizeof(arg),
+		.flags	= flags,
+		.name	= (uintptr_t)name,
+	};
+
+	return kt_ioctl(ctx, KIPC_IOC_UNLINK, &arg);
+}
+
+/* 0 if @name opens as a queue (closed again), else -errno. */
+static int name_opens(int ctx, const char *name)
+{
+	int h = raw_open(ctx, name, KIPC_RDWR, KIPC_KIND_QUEUE);
+
+	if (h < 0)
+		return h;
+	close(h);
+	return 0;
+}
+
+static int stat_id(int q)
+{
+	struct kipc_queue_stat st;
+	int ret = kt_stat(q, &st);
+
+	return ret < 0 ? ret : (int)st.id;
+}
+
+/*
+ * Every command with the struct it takes.  The fixture holds a queue with
+ * one message ("hello", type 1) and a context; a valid call of each command
+ * is built by abi_build().
+ */
+FIXTURE(abi) {
+	int ctx;
+	int q;
+	char name[64];		/* q's name */
+	char newname[64];	/* a name that does not exist */
+	char rbuf[MAX_MSG];
+	struct kipc_msgdesc desc;
+	/* The argument, with room for a tail. */
+	union {
+		struct kipc_queue_create create;
+		struct kipc_open open;
+		struct kipc_unlink unlink;
+		struct kipc_send send;
+		struct kipc_recv recv;
+		struct kipc_shutdown shutdown;
+		struct kipc_queue_info info;
+		unsigned char bytes[256];
+	} arg;
+};
+
+FIXTURE_VARIANT(abi) {
+	unsigned long cmd;
+	bool on_handle;		/* a queue command, else a context one */
+	size_t size;		/* sizeof its struct */
+	size_t reserved;	/* offset of __reserved, 0 if none */
+	int result;		/* a valid call's result, or RES_FD */
+	unsigned int bad_flags[3];
+};
+
+FIXTURE_VARIANT_ADD(abi, queue_create) {
+	.cmd		= KIPC_IOC_QUEUE_CREATE,
+	.size		= sizeof(struct kipc_queue_create),
+	.reserved	= offsetof(struct kipc_queue_create, __reserved),
+	.result		= RES_FD,
+	/* create takes PERSIST and NONBLOCK only, not the access bits */
+	.bad_flags	= { KIPC_RDONLY, 1U << 4, 1U << 31 },
+};
+
+FIXTURE_VARIANT_ADD(abi, open) {
+	.cmd		= KIPC_IOC_OPEN,
+	.size		= sizeof(struct kipc_open),
+	.reserved	= offsetof(struct kipc_open, __reserved),
+	.result		= RES_FD,
+	.bad_flags	= { KIPC_RDWR | KIPC_PERSIST, KIPC_RDWR | 1U << 4,
+			    KIPC_RDWR | 1U << 31 },
+};
+
+FIXTURE_VARIANT_ADD(abi, unlink) {
+	.cmd		= KIPC_IOC_UNLINK,
+	.size		= sizeof(struct kipc_unlink),
+	.result		= 0,
+	.bad_flags	= { 1U << 0, KIPC_PERSIST, 1U << 31 },
+};
+
+FIXTURE_VARIANT_ADD(abi, send) {
+	.cmd		= KIPC_IOC_SEND,
+	.on_handle	= true,
+	.size		= sizeof(struct kipc_send),
+	.reserved	= offsetof(struct kipc_send, __reserved),
+	.result		= 1,
+	.bad_flags	= { 1U << 0, 1U << 4, 1U << 31 },
+};
+
+FIXTURE_VARIANT_ADD(abi, recv) {
+	.cmd		= KIPC_IOC_RECV,
+	.on_handle	= true,
+	.size		= sizeof(struct kipc_recv),
+	.reserved	= offsetof(struct kipc_recv, __reserved),
+	.result		= 1,
+	.bad_flags	= { 1U << 0, 1U << 4, 1U << 31 },
+};
+
+FIXTURE_VARIANT_ADD(abi, shutdown) {
+	.cmd		= KIPC_IOC_SHUTDOWN,
+	.on_handle	= true,
+	.size		= sizeof(struct kipc_shutdown),
+	.result		= 0,
+	.bad_flags	= { 1U << 0, 1U << 4, 1U << 31 },
+};
+
+FIXTURE_VARIANT_ADD(abi, queue_stat) {
+	.cmd		= KIPC_IOC_QUEUE_STAT,
+	.on_handle	= true,
+	.size		= sizeof(struct kipc_queue_info),
+	.reserved	= offsetof(struct kipc_queue_info, __reserved),
+	.result		= 0,
+	.bad_flags	= { 1U << 0, 1U << 4, 1U << 31 },
+};
+
+FIXTURE_SETUP(abi)
+{
+	KT_REQUIRE_KIPC();
+	self->ctx = kt_ctx();
+	ASSERT_LE(0, self->ctx);
+	kt_name(self->name, sizeof(self->name), "abi");
+	kt_name(self->newname, sizeof(self->newname), "abinew");
+	self->q = raw_create(self->ctx, self->name, 0);
+	ASSERT_LE(0, self->q);
+	ASSERT_EQ(0, kipc_send(self->q, 1, 0, PAYLOAD, PAYLOAD_LEN, 0));
+}
+
+FIXTURE_TEARDOWN(abi)
+{
+	raw_unlink(self->ctx, self->newname, 0);
+	close(self->q);
+	close(self->ctx);
+}
+
+/* A valid argument for the variant's command, with a zero tail. */
+static void abi_build(FIXTURE_DATA(abi) *self,
+		      const FIXTURE_VARIANT(abi) *variant)
+{
+	memset(&self->arg, 0, sizeof(self->arg));
+	self->arg.create.size = variant->size;
+
+	switch (variant->cmd) {
+	case KIPC_IOC_QUEUE_CREATE:
+		self->arg.create.name = (uintptr_t)self->newname;
+		self->arg.create.mode = 0600;
+		self->arg.create.max_msgs = 4;
+		self->arg.create.max_msg_size = MAX_MSG;
+		break;
+	case KIPC_IOC_OPEN:
+		self->arg.open.flags = KIPC_RDWR;
+		self->arg.open.name = (uintptr_t)self->name;
+		self->arg.open.kind = KIPC_KIND_QUEUE;
+		break;
+	case KIPC_IOC_UNLINK:
+		self->arg.unlink.name = (uintptr_t)self->name;
+		break;
+	case KIPC_IOC_SEND:
+		memset(&self->desc, 0, sizeof(self->desc));
+		self->desc.type = 2;
+		self->desc.prio = 1;
+		self->desc.data = (uintptr_t)"world";
+		self->desc.len = 6;
+		self->arg.send.msgs = (uintptr_t)&self->desc;
+		self->arg.send.count = 1;
+		self->arg.send.timeout_ns = 0;
+		break;
+	case KIPC_IOC_RECV:
+		/* Poison what the kernel writes. */
+		memset(&self->desc, 0xcc, sizeof(self->desc));
+		memset(self->rbuf, 0xcc, sizeof(self->rbuf));
+		self->desc.data = (uintptr_t)self->rbuf;
+		self->desc.len = sizeof(self->rbuf);
+		self->desc.__reserved = 0;
+		self->arg.recv.msgs = (uintptr_t)&self->desc;
+		self->arg.recv.count = 1;
+		self->arg.recv.sel_mode = KIPC_SEL_ANY;
+		self->arg.recv.timeout_ns = 0;
+		break;
+	case KIPC_IOC_SHUTDOWN:
+		break;
+	case KIPC_IOC_QUEUE_STAT:
+		/* Poison the output fields; __reserved stays 0. */
+		memset((char *)&self->arg.info + 8, 0xcc,
+		       offsetof(struct kipc_queue_info, __reserved) - 8);
+		break;
+	}
+}
+
+static int abi_call(FIXTURE_DATA(abi) *self,
+		    const FIXTURE_VARIANT(abi) *variant)
+{
+	return kt_ioctl(variant->on_handle ? self->q : self->ctx,
+			variant->cmd, &self->arg);
+}
+
+/*
+ * After a refused call: nothing was created, opened, unlinked, queued,
+ * consumed or shut down, and no fd was installed.
+ */
+static void abi_untouched(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(abi) *self, int free_fd)
+{
+	struct kipc_queue_stat st;
+
+	EXPECT_EQ(free_fd, next_fd());
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(KIPC_STATE_LIVE, st.state);
+	EXPECT_EQ(1, st.depth_msgs);
+	EXPECT_EQ(PAYLOAD_LEN, st.depth_bytes);
+	EXPECT_EQ(1, st.sent);
+	EXPECT_EQ(0, st.received);
+	EXPECT_EQ(1, st.senders);
+	EXPECT_EQ(1, st.receivers);
+	EXPECT_EQ(0, name_opens(self->ctx, self->name));
+	EXPECT_EQ(-ENOENT, name_opens(self->ctx, self->newname));
+}
+
+/* After the valid call: it did what it should. */
+static void abi_done(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(abi) *self,
+		     const FIXTURE_VARIANT(abi) *variant, int ret)
+{
+	struct kipc_queue_info *qi = &self->arg.info;
+	struct kipc_queue_stat st;
+
+	if (variant->result == RES_FD) {
+		ASSERT_LE(0, ret);
+		ASSERT_EQ(0, kt_stat(ret, &st));
+		EXPECT_EQ(KIPC_STATE_LIVE, st.state);
+		if (variant->cmd == KIPC_IOC_OPEN) {
+			EXPECT_EQ(stat_id(self->q), (int)st.id);
+		} else {
+			EXPECT_EQ(0, name_opens(self->ctx, self->newname));
+		}
+		EXPECT_EQ(FD_CLOEXEC, fcntl(ret, F_GETFD) & FD_CLOEXEC);
+		close(ret);
+		return;
+	}
+	EXPECT_EQ(variant->result, ret);
+
+	switch (variant->cmd) {
+	case KIPC_IOC_UNLINK:
+		EXPECT_EQ(-ENOENT, name_opens(self->ctx, self->name));
+		break;
+	case KIPC_IOC_SEND:
+		ASSERT_EQ(0, kt_stat(self->q, &st));
+		EXPECT_EQ(2, st.depth_msgs);
+		EXPECT_EQ(0, self->desc.flags);
+		break;
+	case KIPC_IOC_RECV:
+		EXPECT_EQ(1, self->desc.type);
+		EXPECT_EQ(0, self->desc.prio);
+		EXPECT_EQ(PAYLOAD_LEN, self->desc.len);
+		EXPECT_EQ(0, self->desc.flags);
+		EXPECT_EQ(getpid(), self->desc.pid);
+		EXPECT_EQ(getuid(), self->desc.uid);
+		EXPECT_EQ(1, self->desc.seq);
+		EXPECT_NE(POISON64, self->desc.ts_ns);
+		EXPECT_EQ(0, memcmp(PAYLOAD, self->rbuf, PAYLOAD_LEN));
+		EXPECT_EQ(0xcc, (unsigned char)self->rbuf[PAYLOAD_LEN]);
+		break;
+	case KIPC_IOC_SHUTDOWN:
+		ASSERT_EQ(0, kt_stat(self->q, &st));
+		EXPECT_EQ(KIPC_STATE_SHUTDOWN, st.state);
+		break;
+	case KIPC_IOC_QUEUE_STAT:
+		EXPECT_EQ(1, qi->depth_msgs);
+		EXPECT_EQ(PAYLOAD_LEN, qi->depth_bytes);
+		EXPECT_EQ(4, qi->max_msgs);
+		EXPECT_EQ(MAX_MSG, qi->max_msg_size);
+		EXPECT_EQ(4 * MAX_MSG, qi->max_bytes);
+		EXPECT_EQ(1, qi->high_water);
+		EXPECT_EQ(1, qi->sent);
+		EXPECT_EQ(0, qi->received);
+		EXPECT_EQ(0, qi->dropped_new);
+		EXPECT_EQ(0, qi->dropped_oldest);
+		EXPECT_EQ(0, qi->conflated);
+		EXPECT_EQ(0, qi->rejected);
+		EXPECT_EQ(0, qi->timeouts);
+		EXPECT_NE(POISON64, qi->wakeups);
+		EXPECT_EQ(KIPC_POLICY_BLOCK, qi->policy);
+		EXPECT_EQ(0, qi->qflags);
+		EXPECT_EQ(0, qi->blocked_senders);
+		EXPECT_EQ(0, qi->blocked_receivers);
+		EXPECT_EQ(1, qi->senders);
+		EXPECT_EQ(1, qi->receivers);
+		EXPECT_EQ(KIPC_STATE_LIVE, qi->state);
+		EXPECT_EQ(getpid(), qi->owner_pid);
+		EXPECT_NE(POISON32, qi->id);
+		break;
+	}
+}
+
+TEST_F(abi, valid_call)
+{
+	int ret;
+
+	abi_build(self, variant);
+	ret = abi_call(self, variant);
+	abi_done(_metadata, self, variant, ret);
+}
+
+TEST_F(abi, size_too_small)
+{
+	const size_t sizes[] = { variant->size - 1, 0, 1, 4, 7 };
+	int free_fd = next_fd();
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		abi_build(self, variant);
+		self->arg.create.size = sizes[i];
+		EXPECT_EQ(-EINVAL, abi_call(self, variant)) {
+			TH_LOG("size %zu", sizes[i]);
+		}
+		abi_untouched(_metadata, self, free_fd);
+	}
+}
+
+TEST_F(abi, size_larger_zero_tail)
+{
+	int ret;
+
+	abi_build(self, variant);
+	self->arg.create.size = variant->size + TAIL;
+	ret = abi_call(self, variant);
+	abi_done(_metadata, self, variant, ret);
+	/* The kernel wrote nothing beyond what it knows. */
+	if (variant->cmd == KIPC_IOC_QUEUE_STAT) {
+		unsigned int i;
+
+		for (i = 0; i < TAIL; i++)
+			EXPECT_EQ(0, self->arg.bytes[variant->size + i]);
+	}
+}
+
+TEST_F(abi, size_larger_nonzero_tail)
+{
+	const size_t where[] = { 0, TAIL - 1 };
+	int free_fd = next_fd();
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		abi_build(self, variant);
+		self->arg.create.size = variant->size + TAIL;
+		self->arg.bytes[variant->size + where[i]] = 0x80;
+		EXPECT_EQ(-E2BIG, abi_call(self, variant)) {
+			TH_LOG("non-zero tail byte %zu", where[i]);
+		}
+		abi_untouched(_metadata, self, free_fd);
+	}
+	/* A far larger struct, non-zero only at its very end. */
+	abi_build(self, variant);
+	self->arg.create.size = sizeof(self->arg.bytes);
+	self->arg.bytes[sizeof(self->arg.bytes) - 1] = 1;
+	EXPECT_EQ(-E2BIG, abi_call(self, variant));
+	abi_untouched(_metadata, self, free_fd);
+}
+
+TEST_F(abi, unknown_flags_and_reserved)
+{
+	const __u32 bad[] = { 1, 0x80000000 };
+	int free_fd = next_fd();
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		abi_build(self, variant);
+		self->arg.create.flags = variant->bad_flags[i];
+		EXPECT_EQ(-EINVAL, abi_call(self, variant)) {
+			TH_LOG("flags %#x", variant->bad_flags[i]);
+		}
+		abi_untouched(_metadata, self, free_fd);
+	}
+
+	/* unlink and shutdown have no __reserved field. */
+	for (i = 0; variant->reserved && i < 2; i++) {
+		abi_build(self, variant);
+		memcpy(self->arg.bytes + variant->reserved, &bad[i], 4);
+		EXPECT_EQ(-EINVAL, abi_call(self, variant)) {
+			TH_LOG("__reserved %#x", bad[i]);
+		}
+		abi_untouched(_metadata, self, free_fd);
+	}
+}
+
+/* The kernel reads @size bytes, no more: what lies beyond is not its. */
+TEST_F(abi, bytes_beyond_size_ignored)
+{
+	int ret;
+
+	abi_build(self, variant);
+	memset(self->arg.bytes + variant->size, 0xff,
+	       sizeof(self->arg.bytes) - variant->size);
+	ret = abi_call(self, variant);
+	abi_done(_metadata, self, variant, ret);
+}
+
+TEST_F(abi, bad_struct_pointer)
+{
+	int fd = variant->on_handle ? self->q : self->ctx;
+	int free_fd = next_fd();
+	char *guard = guard_page();
+
+	ASSERT_NE(NULL, guard);
+	EXPECT_EQ(-EFAULT, kt_ioctl(fd, variant->cmd, NULL));
+	abi_untouched(_metadata, self, free_fd);
+	EXPECT_EQ(-EFAULT, kt_ioctl(fd, variant->cmd, (void *)1));
+	abi_untouched(_metadata, self, free_fd);
+	EXPECT_EQ(-EFAULT, kt_ioctl(fd, variant->cmd, guard));
+	abi_untouched(_metadata, self, free_fd);
+
+	/* size readable, the rest of the struct in the guard page. */
+	if (variant->size > 8) {
+		abi_build(self, variant);
+		memcpy(guard - 8, &self->arg, 8);
+		EXPECT_EQ(-EFAULT, kt_ioctl(fd, variant->cmd, guard - 8));
+		abi_untouched(_metadata, self, free_fd);
+	}
+}
+
+TEST_F(abi, wrong_fd_kind)
+{
+	int wrong = variant->on_handle ? self->ctx : self->q;
+	int free_fd = next_fd();
+	int devnull, p[2];
+
+	abi_build(self, variant);
+	EXPECT_EQ(-ENOTTY, kt_ioctl(wrong, variant->cmd, &self->arg));
+	abi_untouched(_metadata, self, free_fd);
+
+	ASSERT_EQ(0, pipe(p));
+	abi_build(self, variant);
+	EXPECT_EQ(-ENOTTY, kt_ioctl(p[0], variant->cmd, &self->arg));
+	close(p[0]);
+	close(p[1]);
+
+	devnull = open("/dev/null", O_RDWR);
+	ASSERT_LE(0, devnull);
+	abi_build(self, variant);
+	EXPECT_EQ(-ENOTTY, kt_ioctl(devnull, variant->cmd, &self->arg));
+	close(devnull);
+
+	abi_build(self, variant);
+	EXPECT_EQ(-EBADF, kt_ioctl(-1, variant->cmd, &self->arg));
+	EXPECT_EQ(-EBADF, kt_ioctl(free_fd, variant->cmd, &self->arg));
+	abi_untouched(_metadata, self, free_fd);
+}
+
+TEST_F(abi, wrong_cmd_encoding)
+{
+	int fd = variant->on_handle ? self->q : self->ctx;
+	unsigned long c = variant->cmd;
+	const unsigned long bad[] = {
+		/* another size */
+		_IOC(_IOC_DIR(c), _IOC_TYPE(c), _IOC_NR(c), _IOC_SIZE(c) + 8),
+		_IOC(_IOC_DIR(c), _IOC_TYPE(c), _IOC_NR(c), _IOC_SIZE(c) - 1),
+		_IOC(_IOC_DIR(c), _IOC_TYPE(c), _IOC_NR(c), 0),
+		/* another direction */
+		_IOC(_IOC_DIR(c) ^ _IOC_READ, _IOC_TYPE(c), _IOC_NR(c),
+		     _IOC_SIZE(c)),
+		_IOC(_IOC_NONE, _IOC_TYPE(c), _IOC_NR(c), _IOC_SIZE(c)),
+		/* another magic */
+		_IOC(_IOC_DIR(c), _IOC_TYPE(c) ^ 1, _IOC_NR(c), _IOC_SIZE(c)),
+	};
+	int free_fd = next_fd();
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		abi_build(self, variant);
+		EXPECT_EQ(-ENOTTY, kt_ioctl(fd, bad[i], &self->arg)) {
+			TH_LOG("cmd %#lx (for %#lx)", bad[i], c);
+		}
+		abi_untouched(_metadata, self, free_fd);
+	}
+}
+
+/* The rest: one queue (empty unless a test fills it) and a context. */
+FIXTURE(raw) {
+	int ctx;
+	int q;
+	char name[64];
+};
+
+FIXTURE_SETUP(raw)
+{
+	KT_REQUIRE_KIPC();
+	self->ctx = kt_ctx();
+	ASSERT_LE(0, self->ctx);
+	kt_name(self->name, sizeof(self->name), "raw");
+	self->q = raw_create(self->ctx, self->name, 0);
+	ASSERT_LE(0, self->q);
+}
+
+FIXTURE_TEARDOWN(raw)
+{
+	close(self->q);
+	close(self->ctx);
+}
+
+/* Names that are not [/][A-Za-z0-9._-]+: EINVAL on create, open, unlink. */
+TEST_F(raw, name_invalid)
+{
+	static const char *const bad[] = {
+		"", "/", "//", "//a", "a/b", "a/", "a b", " a", "a\tb",
+		"a\nb", "a*", "a:b", "a\\b", "\xc3\xa4", "a\x7f", "a\x01",
+	};
+	unsigned int i;
+	char name[64];
+	int free_fd, ret;
+
+	/* Open libkipc's context first: it keeps an fd. */
+	ASSERT_EQ(-ENOENT, kipc_unlink(kt_name(name, sizeof(name), "none")));
+	free_fd = next_fd();
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		ret = raw_create(self->ctx, bad[i], 0);
+		EXPECT_EQ(-EINVAL, ret) {
+			TH_LOG("create \"%s\"", bad[i]);
+		}
+		if (ret >= 0)
+			close(ret);
+		EXPECT_EQ(-EINVAL, raw_open(self->ctx, bad[i], KIPC_RDWR,
+					    KIPC_KIND_QUEUE)) {
+			TH_LOG("open \"%s\"", bad[i]);
+		}
+		EXPECT_EQ(-EINVAL, raw_unlink(self->ctx, bad[i], 0)) {
+			TH_LOG("unlink \"%s\"", bad[i]);
+		}
+		EXPECT_EQ(-EINVAL, kipc_queue_create(bad[i], NULL, 0, 0600));
+		EXPECT_EQ(free_fd, next_fd());
+	}
+	/* Every allowed character. */
+	snprintf(name, sizeof(name), "/kt-AZaz09._-%d", (int)getpid());
+	ret = raw_create(self->ctx, name, 0);
+	EXPECT_LE(0, ret);
+	if (ret >= 0)
+		close(ret);
+}
+
+TEST_F(raw, name_length)
+{
+	char name[5000];
+	int free_fd, q;
+
+	/* 255 bytes: fine. */
+	memset(name, 'n', sizeof(name));
+	snprintf(name, 32, "kt.%d.", (int)getpid());
+	name[strlen(name)] = 'n';
+	name[KIPC_NAME_MAX] = '\0';
+	q = raw_create(self->ctx, name, 0);
+	ASSERT_LE(0, q);
+	EXPECT_EQ(0, name_opens(self->ctx, name));
+	EXPECT_EQ(-EEXIST, raw_create(self->ctx, name, 0));
+
+	/* 256 bytes (the 255 above plus one): too long, everywhere. */
+	free_fd = next_fd();
+	name[KIPC_NAME_MAX] = 'n';
+	name[KIPC_NAME_MAX + 1] = '\0';
+	EXPECT_EQ(-ENAMETOOLONG, raw_create(self->ctx, name, 0));
+	EXPECT_EQ(-ENAMETOOLONG, raw_open(self->ctx, name, KIPC_RDWR,
+					  KIPC_KIND_QUEUE));
+	EXPECT_EQ(-ENAMETOOLONG, raw_unlink(self->ctx, name, 0));
+	EXPECT_EQ(free_fd, next_fd());
+
+	/* Far longer. */
+	name[KIPC_NAME_MAX + 1] = 'n';
+	name[sizeof(name) - 1] = '\0';
+	EXPECT_EQ(-ENAMETOOLONG, raw_create(self->ctx, name, 0));
+	EXPECT_EQ(-ENAMETOOLONG, raw_open(self->ctx, name, KIPC_RDWR,
+					  KIPC_KIND_QUEUE));
+	EXPECT_EQ(-ENAMETOOLONG, raw_unlink(self->ctx, name, 0));
+	EXPECT_EQ(free_fd, next_fd());
+
+	/* The 255-byte name is still there, and unlinks. */
+	name[KIPC_NAME_MAX] = '\0';
+	EXPECT_EQ(0, raw_unlink(self->ctx, name, 0));
+	EXPECT_EQ(-ENOENT, name_opens(self->ctx, name));
+	close(q);
+}
+
+/* "/x" and "x" are one name. */
+TEST_F(raw, name_leading_slash)
+{
+	const char *bare = self->name + 1;
+	int h;
+
+	ASSERT_EQ('/', self->name[0]);
+	EXPECT_EQ(-EEXIST, raw_create(self->ctx, bare, 0));
+	EXPECT_EQ(-EEXIST, raw_create(self->ctx, self->name, KIPC_PERSIST));
+	h = raw_open(self->ctx, bare, KIPC_RDONLY, KIPC_KIND_QUEUE);
+	ASSERT_LE(0, h);
+	EXPECT_EQ(stat_id(self->q), stat_id(h));
+	close(h);
+
+	EXPECT_EQ(0, raw_unlink(self->ctx, bare, 0));
+	EXPECT_EQ(-ENOENT, name_opens(self->ctx, self->name));
+	EXPECT_EQ(-ENOENT, raw_unlink(self->ctx, self->name, 0));
+
+	/* And the other way round. */
+	h = raw_create(self->ctx, bare, 0);
+	ASSERT_LE(0, h);
+	EXPECT_EQ(-EEXIST, raw_create(self->ctx, self->name, 0));
+	EXPECT_EQ(0, raw_unlink(self->ctx, self->name, 0));
+	EXPECT_EQ(-ENOENT, name_opens(self->ctx, bare));
+	close(h);
+}
+
+/* Name pointers the kernel cannot read: EFAULT; 0 for create: anonymous. */
+TEST_F(raw, name_bad_pointer)
+{
+	struct kipc_queue_create c = {
+		.size		= sizeof(c),
+		.mode		= 0600,
+		.max_msgs	= 4,
+		.max_msg_size	= MAX_MSG,
+	};
+	struct kipc_queue_stat st;
+	__u64 bad[] = { 1, 0, 0 };
+	char *guard = guard_page();
+	int free_fd = next_fd();
+	unsigned int i;
+	int ret;
+
+	ASSERT_NE(NULL, guard);
+	/* "abc" and no NUL before the inaccessible page; the page itself. */
+	memcpy(guard - 3, "abc", 3);
+	bad[1] = (uintptr_t)(guard - 3);
+	bad[2] = (uintptr_t)guard;
+
+	for (i = 0; i < 3; i++) {
+		struct kipc_open o = {
+			.size = sizeof(o), .flags = KIPC_RDWR, .name = bad[i],
+			.kind = KIPC_KIND_QUEUE,
+		};
+		struct kipc_unlink u = { .size = sizeof(u), .name = bad[i] };
+
+		c.name = bad[i];
+		EXPECT_EQ(-EFAULT, kt_ioctl(self->ctx, KIPC_IOC_QUEUE_CREATE, &c));
+		EXPECT_EQ(-EFAULT, kt_ioctl(self->ctx, KIPC_IOC_OPEN, &o));
+		EXPECT_EQ(-EFAULT, kt_ioctl(self->ctx, KIPC_IOC_UNLINK, &u));
+		EXPECT_EQ(free_fd, next_fd());
+	}
+	EXPECT_EQ(-ENOENT, name_opens(self->ctx, "abc"));
+
+	/* No name at all on create: an anonymous queue. */
+	c.name = 0;
+	ret = kt_ioctl(self->ctx, KIPC_IOC_QUEUE_CREATE, &c);
+	ASSERT_LE(0, ret);
+	ASSERT_EQ(0, kt_stat(ret, &st));
+	EXPECT_EQ(KIPC_STATE_LIVE, st.state);
+	EXPECT_EQ(0, kipc_send(ret, 1, 0, "anon", 5, 0));
+	close(ret);
+}
+
+/* Open's kind must be a kind; another kind's open of a queue is ENOTTY. */
+TEST_F(raw, open_kind)
+{
+	int free_fd = next_fd();
+
+	EXPECT_EQ(-ENOTTY, raw_open(self->ctx, self->name, KIPC_RDWR,
+				    KIPC_KIND_EVENT));
+	EXPECT_EQ(-ENOTTY, raw_open(self->ctx, self->name, KIPC_RDWR,
+				    KIPC_KIND_REGION));
+	EXPECT_EQ(-EINVAL, raw_open(self->ctx, self->name, KIPC_RDWR, 0));
+	EXPECT_EQ(-EINVAL, raw_open(self->ctx, self->name, KIPC_RDWR, 99));
+	EXPECT_EQ(-EINVAL, raw_open(self->ctx, self->name, KIPC_RDWR,
+				    0x80000001));
+	EXPECT_EQ(free_fd, next_fd());
+}
+
+/* Open flags: at least one access bit; no create-only or unknown bits. */
+TEST_F(raw, open_flags)
+{
+	static const unsigned int bad[] = {
+		0, KIPC_NONBLOCK, KIPC_PERSIST, KIPC_RDWR | KIPC_PERSIST,
+		KIPC_RDONLY | 1U << 4, KIPC_WRONLY | 1U << 31,
+	};
+	int free_fd = next_fd();
+	unsigned int i;
+	int h;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_EQ(-EINVAL, raw_open(self->ctx, self->name, bad[i],
+					    KIPC_KIND_QUEUE)) {
+			TH_LOG("open flags %#x", bad[i]);
+		}
+	}
+	EXPECT_EQ(free_fd, next_fd());
+
+	h = raw_open(self->ctx, self->name, KIPC_RDONLY | KIPC_NONBLOCK,
+		     KIPC_KIND_QUEUE);
+	ASSERT_LE(0, h);
+	EXPECT_EQ(O_NONBLOCK, fcntl(h, F_GETFL) & O_NONBLOCK);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(h, F_GETFD) & FD_CLOEXEC);
+	close(h);
+	h = raw_open(self->ctx, self->name, KIPC_WRONLY, KIPC_KIND_QUEUE);
+	ASSERT_LE(0, h);
+	EXPECT_EQ(0, fcntl(h, F_GETFL) & O_NONBLOCK);
+	close(h);
+}
+
+/* Library calls on fds that are not queue handles. */
+TEST_F(raw, not_a_queue_handle)
+{
+	struct kipc_queue_stat st;
+	int devnull, p[2];
+	char buf[8];
+
+	EXPECT_EQ(-EBADF, kipc_send(-1, 1, 0, "x", 2, 0));
+	EXPECT_EQ(-EBADF, kipc_recv(-1, NULL, buf, sizeof(buf), NULL, 0));
+	EXPECT_EQ(-EBADF, kipc_queue_stat(-1, &st));
+	EXPECT_EQ(-EBADF, kipc_send(next_fd(), 1, 0, "x", 2, 0));
+
+	devnull = open("/dev/null", O_RDWR);
+	ASSERT_LE(0, devnull);
+	EXPECT_EQ(-ENOTTY, kipc_send(devnull, 1, 0, "x", 2, 0));
+	EXPECT_EQ(-ENOTTY, kipc_recv(devnull, NULL, buf, sizeof(buf), NULL, 0));
+	EXPECT_EQ(-ENOTTY, kipc_queue_shutdown(devnull));
+	EXPECT_EQ(-ENOTTY, kipc_queue_stat(devnull, &st));
+	close(devnull);
+
+	ASSERT_EQ(0, pipe(p));
+	EXPECT_EQ(-ENOTTY, kipc_send(p[1], 1, 0, "x", 2, 0));
+	EXPECT_EQ(-ENOTTY, kipc_queue_stat(p[0], &st));
+	close(p[0]);
+	close(p[1]);
+
+	/* The context is not a queue. */
+	EXPECT_EQ(-ENOTTY, kipc_send(self->ctx, 1, 0, "x", 2, 0));
+	EXPECT_EQ(-ENOTTY, kipc_recv(self->ctx, NULL, buf, sizeof(buf), NULL, 0));
+	EXPECT_EQ(-ENOTTY, kipc_queue_stat(self->ctx, &st));
+	EXPECT_EQ(-ENOTTY, kipc_queue_shutdown(self->ctx));
+
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(0, st.depth_msgs);
+	EXPECT_EQ(KIPC_STATE_LIVE, st.state);
+}
+
+/* Command numbers nobody defined: ENOTTY on both kinds of fd. */
+TEST_F(raw, unknown_command)
+{
+	const unsigned long bad[] = {
+		_IOW(KIPC_IOC_MAGIC, 0x7f, struct kipc_open),
+		_IOWR(KIPC_IOC_MAGIC, 0xff, struct kipc_send),
+		_IO(KIPC_IOC_MAGIC, 0x20),
+		_IOW(KIPC_IOC_MAGIC, 0x0f, struct kipc_unlink),
+		TCGETS,
+		0,
+	};
+	unsigned char arg[256];
+	unsigned int i;
+
+	memset(arg, 0, sizeof(arg));
+	((struct kipc_open *)arg)->size = sizeof(struct kipc_open);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_EQ(-ENOTTY, kt_ioctl(self->ctx, bad[i], arg)) {
+			TH_LOG("ctx cmd %#lx", bad[i]);
+		}
+		EXPECT_EQ(-ENOTTY, kt_ioctl(self->q, bad[i], arg)) {
+			TH_LOG("queue cmd %#lx", bad[i]);
+		}
+	}
+	/* Queue commands on the context, context commands on a queue. */
+	EXPECT_EQ(-ENOTTY, kt_ioctl(self->ctx, KIPC_IOC_SEND, arg));
+	EXPECT_EQ(-ENOTTY, kt_ioctl(self->q, KIPC_IOC_OPEN, arg));
+}
+
+static int raw_send(int q, struct kipc_msgdesc *d, unsigned int count,
+		    __u64 msgs)
+{
+	struct kipc_send arg = {
+		.size	= sizeof(arg),
+		.msgs	= msgs ? msgs : (uintptr_t)d,
+		.count	= count,
+	};
+
+	return kt_ioctl(q, KIPC_IOC_SEND, &arg);
+}
+
+/* Bad send descriptors and batches: refused, and nothing is queued. */
+TEST_F(raw, send_invalid)
+{
+	static struct kipc_msgdesc d[KIPC_BATCH_MAX + 1];
+	struct kipc_send nomsgs = { .size = sizeof(nomsgs), .count = 1 };
+	struct kipc_queue_stat st;
+	static char big[MAX_MSG + 1];
+	unsigned int i;
+
+	memset(d, 0, sizeof(d));
+	for (i = 0; i <= KIPC_BATCH_MAX; i++) {
+		d[i].type = 1;
+		d[i].data = (uintptr_t)"ok";
+		d[i].len = 3;
+	}
+
+#define SEND_CASE(err, count, msgs, field, val) do {			\
+	__typeof__(d[0].field) __old = d[(count) - 1].field;		\
+	d[(count) - 1].field = (val);					\
+	EXPECT_EQ(err, raw_send(self->q, d, count, msgs)) {		\
+		TH_LOG("%s = %s, batch of %d", #field, #val, count);	\
+	}								\
+	d[(count) - 1].field = __old;					\
+	ASSERT_EQ(0, kt_stat(self->q, &st));				\
+	EXPECT_EQ(0, st.depth_msgs);					\
+	EXPECT_EQ(0, st.sent);						\
+} while (0)
+
+	SEND_CASE(-EINVAL, 1, 0, flags, 1);
+	SEND_CASE(-EINVAL, 1, 0, flags, KIPC_MSG_DROPPED);
+	SEND_CASE(-EINVAL, 1, 0, flags, 1U << 31);
+	SEND_CASE(-EINVAL, 1, 0, __reserved, 1);
+	SEND_CASE(-EINVAL, 1, 0, type, 0);
+	SEND_CASE(-EINVAL, 1, 0, prio, KIPC_PRIO_MAX + 1);
+	SEND_CASE(-EINVAL, 1, 0, prio, 0xffffffff);
+	SEND_CASE(-EMSGSIZE, 1, 0, len, MAX_MSG + 1);
+	SEND_CASE(-EFAULT, 1, 0, data, 1);
+	/* Every descriptor is checked before anything is queued. */
+	SEND_CASE(-EINVAL, 3, 0, flags, 1);
+	SEND_CASE(-EINVAL, 3, 0, __reserved, 1);
+	SEND_CASE(-EINVAL, 3, 0, type, 0);
+	SEND_CASE(-EINVAL, 3, 0, prio, KIPC_PRIO_MAX + 1);
+	SEND_CASE(-EMSGSIZE, 3, 0, len, MAX_MSG + 1);
+	SEND_CASE(-EMSGSIZE, 3, 0, len, 1ULL << 32);
+#undef SEND_CASE
+
+	/* Batch sizes, array pointers. */
+	EXPECT_EQ(-EINVAL, raw_send(self->q, d, 0, 0));
+	EXPECT_EQ(-EINVAL, raw_send(self->q, d, KIPC_BATCH_MAX + 1, 0));
+	EXPECT_EQ(-EINVAL, raw_send(self->q, d, 0xffffffff, 0));
+	EXPECT_EQ(-EFAULT, kt_ioctl(self->q, KIPC_IOC_SEND, &nomsgs));
+	EXPECT_EQ(-EFAULT, raw_send(self->q, d, 1, 1));
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(0, st.depth_msgs);
+	EXPECT_EQ(0, st.sent);
+
+	/* A payload exactly max_msg_size is fine. */
+	memset(big, 'b', sizeof(big));
+	d[0].data = (uintptr_t)big;
+	d[0].len = MAX_MSG;
+	EXPECT_EQ(1, raw_send(self->q, d, 1, 0));
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(1, st.depth_msgs);
+	EXPECT_EQ(MAX_MSG, st.depth_bytes);
+}
+
+static int raw_recv(int q, struct kipc_msgdesc *d, unsigned int count,
+		    __u32 mode, __u32 type)
+{
+	struct kipc_recv arg = {
+		.size		= sizeof(arg),
+		.msgs		= (uintptr_t)d,
+		.count		= count,
+		.sel_mode	= mode,
+		.sel_type	= type,
+	};
+
+	return kt_ioctl(q, KIPC_IOC_RECV, &arg);
+}
+
+/* Bad selectors and arrays: refused, and nothing is consumed. */
+TEST_F(raw, recv_invalid)
+{
+	struct kipc_recv nomsgs = { .size = sizeof(nomsgs), .count = 1 };
+	struct kipc_msgdesc d[2];
+	struct kipc_queue_stat st;
+	char buf[MAX_MSG];
+	unsigned int i;
+
+	ASSERT_EQ(0, kipc_send(self->q, 5, 2, PAYLOAD, PAYLOAD_LEN, 0));
+
+#define RECV_RESET() do {						\
+	memset(d, 0xcc, sizeof(d));					\
+	memset(buf, 0xcc, sizeof(buf));					\
+	for (i = 0; i < 2; i++) {					\
+		d[i].data = (uintptr_t)buf;				\
+		d[i].len = sizeof(buf);					\
+		d[i].__reserved = 0;					\
+	}								\
+} while (0)
+
+#define RECV_CASE(err, count, mode, type) do {				\
+	RECV_RESET();							\
+	EXPECT_EQ(err, raw_recv(self->q, d, count, mode, type)) {	\
+		TH_LOG("sel %d/%u, count %u", mode, type, count);	\
+	}								\
+	ASSERT_EQ(0, kt_stat(self->q, &st));				\
+	EXPECT_EQ(1, st.depth_msgs);					\
+	EXPECT_EQ(0, st.received);					\
+	EXPECT_EQ(0, st.timeouts);	/* EAGAIN is not a timeout */	\
+} while (0)
+
+	RECV_CASE(-EINVAL, 1, KIPC_SEL_ANY, 5);
+	RECV_CASE(-EINVAL, 1, KIPC_SEL_ANY, 1);
+	RECV_CASE(-EINVAL, 1, KIPC_SEL_EQ, 0);
+	RECV_CASE(-EINVAL, 1, KIPC_SEL_LE, 0);
+	RECV_CASE(-EINVAL, 1, KIPC_SEL_NE, 0);
+	RECV_CASE(-EINVAL, 1, KIPC_SEL_NE + 1, 5);
+	RECV_CASE(-EINVAL, 1, 0xffffffff, 5);
+	RECV_CASE(-EINVAL, 0, KIPC_SEL_ANY, 0);
+	RECV_CASE(-EINVAL, KIPC_BATCH_MAX + 1, KIPC_SEL_ANY, 0);
+	/* A selector matching nothing, timeout 0: would block. */
+	RECV_CASE(-EAGAIN, 1, KIPC_SEL_EQ, 4);
+	RECV_CASE(-EAGAIN, 1, KIPC_SEL_LE, 4);
+	RECV_CASE(-EAGAIN, 1, KIPC_SEL_NE, 5);
+
+	/* The array pointer. */
+	EXPECT_EQ(-EFAULT, kt_ioctl(self->q, KIPC_IOC_RECV, &nomsgs));
+	nomsgs.msgs = 1;
+	EXPECT_EQ(-EFAULT, kt_ioctl(self->q, KIPC_IOC_RECV, &nomsgs));
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(1, st.depth_msgs);
+	EXPECT_EQ(0, st.received);
+
+	/* A bad buffer: EFAULT, the message stays. */
+	RECV_RESET();
+	d[0].data = 1;
+	EXPECT_EQ(-EFAULT, raw_recv(self->q, d, 1, KIPC_SEL_ANY, 0));
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(1, st.depth_msgs);
+	EXPECT_EQ(0, st.received);
+
+	/* A small buffer: EMSGSIZE with the needed length, the message stays. */
+	RECV_RESET();
+	d[0].len = PAYLOAD_LEN - 1;
+	EXPECT_EQ(-EMSGSIZE, raw_recv(self->q, d, 1, KIPC_SEL_ANY, 0));
+	EXPECT_EQ(PAYLOAD_LEN, d[0].len);
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(1, st.depth_msgs);
+	EXPECT_EQ(0, st.received);
+
+	/* Then the message, intact. */
+	RECV_RESET();
+	EXPECT_EQ(1, raw_recv(self->q, d, 2, KIPC_SEL_EQ, 5));
+	EXPECT_EQ(5, d[0].type);
+	EXPECT_EQ(2, d[0].prio);
+	EXPECT_EQ(PAYLOAD_LEN, d[0].len);
+	EXPECT_EQ(0, d[0].flags);
+	EXPECT_EQ(1, d[0].seq);
+	EXPECT_EQ(getpid(), d[0].pid);
+	EXPECT_EQ(0, memcmp(PAYLOAD, buf, PAYLOAD_LEN));
+	/* The second descriptor was not written. */
+	EXPECT_EQ(POISON64, d[1].seq);
+#undef RECV_CASE
+#undef RECV_RESET
+}
+
+/* Create flags: PERSIST and NONBLOCK only; the handle is RDWR, CLOEXEC. */
+TEST_F(raw, create_flags)
+{
+	char name[64], buf[MAX_MSG];
+	int h;
+
+	kt_name(name, sizeof(name), "rawflags");
+	h = raw_create(self->ctx, name, KIPC_NONBLOCK);
+	ASSERT_LE(0, h);
+	EXPECT_EQ(O_NONBLOCK, fcntl(h, F_GETFL) & O_NONBLOCK);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(h, F_GETFD) & FD_CLOEXEC);
+	/* O_NONBLOCK makes the timeout 0. */
+	EXPECT_EQ(-EAGAIN, kipc_recv(h, NULL, buf, sizeof(buf), NULL, -1));
+	close(h);
+	EXPECT_EQ(-ENOENT, name_opens(self->ctx, name));
+}
+
+TEST_HARNESS_MAIN
