@@ -33,7 +33,8 @@
  * can ever reach them again) and unlinks their names.
  *
  * Names are 1..KIPC_NAME_MAX bytes of [A-Za-z0-9._-] after one optional
- * leading '/', which is not part of the name: "/a" and "a" are the same.
+ * leading '/', which is not part of the name and not counted: "/a" and
+ * "a" are the same.
  */
 
 #define KIPC_REAP_INTERVAL	(5 * HZ)
@@ -122,20 +123,22 @@ int kipc_name_from_user(u64 uname, char **name)
 	long len;
 	int ret = -EINVAL;
 
-	buf = kmalloc(KIPC_NAME_MAX + 1, GFP_KERNEL);
+	/* Room for the optional '/', KIPC_NAME_MAX bytes and the NUL. */
+	buf = kmalloc(KIPC_NAME_MAX + 2, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	len = strncpy_from_user(buf, u64_to_user_ptr(uname), KIPC_NAME_MAX + 1);
+	len = strncpy_from_user(buf, u64_to_user_ptr(uname), KIPC_NAME_MAX + 2);
 	if (len < 0) {
 		ret = len;
 		goto err;
 	}
+	p = buf[0] == '/' ? buf + 1 : buf;
+	len -= p - buf;
 	if (len > KIPC_NAME_MAX) {
 		ret = -ENAMETOOLONG;
 		goto err;
 	}
-	p = buf[0] == '/' ? buf + 1 : buf;
-	if (!*p)
+	if (!len)
 		goto err;
 	for (len = 0; p[len]; len++)
 		if (!kipc_name_char_ok(p[len]))

@@ -687,6 +687,23 @@ TEST_F(raw, name_length)
 	EXPECT_EQ(0, raw_unlink(self->ctx, name, 0));
 	EXPECT_EQ(-ENOENT, name_opens(self->ctx, name));
 	close(q);
+
+	/* A leading '/' is not counted: '/' + 255 bytes is that name. */
+	{
+		char slashed[KIPC_NAME_MAX + 3];
+
+		slashed[0] = '/';
+		memcpy(slashed + 1, name, KIPC_NAME_MAX + 1);
+		q = raw_create(self->ctx, slashed, 0);
+		ASSERT_LE(0, q);
+		EXPECT_EQ(0, name_opens(self->ctx, name));
+		EXPECT_EQ(-EEXIST, raw_create(self->ctx, name, 0));
+		close(q);
+		/* '/' + 256 bytes is too long. */
+		memset(slashed + 1, 'n', KIPC_NAME_MAX + 1);
+		slashed[KIPC_NAME_MAX + 2] = '\0';
+		EXPECT_EQ(-ENAMETOOLONG, raw_create(self->ctx, slashed, 0));
+	}
 }
 
 /* "/x" and "x" are one name. */
