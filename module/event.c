@@ -13,6 +13,9 @@
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
 
+#include <linux/kipc_netlink.h>
+#include <net/netlink.h>
+
 #include "kipc.h"
 
 /**
@@ -193,6 +196,8 @@ static long kipc_event_post(struct kipc_event *e, struct kipc_handle *h,
 	kipc_wake_all(&wl);
 	if (!ret)
 		kipc_event_poll_wake(e, EPOLLIN | EPOLLRDNORM);
+	else if (ret == -EOVERFLOW)
+		kipc_genl_notify_ratelimited(&e->obj, KIPC_NOTIFY_OVERFLOW);
 	return ret;
 }
 
@@ -416,6 +421,36 @@ static void kipc_event_free(struct kipc_object *obj)
 	kfree(e);
 }
 
+static int kipc_event_fill_nl(struct kipc_object *obj, struct sk_buff *skb,
+			      struct pid_namespace *pidns)
+{
+	struct kipc_event *e = kipc_event(obj);
+	u64 count, posts, waits;
+	u32 state, waiters;
+	struct nlattr *nest;
+
+	spin_lock(&e->lock);
+	state = e->state;
+	count = e->count;
+	posts = e->posts;
+	waits = e->waits;
+	waiters = e->nr_waiters;
+	spin_unlock(&e->lock);
+
+	if (nla_put_u32(skb, KIPC_A_OBJ_STATE, state))
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, KIPC_A_EVENT);
+	if (!nest ||
+	    nla_put_u32(skb, KIPC_A_E_KIND, e->kind) ||
+	    nla_put_u64_64bit(skb, KIPC_A_E_COUNT, count, KIPC_A_E_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_E_POSTS, posts, KIPC_A_E_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_E_WAITS, waits, KIPC_A_E_PAD) ||
+	    nla_put_u32(skb, KIPC_A_E_WAITERS, waiters))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 static const struct kipc_object_ops kipc_event_ops = {
 	.kind		= KIPC_KIND_EVENT,
 	.name		= "event",
@@ -424,6 +459,7 @@ static const struct kipc_object_ops kipc_event_ops = {
 	.kill		= kipc_event_kill,
 	.free		= kipc_event_free,
 	.show_fdinfo	= kipc_event_show_fdinfo,
+	.fill_nl	= kipc_event_fill_nl,
 };
 
 static int kipc_event_check_attr(const struct kipc_event_create *a)

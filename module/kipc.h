@@ -36,6 +36,8 @@
  *    &kipc_event.lock)
  * 4. a region's wait bucket lock (&kipc_rbucket.lock)
  * 5. kipc_users_lock (per-uid byte charges), taken alone
+ * 6. kipc_subs_lock (netlink subscribers), taken alone, never with an
+ *    object's spinlock held: notifications are sent after unlocking
  *
  * Tasks are never woken with an object lock held on the hot paths: a
  * waker moves the task onto a &struct kipc_wake_list and wakes it after
@@ -46,6 +48,8 @@ struct kipc_object;
 struct kipc_handle;
 struct seq_file;
 struct ipc_namespace;
+struct pid_namespace;
+struct sk_buff;
 
 /**
  * struct kipc_ns - kipc's state for one IPC namespace
@@ -78,6 +82,7 @@ struct kipc_ns {
  * @handle_del: a handle is being released
  * @show_fdinfo: kind-specific fdinfo lines, "kipc-state:" at least
  * @mmap: map the object; NULL when the kind cannot be mapped (-ENODEV)
+ * @fill_nl: put KIPC_A_OBJ_STATE and the kind's netlink nest
  */
 struct kipc_object_ops {
 	unsigned int kind;
@@ -93,11 +98,14 @@ struct kipc_object_ops {
 	void (*show_fdinfo)(struct kipc_handle *h, struct seq_file *m);
 	int (*mmap)(struct kipc_handle *h, struct file *file,
 		    struct vm_area_struct *vma);
+	int (*fill_nl)(struct kipc_object *obj, struct sk_buff *skb,
+		       struct pid_namespace *pidns);
 };
 
 /* Bits of &kipc_object.flags. */
 #define KIPC_OBJ_LINKED		0	/* in the name table (kns->lock) */
 #define KIPC_OBJ_DEAD		1	/* killed: owner gone */
+#define KIPC_OBJ_PUBLISHED	2	/* visible to netlink, CREATED sent */
 
 /**
  * struct kipc_object - what every kind of object has in common
@@ -117,6 +125,11 @@ struct kipc_object_ops {
  * @owner_pid: the creating process
  * @charge_uid: the uid charged for @charge bytes
  * @charge: bytes charged against max_user_bytes
+ * @nr_handles: handles open
+ * @nr_readers: handles with read access
+ * @nr_writers: handles with write access
+ * @owner_alive: the owner handle exists
+ * @notify_stamp: jiffies of the last rate-limited netlink notification
  */
 struct kipc_object {
 	struct kref ref;
@@ -135,6 +148,11 @@ struct kipc_object {
 	struct pid *owner_pid;
 	kuid_t charge_uid;
 	u64 charge;
+	atomic_t nr_handles;
+	atomic_t nr_readers;
+	atomic_t nr_writers;
+	bool owner_alive;
+	unsigned long notify_stamp;
 };
 
 /**
@@ -142,6 +160,7 @@ struct kipc_object {
  * @obj: the object (referenced)
  * @access: KIPC_RDONLY and/or KIPC_WRONLY
  * @owner: this handle created the object
+ * @pid: the process that opened it (introspection)
  * @token: regions: this handle's robust-lock owner id
  * @ring_role: regions: KIPC_RING_PRODUCER, KIPC_RING_CONSUMER or 0
  */
@@ -149,6 +168,7 @@ struct kipc_handle {
 	struct kipc_object *obj;
 	unsigned int access;
 	bool owner;
+	struct pid *pid;
 	u32 token;
 	u32 ring_role;
 };
@@ -189,6 +209,7 @@ int kipc_name_from_user(u64 uname, char **name);
 int kipc_name_link(struct kipc_object *obj);
 bool kipc_name_unlink_obj(struct kipc_object *obj);
 struct kipc_object *kipc_name_lookup(struct kipc_ns *kns, const char *name);
+struct kipc_ns *kipc_ns_find(struct ipc_namespace *ipc_ns);
 long kipc_ioctl_unlink(void __user *arg);
 long kipc_ioctl_open(void __user *arg);
 
@@ -207,6 +228,8 @@ void kipc_object_kill(struct kipc_object *obj);
 bool kipc_object_perm(struct kipc_object *obj, unsigned int access);
 bool kipc_object_may_admin(struct kipc_object *obj);
 bool kipc_file_nonblock(struct file *file);
+struct kipc_object *kipc_object_next(unsigned long *id);
+u64 kipc_user_charged(kuid_t uid);
 const char *kipc_state_name(unsigned int state);
 extern const struct file_operations kipc_handle_fops;
 
@@ -232,5 +255,11 @@ long kipc_region_create_ioctl(void __user *arg);
 
 /* event.c */
 long kipc_event_create_ioctl(void __user *arg);
+
+/* genl.c */
+int kipc_genl_init(void);
+void kipc_genl_exit(void);
+void kipc_genl_notify(struct kipc_object *obj, u32 type, struct pid *pid);
+void kipc_genl_notify_ratelimited(struct kipc_object *obj, u32 type);
 
 #endif /* _KIPC_PRIVATE_H */

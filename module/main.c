@@ -247,11 +247,16 @@ static int __init kipc_init(void)
 	ret = kipc_queue_init();
 	if (ret)
 		goto err_names;
-	ret = misc_register(&kipc_misc);
+	ret = kipc_genl_init();
 	if (ret)
 		goto err_queue;
+	ret = misc_register(&kipc_misc);
+	if (ret)
+		goto err_genl;
 	return 0;
 
+err_genl:
+	kipc_genl_exit();
 err_queue:
 	kipc_queue_exit();
 err_names:
@@ -264,6 +269,7 @@ err_objects:
 static void __exit kipc_exit(void)
 {
 	misc_deregister(&kipc_misc);
+	kipc_genl_exit();
 	/* No handle is left (each pins the module); drop persistent names. */
 	kipc_names_exit();
 	kipc_queue_exit();

@@ -83,6 +83,28 @@ out:
 	return kns;
 }
 
+/**
+ * kipc_ns_find() - the entry of a namespace, if kipc knows it
+ * @ipc_ns: the namespace
+ *
+ * Return: a referenced &struct kipc_ns, or NULL; never creates one.
+ */
+struct kipc_ns *kipc_ns_find(struct ipc_namespace *ipc_ns)
+{
+	struct kipc_ns *kns;
+
+	mutex_lock(&kipc_ns_mutex);
+	list_for_each_entry(kns, &kipc_ns_list, node) {
+		if (kns->ipc_ns == ipc_ns) {
+			kref_get(&kns->ref);
+			mutex_unlock(&kipc_ns_mutex);
+			return kns;
+		}
+	}
+	mutex_unlock(&kipc_ns_mutex);
+	return NULL;
+}
+
 static void kipc_ns_release(struct kref *ref)
 	__releases(&kipc_ns_mutex)
 {

@@ -12,6 +12,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
+#include <linux/kipc_netlink.h>
 
 #include "kipc.h"
 
@@ -143,8 +144,48 @@ int kipc_object_init(struct kipc_object *obj,
 	obj->charge_uid = obj->uid;
 	obj->charge = charge;
 
-	return xa_alloc_cyclic(&kipc_objects, &obj->id, obj, xa_limit_32b,
+	/* Reserve the id; kipc_object_install() publishes the object. */
+	return xa_alloc_cyclic(&kipc_objects, &obj->id, NULL, xa_limit_32b,
 			       &kipc_next_id, GFP_KERNEL) < 0 ? -ENOSPC : 0;
+}
+
+/**
+ * kipc_object_next() - the next published object, for netlink dumps
+ * @id: in: the first id to look at; out: the id found
+ *
+ * Return: the referenced object with the lowest id >= *@id, or NULL.
+ */
+struct kipc_object *kipc_object_next(unsigned long *id)
+{
+	struct kipc_object *obj;
+
+	xa_lock(&kipc_objects);
+	for (;;) {
+		obj = xa_find(&kipc_objects, id, ULONG_MAX, XA_PRESENT);
+		/* Freeing erases the id first, under this lock. */
+		if (!obj || kref_get_unless_zero(&obj->ref))
+			break;
+		(*id)++;
+	}
+	xa_unlock(&kipc_objects);
+	return obj;
+}
+
+/**
+ * kipc_user_charged() - bytes charged to a uid
+ * @uid: the uid
+ *
+ * Return: the bytes of capacity its objects hold.
+ */
+u64 kipc_user_charged(kuid_t uid)
+{
+	u64 cur;
+
+	mutex_lock(&kipc_users_lock);
+	cur = xa_to_value(xa_load(&kipc_users, __kuid_val(uid)) ?:
+			  xa_mk_value(0));
+	mutex_unlock(&kipc_users_lock);
+	return cur;
 }
 
 /**
@@ -157,8 +198,11 @@ void kipc_object_release_common(struct kipc_object *obj)
 {
 	struct kipc_ns *kns = obj->kns;
 
-	if (obj->id)
+	if (obj->id) {
 		xa_erase(&kipc_objects, obj->id);
+		if (test_bit(KIPC_OBJ_PUBLISHED, &obj->flags))
+			kipc_genl_notify(obj, KIPC_NOTIFY_DESTROYED, NULL);
+	}
 	kipc_uncharge(obj->charge_uid, obj->charge);
 	if (kns) {
 		mutex_lock(&kns->lock);
@@ -200,6 +244,7 @@ void kipc_object_kill(struct kipc_object *obj)
 	if (obj->name)
 		kipc_name_unlink_obj(obj);
 	obj->ops->kill(obj);
+	kipc_genl_notify(obj, KIPC_NOTIFY_OWNER_DIED, obj->owner_pid);
 }
 
 /**
@@ -255,6 +300,17 @@ bool kipc_file_nonblock(struct file *file)
 	return READ_ONCE(file->f_flags) & O_NONBLOCK;
 }
 
+static void kipc_handle_count(struct kipc_handle *h, int n)
+{
+	struct kipc_object *obj = h->obj;
+
+	atomic_add(n, &obj->nr_handles);
+	if (h->access & KIPC_RDONLY)
+		atomic_add(n, &obj->nr_readers);
+	if (h->access & KIPC_WRONLY)
+		atomic_add(n, &obj->nr_writers);
+}
+
 /**
  * kipc_object_install() - give the caller a new handle fd on @obj
  * @obj: the object; the handle takes its own reference
@@ -284,19 +340,24 @@ int kipc_object_install(struct kipc_object *obj, unsigned int access,
 	h->obj = obj;
 	h->access = access;
 	h->owner = owner;
+	h->pid = get_task_pid(current, PIDTYPE_TGID);
 	ret = obj->ops->handle_add ? obj->ops->handle_add(h) : 0;
 	if (ret) {
+		put_pid(h->pid);
 		put_unused_fd(fd);
 		kfree(h);
 		return ret;
 	}
+	kipc_handle_count(h, 1);
 	kipc_object_get(obj);
 	snprintf(anon, sizeof(anon), "[kipc-%s]", obj->ops->name);
 	file = anon_inode_getfile(anon, &kipc_handle_fops, h,
 				  O_RDWR | (nonblock ? O_NONBLOCK : 0));
 	if (IS_ERR(file)) {
+		kipc_handle_count(h, -1);
 		if (obj->ops->handle_del)
 			obj->ops->handle_del(h);
+		put_pid(h->pid);
 		put_unused_fd(fd);
 		kipc_object_put(obj);
 		kfree(h);
@@ -312,7 +373,14 @@ int kipc_object_install(struct kipc_object *obj, unsigned int access,
 			return ret;
 		}
 	}
+	if (owner) {
+		WRITE_ONCE(obj->owner_alive, true);
+		xa_store(&kipc_objects, obj->id, obj, GFP_KERNEL);
+		set_bit(KIPC_OBJ_PUBLISHED, &obj->flags);
+	}
 	fd_install(fd, file);
+	if (owner)
+		kipc_genl_notify(obj, KIPC_NOTIFY_CREATED, NULL);
 	return fd;
 }
 
@@ -321,10 +389,15 @@ static int kipc_handle_release(struct inode *inode, struct file *file)
 	struct kipc_handle *h = file->private_data;
 	struct kipc_object *obj = h->obj;
 
+	kipc_handle_count(h, -1);
 	if (obj->ops->handle_del)
 		obj->ops->handle_del(h);
-	if (h->owner && !(obj->create_flags & KIPC_PERSIST))
-		kipc_object_kill(obj);
+	if (h->owner) {
+		WRITE_ONCE(obj->owner_alive, false);
+		if (!(obj->create_flags & KIPC_PERSIST))
+			kipc_object_kill(obj);
+	}
+	put_pid(h->pid);
 	kipc_object_put(obj);
 	kfree(h);
 	return 0;

@@ -15,6 +15,8 @@
 #include <linux/uidgid.h>
 #include <linux/user_namespace.h>
 #include <linux/xarray.h>
+#include <linux/kipc_netlink.h>
+#include <net/netlink.h>
 
 #include "kipc.h"
 
@@ -730,12 +732,15 @@ static unsigned int kipc_queue_push(struct kipc_queue *q,
 {
 	struct kipc_wake_list wl = { 0 };
 	bool slept = false, timed_out = false;
+	u64 drops, rejected;
 	struct kipc_qwaiter w;
 	unsigned int i = 0;
 	LIST_HEAD(freed);
 	int ret = 0;
 
 	mutex_lock(&q->lock);
+	drops = q->dropped_new + q->dropped_oldest;
+	rejected = q->rejected;
 	while (i < n) {
 		ret = kipc_queue_push_locked(q, msgs[i], &freed, &wl);
 		if (ret == 0 || ret == KIPC_DROPPED) {
@@ -770,11 +775,17 @@ static unsigned int kipc_queue_push(struct kipc_queue *q,
 	/* A sender woken for room it will not use passes the wake on. */
 	if (i < n && slept)
 		kipc_queue_wake_senders(q, &wl);
+	drops = q->dropped_new + q->dropped_oldest - drops;
+	rejected = q->rejected - rejected;
 	mutex_unlock(&q->lock);
 	kipc_wake_all(&wl);
 	if (i)
 		kipc_queue_poll_wake(q, EPOLLIN | EPOLLRDNORM);
 	kipc_qmsg_free_list(&freed);
+	if (drops)
+		kipc_genl_notify_ratelimited(&q->obj, KIPC_NOTIFY_DROP);
+	if (rejected)
+		kipc_genl_notify_ratelimited(&q->obj, KIPC_NOTIFY_OVERFLOW);
 	*err = ret;
 	return i;
 }
@@ -1098,6 +1109,8 @@ static void kipc_queue_stop(struct kipc_queue *q, u32 state)
 	/* Everyone: kill wakes more tasks than a wake list holds. */
 	kipc_wake_all(&wl);
 	kipc_queue_poll_wake(q, EPOLLIN | EPOLLOUT | EPOLLHUP);
+	if (state == KIPC_STATE_SHUTDOWN)
+		kipc_genl_notify(&q->obj, KIPC_NOTIFY_SHUTDOWN, NULL);
 }
 
 static long kipc_queue_shutdown(struct kipc_queue *q, struct kipc_handle *h,
@@ -1256,6 +1269,58 @@ static void kipc_queue_free(struct kipc_object *obj)
 	kfree(q);
 }
 
+static int kipc_queue_fill_nl(struct kipc_object *obj, struct sk_buff *skb,
+			      struct pid_namespace *pidns)
+{
+	struct kipc_queue *q = kipc_queue(obj);
+	struct nlattr *nest;
+	int ret = -EMSGSIZE;
+
+	mutex_lock(&q->lock);
+	if (nla_put_u32(skb, KIPC_A_OBJ_STATE, q->state))
+		goto out;
+	nest = nla_nest_start(skb, KIPC_A_QUEUE);
+	if (!nest ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_DEPTH_MSGS, q->depth_msgs,
+			      KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_DEPTH_BYTES, q->depth_bytes,
+			      KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_MAX_MSGS, q->max_msgs,
+			      KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_MAX_BYTES, q->max_bytes,
+			      KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_MAX_MSG_SIZE, q->max_msg_size,
+			      KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_HIGH_WATER, q->high_water,
+			      KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_SENT, q->sent, KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_RECEIVED, q->received,
+			      KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_DROPPED_NEW, q->dropped_new,
+			      KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_DROPPED_OLDEST, q->dropped_oldest,
+			      KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_CONFLATED, q->conflated,
+			      KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_REJECTED, q->rejected,
+			      KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_TIMEOUTS, q->timeouts,
+			      KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_WAKEUPS, q->wakeups,
+			      KIPC_A_Q_PAD) ||
+	    nla_put_u32(skb, KIPC_A_Q_POLICY, q->policy) ||
+	    nla_put_u32(skb, KIPC_A_Q_FLAGS, q->qflags) ||
+	    nla_put_u32(skb, KIPC_A_Q_BLOCKED_SENDERS, q->nr_blocked_senders) ||
+	    nla_put_u32(skb, KIPC_A_Q_BLOCKED_RECEIVERS,
+			q->nr_blocked_receivers))
+		goto out;
+	nla_nest_end(skb, nest);
+	ret = 0;
+out:
+	mutex_unlock(&q->lock);
+	return ret;
+}
+
 static const struct kipc_object_ops kipc_queue_ops = {
 	.kind		= KIPC_KIND_QUEUE,
 	.name		= "queue",
@@ -1266,6 +1331,7 @@ static const struct kipc_object_ops kipc_queue_ops = {
 	.handle_add	= kipc_queue_handle_add,
 	.handle_del	= kipc_queue_handle_del,
 	.show_fdinfo	= kipc_queue_show_fdinfo,
+	.fill_nl	= kipc_queue_fill_nl,
 };
 
 /* Check the attributes and fill in the defaults. */

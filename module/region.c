@@ -14,6 +14,8 @@
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
+#include <linux/kipc_netlink.h>
+#include <net/netlink.h>
 
 #include "kipc.h"
 
@@ -94,6 +96,7 @@ struct kipc_rbucket {
  * @ring_role: the creator's ring role; 0 for a plain region
  * @ring_cap: ring data capacity (the header's copy is not trusted)
  * @role_taken: KIPC_RING_* roles held by a handle
+ * @role_pid: the opener of the producer [0] and consumer [1] handles
  * @nr_waiters: tasks asleep (stat)
  * @owner_died: -EOWNERDEAD recoveries handed out (stat)
  * @poll_wq: poll and epoll waiters
@@ -114,6 +117,7 @@ struct kipc_region {
 	u32 ring_role;
 	u32 ring_cap;
 	u32 role_taken;
+	struct pid *role_pid[2];
 	atomic_t nr_waiters;
 	atomic_t owner_died;
 	wait_queue_head_t poll_wq;
@@ -567,6 +571,21 @@ static u32 *kipc_ring_gone_flag(struct kipc_region *r, u32 role)
 					    &hdr->consumer_gone;
 }
 
+static struct pid **kipc_ring_role_pid(struct kipc_region *r, u32 role)
+{
+	return &r->role_pid[role == KIPC_RING_PRODUCER ? 0 : 1];
+}
+
+/* Give @h @role; called with r->lock held. */
+static void kipc_ring_take_role(struct kipc_region *r, struct kipc_handle *h,
+				u32 role)
+{
+	r->role_taken |= role;
+	h->ring_role = role;
+	*kipc_ring_role_pid(r, role) = get_pid(h->pid);
+	WRITE_ONCE(*kipc_ring_gone_flag(r, role), 0);
+}
+
 static long kipc_region_ring_attach(struct kipc_region *r,
 				    struct kipc_handle *h, void __user *arg)
 {
@@ -597,11 +616,8 @@ static long kipc_region_ring_attach(struct kipc_region *r,
 		ret = -EBUSY;
 	else if (r->state != KIPC_STATE_LIVE)
 		ret = -EPIPE;
-	if (!ret) {
-		r->role_taken |= role;
-		h->ring_role = role;
-		WRITE_ONCE(*kipc_ring_gone_flag(r, role), 0);
-	}
+	if (!ret)
+		kipc_ring_take_role(r, h, role);
 	spin_unlock(&r->lock);
 	if (ret)
 		return ret;
@@ -787,10 +803,8 @@ static int kipc_region_handle_add(struct kipc_handle *h)
 	spin_lock(&r->lock);
 	if (++r->handles > 1)
 		WRITE_ONCE(r->orphaned, false);
-	if (h->owner && r->ring_role) {
-		h->ring_role = r->ring_role;
-		r->role_taken |= r->ring_role;
-	}
+	if (h->owner && r->ring_role)
+		kipc_ring_take_role(r, h, r->ring_role);
 	spin_unlock(&r->lock);
 	return 0;
 }
@@ -810,6 +824,8 @@ static void kipc_region_handle_del(struct kipc_handle *h)
 		WRITE_ONCE(r->orphaned, true);
 	if (h->ring_role) {
 		r->role_taken &= ~h->ring_role;
+		put_pid(*kipc_ring_role_pid(r, h->ring_role));
+		*kipc_ring_role_pid(r, h->ring_role) = NULL;
 		WRITE_ONCE(*kipc_ring_gone_flag(r, h->ring_role), 1);
 		hup = true;
 	}
@@ -848,6 +864,103 @@ static void kipc_region_free(struct kipc_object *obj)
 	kfree(r);
 }
 
+/* One registered lock: its word, holder and waiters. */
+static int kipc_region_fill_lock(struct kipc_region *r, struct sk_buff *skb,
+				 u64 off, struct pid_namespace *pidns)
+{
+	struct kipc_rbucket *b = kipc_region_bucket(r, off);
+	u32 word = READ_ONCE(*kipc_region_word(r, off));
+	u32 owner = word & KIPC_LOCK_OWNER_MASK;
+	struct kipc_rwaiter *w;
+	struct kipc_handle *h;
+	struct nlattr *nest;
+	u32 waiters = 0;
+	pid_t holder = 0;
+
+	spin_lock(&b->lock);
+	list_for_each_entry(w, &b->waiters, node)
+		waiters += w->offset == off && w->lock;
+	spin_unlock(&b->lock);
+	if (owner && owner != KIPC_LOCK_NOTRECOVERABLE) {
+		/* A handle is freed only after its token is erased. */
+		xa_lock(&r->tokens);
+		h = xa_load(&r->tokens, owner);
+		if (h)
+			holder = pid_nr_ns(h->pid, pidns);
+		xa_unlock(&r->tokens);
+	}
+
+	nest = nla_nest_start(skb, KIPC_A_R_LOCK);
+	if (!nest ||
+	    nla_put_u64_64bit(skb, KIPC_A_L_OFFSET, off, KIPC_A_L_PAD) ||
+	    nla_put_u32(skb, KIPC_A_L_WORD, word) ||
+	    (holder && nla_put_u32(skb, KIPC_A_L_HOLDER_PID, holder)) ||
+	    (word & KIPC_LOCK_OWNER_DIED &&
+	     nla_put_flag(skb, KIPC_A_L_OWNER_DIED)) ||
+	    (owner == KIPC_LOCK_NOTRECOVERABLE &&
+	     nla_put_flag(skb, KIPC_A_L_NOTRECOVERABLE)) ||
+	    nla_put_u32(skb, KIPC_A_L_WAITERS, waiters))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int kipc_region_fill_ring(struct kipc_region *r, struct sk_buff *skb,
+				 struct pid_namespace *pidns)
+{
+	struct kipc_ring_hdr *hdr = kipc_ring_hdr(r);
+	pid_t pid[2];
+	struct nlattr *nest;
+	int i;
+
+	spin_lock(&r->lock);
+	for (i = 0; i < 2; i++)
+		pid[i] = r->role_pid[i] ? pid_nr_ns(r->role_pid[i], pidns) : 0;
+	spin_unlock(&r->lock);
+
+	nest = nla_nest_start(skb, KIPC_A_R_RING);
+	if (!nest ||
+	    nla_put_u32(skb, KIPC_A_RING_CAPACITY, r->ring_cap) ||
+	    nla_put_u32(skb, KIPC_A_RING_USED, kipc_ring_used(r, hdr)) ||
+	    (pid[0] && nla_put_u32(skb, KIPC_A_RING_PRODUCER_PID, pid[0])) ||
+	    (pid[1] && nla_put_u32(skb, KIPC_A_RING_CONSUMER_PID, pid[1])) ||
+	    (READ_ONCE(hdr->producer_gone) &&
+	     nla_put_flag(skb, KIPC_A_RING_PRODUCER_GONE)) ||
+	    (READ_ONCE(hdr->consumer_gone) &&
+	     nla_put_flag(skb, KIPC_A_RING_CONSUMER_GONE)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int kipc_region_fill_nl(struct kipc_object *obj, struct sk_buff *skb,
+			       struct pid_namespace *pidns)
+{
+	struct kipc_region *r = kipc_region(obj);
+	struct nlattr *nest;
+	unsigned long idx;
+	void *entry;
+
+	if (nla_put_u32(skb, KIPC_A_OBJ_STATE, READ_ONCE(r->state)))
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, KIPC_A_REGION);
+	if (!nest ||
+	    nla_put_u64_64bit(skb, KIPC_A_R_SIZE, r->size, KIPC_A_R_PAD) ||
+	    nla_put_u32(skb, KIPC_A_R_WAITERS, atomic_read(&r->nr_waiters)) ||
+	    nla_put_u8(skb, KIPC_A_R_ORPHANED, READ_ONCE(r->orphaned)) ||
+	    nla_put_u32(skb, KIPC_A_R_OWNER_DIED,
+			atomic_read(&r->owner_died)))
+		return -EMSGSIZE;
+	xa_for_each(&r->locks, idx, entry)
+		if (kipc_region_fill_lock(r, skb, (u64)idx * sizeof(u32),
+					  pidns))
+			return -EMSGSIZE;
+	if (r->ring_role && kipc_region_fill_ring(r, skb, pidns))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 static const struct kipc_object_ops kipc_region_ops = {
 	.kind		= KIPC_KIND_REGION,
 	.name		= "region",
@@ -859,6 +972,7 @@ static const struct kipc_object_ops kipc_region_ops = {
 	.handle_del	= kipc_region_handle_del,
 	.show_fdinfo	= kipc_region_show_fdinfo,
 	.mmap		= kipc_region_mmap,
+	.fill_nl	= kipc_region_fill_nl,
 };
 
 /* Check the create arguments; returns the region's size in bytes. */
