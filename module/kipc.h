@@ -36,8 +36,10 @@
  *    &kipc_event.lock)
  * 4. a region's wait bucket lock (&kipc_rbucket.lock)
  * 5. kipc_users_lock (per-uid byte charges), taken alone
- * 6. kipc_subs_lock (netlink subscribers), taken alone, never with an
- *    object's spinlock held: notifications are sent after unlocking
+ * 6. kipc_subs_lock (netlink subscribers), never with an object's lock
+ *    held: notifications are sent after unlocking.  Dropping a subscriber
+ *    under it puts its namespace entry, which may take kipc_ns_mutex:
+ *    kipc_subs_lock is the one lock taken before kipc_ns_mutex.
  *
  * Tasks are never woken with an object lock held on the hot paths: a
  * waker moves the task onto a &struct kipc_wake_list and wakes it after
