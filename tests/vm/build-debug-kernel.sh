@@ -24,6 +24,15 @@ if [ -f "$tree/.kipc-ready" ]; then
 	exit 0
 fi
 
+# One build at a time: a second caller waits for the first one's tree.
+mkdir -p "$cache"
+exec 9>"$cache/.debug-kernel.lock"
+flock 9
+if [ -f "$tree/.kipc-ready" ]; then
+	echo "$tree"
+	exit 0
+fi
+
 echo "debug kernel: building in $tree (takes several minutes)" >&2
 rm -rf "$tree" "$tree.tmp"
 mkdir -p "$tree.tmp"

@@ -11,6 +11,9 @@
 #   -t SECS  per-binary time limit inside the VM (default 900)
 #   BIN...   static programs /init runs in this order, each between
 #            @@KIPC-BEGIN/@@KIPC-END markers (see lib.sh)
+# Environment: KIPC_VM_EXTRA_DIRS, directories whose static executables
+# are copied into /usr/bin for the payload to run (default: tools/ and
+# examples/ of this tree).
 
 set -eu
 
@@ -22,7 +25,7 @@ BUSYBOX=${KIPC_BUSYBOX:-/bin/busybox}
 
 usage()
 {
-	sed -n '4,13s/^# \{0,1\}//p' "$0" >&2
+	sed -n '4,16s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -47,6 +50,29 @@ install_busybox()
 		[ -e "$root/$app" ] || ln -s /bin/busybox "$root/$app"
 	done
 	[ -e "$root/bin/sh" ] || ln -s busybox "$root/bin/sh"
+}
+
+# install_extra ROOT DIR...: copy every static ELF executable of each DIR
+# into ROOT/usr/bin (a name busybox or an earlier DIR took is an error).
+install_extra()
+{
+	local root=$1 d f
+
+	shift
+	for d in "$@"; do
+		[ -d "$d" ] || continue
+		for f in "$d"/*; do
+			[ -f "$f" ] && [ -x "$f" ] || continue
+			readelf -h "$f" >/dev/null 2>&1 || continue
+			if ! is_static "$f"; then
+				echo "initramfs: skipping $f: not static" >&2
+				continue
+			fi
+			[ -e "$root/usr/bin/${f##*/}" ] &&
+				vm_die "$f: /usr/bin/${f##*/} exists already"
+			cp "$f" "$root/usr/bin/"
+		done
+	done
 }
 
 install_etc()
@@ -109,6 +135,7 @@ write_init()
 
 		load_module()
 		{
+			kmemleak_baseline
 			echo "kipc-vm: insmod kipc" >/dev/kmsg
 			if ! out=$(insmod /lib/modules/kipc.ko 2>&1); then
 				result insmod fail "$(echo "$out" | tr '\n' ' ')"
@@ -198,6 +225,19 @@ write_init()
 			result rmmod ok
 		}
 
+		# With a kmemleak kernel, forget what the boot leaked (ACPI's
+		# early caches, say) before the module loads: stop the
+		# periodic scan, scan once, clear.  Every report after this
+		# is the module's or the tests' doing.
+		kmemleak_baseline()
+		{
+			k=/sys/kernel/debug/kmemleak
+			[ -w $k ] || return 0
+			echo scan=off >$k
+			echo scan >$k
+			echo clear >$k
+		}
+
 		# With a kmemleak kernel, scan for leaks while the module's
 		# symbols still resolve.  Objects younger than 5 s are not
 		# reported, hence the second scan.
@@ -235,7 +275,7 @@ write_init()
 main()
 {
 	local out="$VM_BUILD/initramfs.cpio.gz" ko=$VM_KO tmo=900
-	local opt root b name names=""
+	local opt root b name names="" extra
 
 	while getopts "o:k:t:h" opt; do
 		case $opt in
@@ -260,6 +300,9 @@ main()
 	chmod 1777 "$root/tmp"
 	install_busybox "$root"
 	install_etc "$root"
+	extra=${KIPC_VM_EXTRA_DIRS-$VM_REPO/tools $VM_REPO/examples}
+	# shellcheck disable=SC2086 # a list of directories
+	install_extra "$root" $extra
 	cp "$ko" "$root/lib/modules/kipc.ko"
 
 	for b in "$@"; do

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
+/*
+ * libkipc: shared regions, their mappings, and wait/wake on a word.
+ *
+ * The contract names a region by its handle fd (kipc_lock(r, off, ...)),
+ * but the lock fast path is a compare-and-swap on the mapped word, so the
+ * library must find the mapping from the fd.  kipc_region_map() records
+ * {base, size, token} in a process-wide table indexed by fd and
+ * kipc_region_unmap() clears it; lock.c reads it (kipc__region_lookup()).
+ * A region that was never mapped through kipc_region_map() has no entry,
+ * and its lock calls always go through the kernel.
+ *
+ * The table is two-level: a fixed array of KIPC__MAP_L1 pointers to
+ * chunks of KIPC__MAP_L2 slots, each chunk allocated on first use and
+ * installed with a compare-and-swap, never freed.  Lookups are lock-free:
+ * one acquire load of the chunk pointer and one of the slot's base.  That
+ * covers every fd below 2^20 (the kernel's default nr_open), so every
+ * mapping can be undone by kipc_region_unmap(); a larger fd is refused
+ * with -EMFILE rather than mapped untracked.
+ *
+ * The entry of an fd describes the most recent kipc_region_map() of that
+ * fd number.  Closing the fd without kipc_region_unmap() leaves a stale
+ * entry that a later handle with the same number would inherit: unmap
+ * first (docs/regions.md says so).
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "kipc.h"
+#include "syscall.h"
+#include "region.h"
+
+/* The ioctl argument sizes are ABI: a change here breaks binaries. */
+_Static_assert(_IOC_SIZE(KIPC_IOC_REGION_CREATE) == 32, "struct kipc_region_create ABI");
+_Static_assert(_IOC_SIZE(KIPC_IOC_REGION_INFO) == 56, "struct kipc_region_info ABI");
+_Static_assert(_IOC_SIZE(KIPC_IOC_WAIT) == 32, "struct kipc_wait ABI");
+_Static_assert(_IOC_SIZE(KIPC_IOC_WAKE) == 24, "struct kipc_wake ABI");
+
+#define KIPC__MAP_L2	1024
+#define KIPC__MAP_L1	1024
+
+struct kipc__map_slot {
+	_Atomic(uintptr_t) base;	/* 0: no mapping recorded */
+	_Atomic(size_t) size;
+	_Atomic(uint32_t) token;	/* 0: no write access, no fast path */
+};
+
+static _Atomic(struct kipc__map_slot *) kipc__maps[KIPC__MAP_L1];
+
+/* The slot of @fd, allocating its chunk if @create; NULL if none. */
+static struct kipc__map_slot *kipc__slot(int fd, int create)
+{
+	struct kipc__map_slot *chunk, *cur = NULL;
+	unsigned int hi, lo;
+
+	if (fd < 0 || fd >= KIPC__MAP_L1 * KIPC__MAP_L2)
+		return NULL;
+	hi = (unsigned int)fd / KIPC__MAP_L2;
+	lo = (unsigned int)fd % KIPC__MAP_L2;
+
+	chunk = atomic_load_explicit(&kipc__maps[hi], memory_order_acquire);
+	if (chunk || !create)
+		return chunk ? &chunk[lo] : NULL;
+
+	chunk = calloc(KIPC__MAP_L2, sizeof(*chunk));
+	if (!chunk)
+		return NULL;
+	if (!atomic_compare_exchange_strong_explicit(&kipc__maps[hi], &cur,
+						     chunk,
+						     memory_order_acq_rel,
+						     memory_order_acquire)) {
+		free(chunk);
+		chunk = cur;
+	}
+	return &chunk[lo];
+}
+
+int kipc__region_lookup(int fd, struct kipc__mapping *m)
+{
+	struct kipc__map_slot *s = kipc__slot(fd, 0);
+	uintptr_t base;
+
+	if (!s)
+		return 0;
+	/* Pairs with the release store of base in kipc_region_map(). */
+	base = atomic_load_explicit(&s->base, memory_order_acquire);
+	if (!base)
+		return 0;
+	m->base = (unsigned char *)base;
+	m->size = atomic_load_explicit(&s->size, memory_order_relaxed);
+	m->token = atomic_load_explicit(&s->token, memory_order_relaxed);
+	return 1;
+}
+
+/* KIPC_IOC_REGION_INFO into @ri. */
+int kipc__region_info(int r, struct kipc_region_info *ri)
+{
+	*ri = (struct kipc_region_info) {
+		.size	= sizeof(*ri),
+	};
+	return kipc__ioctl(r, KIPC_IOC_REGION_INFO, ri);
+}
+
+KIPC_API int kipc_region_create(const char *name, size_t size, int flags,
+				mode_t mode)
+{
+	struct kipc_region_create arg = {
+		.size		= sizeof(arg),
+		.flags		= flags,
+		.name		= kipc__ptr(name),
+		.mode		= mode,
+		.region_size	= size,
+	};
+	int ctx;
+
+	ctx = kipc__ctx_fd();
+	if (ctx < 0)
+		return ctx;
+	return kipc__ioctl(ctx, KIPC_IOC_REGION_CREATE, &arg);
+}
+
+KIPC_API int kipc_region_open(const char *name, int flags)
+{
+	struct kipc_open arg = {
+		.size	= sizeof(arg),
+		.flags	= flags,
+		.name	= kipc__ptr(name),
+		.kind	= KIPC_KIND_REGION,
+	};
+	int ctx;
+
+	if (!name)
+		return -EINVAL;
+	ctx = kipc__ctx_fd();
+	if (ctx < 0)
+		return ctx;
+	return kipc__ioctl(ctx, KIPC_IOC_OPEN, &arg);
+}
+
+KIPC_API int kipc_region_stat(int r, struct kipc_region_stat *st)
+{
+	struct kipc_region_info ri;
+	int ret;
+
+	if (!st)
+		return -EINVAL;
+	ret = kipc__region_info(r, &ri);
+	if (ret < 0)
+		return ret;
+
+	*st = (struct kipc_region_stat) {
+		.size		= ri.region_size,
+		.handles	= ri.handles,
+		.waiters	= ri.waiters,
+		.locks		= ri.locks,
+		.state		= ri.state,
+		.owner_died	= ri.owner_died,
+		.owner_pid	= ri.owner_pid,
+		.id		= ri.id,
+	};
+	return 0;
+}
+
+/*
+ * Map the whole region with the protections the handle allows: PROT_READ
+ * for read access, PROT_WRITE for write access.  A write-only handle asks
+ * for PROT_WRITE alone; the kernel decides whether it grants that (on x86
+ * a writable page is readable by the hardware anyway).  The mapping is
+ * recorded for the lock fast path, replacing an older record of the same
+ * fd number (whose mapping is then the caller's to munmap(2)).
+ */
+KIPC_API int kipc_region_map(int r, void **addr, size_t *size)
+{
+	struct kipc_region_info ri;
+	struct kipc__map_slot *s;
+	int prot = 0, ret;
+	void *p;
+
+	if (!addr || !size)
+		return -EINVAL;
+	ret = kipc__region_info(r, &ri);
+	if (ret < 0)
+		return ret;
+	if (ri.region_size > SIZE_MAX)
+		return -EOVERFLOW;
+	s = kipc__slot(r, 1);
+	if (!s)
+		return r >= KIPC__MAP_L1 * KIPC__MAP_L2 ? -EMFILE : -ENOMEM;
+
+	if (ri.access & KIPC_RDONLY)
+		prot |= PROT_READ;
+	if (ri.access & KIPC_WRONLY)
+		prot |= PROT_WRITE;
+	p = mmap(NULL, ri.region_size, prot, MAP_SHARED, r, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+
+	/*
+	 * Readers load base first (acquire), so size and token are valid
+	 * once base is.  Mapping an fd again while another thread locks
+	 * through it is the caller's race, as with any reuse of an fd.
+	 */
+	atomic_store_explicit(&s->base, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->size, ri.region_size, memory_order_relaxed);
+	atomic_store_explicit(&s->token,
+			      (ri.access & KIPC_WRONLY) ? ri.token : 0,
+			      memory_order_relaxed);
+	atomic_store_explicit(&s->base, (uintptr_t)p, memory_order_release);
+
+	*addr = p;
+	*size = ri.region_size;
+	return 0;
+}
+
+KIPC_API int kipc_region_unmap(int r)
+{
+	struct kipc__map_slot *s = kipc__slot(r, 0);
+	uintptr_t base;
+
+	if (!s)
+		return -EINVAL;
+	base = atomic_exchange_explicit(&s->base, 0, memory_order_acq_rel);
+	if (!base)
+		return -EINVAL;
+	if (munmap((void *)base, atomic_load_explicit(&s->size,
+						      memory_order_relaxed)))
+		return -errno;
+	return 0;
+}
+
+KIPC_API int kipc_wait(int r, size_t off, uint32_t expected,
+		       int64_t timeout_ns)
+{
+	struct kipc_wait arg = {
+		.size		= sizeof(arg),
+		.offset		= off,
+		.expected	= expected,
+		.timeout_ns	= timeout_ns,
+	};
+
+	return kipc__ioctl(r, KIPC_IOC_WAIT, &arg);
+}
+
+KIPC_API int kipc_wake(int r, size_t off, unsigned int count)
+{
+	struct kipc_wake arg = {
+		.size	= sizeof(arg),
+		.offset	= off,
+		.count	= count,
+	};
+
+	return kipc__ioctl(r, KIPC_IOC_WAKE, &arg);
+}
