@@ -97,7 +97,12 @@ int kipc_recvv(int q, const struct kipc_select *sel, struct kipc_msg *msgs,
 int kipc_queue_shutdown(int q);
 int kipc_queue_stat(int q, struct kipc_queue_stat *st);
 
-/* Regions: shared memory with wait/wake and robust locks. */
+/*
+ * Regions: shared memory with wait/wake and robust locks.  kipc_region_map
+ * remembers the mapping of its fd so that an uncontended kipc_lock and
+ * kipc_unlock need no syscall; call kipc_region_unmap before closing the
+ * fd.  Semantics: docs/regions.md.
+ */
 struct kipc_region_stat {
 	uint64_t size;			/* bytes, page-rounded */
 	uint32_t handles;		/* handles open on the region */
@@ -122,7 +127,13 @@ int kipc_lock(int r, size_t off, int64_t timeout_ns);
 int kipc_lock_consistent(int r, size_t off);
 int kipc_unlock(int r, size_t off);
 
-/* SPSC rings in a region. */
+/*
+ * SPSC rings in a region.  kipc_ring_create takes KIPC_RING_PRODUCER or
+ * KIPC_RING_CONSUMER (the creator's role) in its flags; kipc_ring_open
+ * takes the free role, or the one its flags name.  One thread at a time
+ * per side.  -EPIPE: the peer's role is gone (after draining, for the
+ * consumer); -EPROTO: the shared header or a record is corrupt.
+ */
 struct kipc_ring;
 
 int kipc_ring_create(const char *name, size_t capacity, int flags,
