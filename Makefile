@@ -14,7 +14,7 @@ export KDIR KSRC_TAR CACHE KSFT_DIR
 .PHONY: all deps module lib tools tests ksft-headers check check-debian \
 	check-debug module-debug demo clean module-check checkpatch
 
-all: module lib tools tests
+all: module lib tools tests examples
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/module CONFIG_KIPC=m W=1 modules
@@ -61,8 +61,13 @@ deps:
 
 # The whole suite, in QEMU: on Debian's kernel, then on the debug kernel
 # (KASAN, lockdep, kmemleak, UBSAN), built once and cached in $(CACHE).
+# The debug run divides the heavy tests' counts by KIPC_TEST_SCALE=10
+# (see kt_scaled()): the full counts run on Debian's kernel.
 check: deps
 	$(MAKE) all
+	$(MAKE) man-check
+	$(MAKE) pkgconfig-check
+	$(MAKE) dkms-check
 	$(MAKE) check-debian
 	$(MAKE) check-debug
 
@@ -83,7 +88,9 @@ module-debug:
 
 check-debug: module-debug
 	kdir=$$(tests/vm/build-debug-kernel.sh) && \
-	KIPC_VM_BUILD=$(CURDIR)/build/vm-debug tests/vm/run-suite.sh \
+	KIPC_VM_BUILD=$(CURDIR)/build/vm-debug \
+	KIPC_VM_APPEND="$$KIPC_VM_APPEND KIPC_TEST_SCALE=10" \
+	tests/vm/run-suite.sh \
 		--kernel $$kdir/arch/x86/boot/bzImage --ko $(DEBUG_MOD)/kipc.ko
 
 # Boot the VM and run the demo (queues, owner-death cleanup).
@@ -96,4 +103,169 @@ clean:
 	$(MAKE) -C lib clean
 	$(MAKE) -C tools clean
 	$(MAKE) -C tests clean
+	$(MAKE) -C examples clean
+	rm -f tests/kipc_pkgconfig_test
 	rm -rf build
+
+# --- examples, installation, packaging checks ----------------------------
+
+.PHONY: examples install install-module install-lib install-tools \
+	install-man install-config install-dkms uninstall man-check \
+	pkgconfig-check dkms-check
+
+# Copyable programs (examples/*.c), static like tools/ so the VM runs them.
+examples: lib
+	$(MAKE) -C examples
+
+# make install [DESTDIR=...] [PREFIX=/usr/local] [KDIR=... | KVER=...]:
+# the module for KVER (the release of the kernel KDIR was built for) into
+# /lib/modules/KVER/extra, then depmod; libkipc (.so.0 with its symbol
+# versions, .a, <kipc.h>, <linux/kipc*.h>, kipc.pc); kipcctl and
+# kipc-bench if they are built; the man pages; a udev rule, a modprobe.d
+# file of the module's parameters and a modules-load.d file that loads it
+# at boot.  Without kernel headers: make install-lib install-man.
+VERSION		:= $(shell sed -n 's/^VERSION[[:space:]]*:=[[:space:]]*//p' lib/Makefile)
+PREFIX		?= /usr/local
+BINDIR		?= $(PREFIX)/bin
+MANDIR		?= $(PREFIX)/share/man
+# Debian's headers report kernelrelease 6.1.x; modules live under the
+# UTS release (6.1.0-N-amd64), which is what utsrelease.h holds.
+ifeq ($(origin KVER),undefined)
+KVER		:= $(if $(KDIR),$(shell \
+		   sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+			$(KDIR)/include/generated/utsrelease.h 2>/dev/null || \
+		   $(MAKE) -s --no-print-directory -C $(KDIR) kernelrelease 2>/dev/null))
+endif
+# System paths, not under PREFIX (kmod, udev and systemd do not read
+# /usr/local); /lib is read on merged and split /usr alike.
+MODDIR		?= /lib/modules/$(KVER)/extra
+UDEVRULESDIR	?= /lib/udev/rules.d
+MODPROBEDIR	?= /lib/modprobe.d
+MODULESLOADDIR	?= /lib/modules-load.d
+DKMSDIR		?= /usr/src/kipc-$(VERSION)
+TOOLS_INSTALL	:= kipcctl kipc-bench
+MAN_PAGES	= $(wildcard man/man3/*.3 man/man7/*.7 man/man8/*.8)
+
+install: install-module install-lib install-tools install-man install-config
+
+# depmod updates the running system's index; in a staging DESTDIR it may
+# lack the kernel's own modules.* files, which is not an error there.
+define kipc_depmod
+	@if [ -z "$(DESTDIR)" ]; then \
+		echo "depmod -a $(KVER)"; depmod -a $(KVER); \
+	elif depmod -b $(DESTDIR) $(KVER) 2>/dev/null; then \
+		echo "depmod -b $(DESTDIR) $(KVER)"; \
+	else \
+		echo "note: depmod -b $(DESTDIR) $(KVER) failed; run depmod $(KVER) on the target"; \
+	fi
+endef
+
+install-module: module
+	@test -n "$(KVER)" || { echo "install: no KVER: kernel headers missing (KDIR=$(KDIR))"; exit 1; }
+	install -D -m 644 module/kipc.ko $(DESTDIR)$(MODDIR)/kipc.ko
+	$(kipc_depmod)
+
+install-lib: lib
+	$(MAKE) -C lib install PREFIX=$(PREFIX)
+
+install-tools: tools
+	@for t in $(TOOLS_INSTALL); do \
+		if [ -x tools/$$t ]; then \
+			echo "install tools/$$t $(DESTDIR)$(BINDIR)/$$t"; \
+			install -D -m 755 tools/$$t $(DESTDIR)$(BINDIR)/$$t || exit; \
+		fi; \
+	done
+
+# .so pages (siblings of a function, liburing-style) are installed as is.
+install-man:
+	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(MANDIR)/man8
+	install -m 644 man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 man/man7/*.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 644 man/man8/*.8 $(DESTDIR)$(MANDIR)/man8/
+
+install-config:
+	install -D -m 644 packaging/60-kipc.rules $(DESTDIR)$(UDEVRULESDIR)/60-kipc.rules
+	install -D -m 644 packaging/kipc-modprobe.conf $(DESTDIR)$(MODPROBEDIR)/kipc.conf
+	install -D -m 644 packaging/kipc-modules-load.conf $(DESTDIR)$(MODULESLOADDIR)/kipc.conf
+
+# The module's source for DKMS: then `dkms install kipc/$(VERSION)`.
+DKMS_SRCS = dkms.conf Kconfig module/Kbuild $(wildcard module/*.h) \
+	$(filter-out %.mod.c,$(wildcard module/*.c)) $(wildcard uapi/linux/*.h)
+
+install-dkms:
+	@for f in $(DKMS_SRCS); do \
+		install -D -m 644 $$f $(DESTDIR)$(DKMSDIR)/$$f || exit; \
+	done
+	@echo "installed the DKMS source in $(DESTDIR)$(DKMSDIR)"
+
+uninstall:
+ifneq ($(KVER),)
+	rm -f $(DESTDIR)$(MODDIR)/kipc.ko
+	rmdir $(DESTDIR)$(MODDIR) 2>/dev/null || true
+	$(kipc_depmod)
+else
+	@echo "uninstall: no KVER (no kernel headers): the module is left; pass KVER="
+endif
+	$(MAKE) -C lib uninstall PREFIX=$(PREFIX)
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(TOOLS_INSTALL))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/,$(patsubst man/%,%,$(MAN_PAGES)))
+	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-kipc.rules \
+		$(DESTDIR)$(MODPROBEDIR)/kipc.conf \
+		$(DESTDIR)$(MODULESLOADDIR)/kipc.conf
+	rm -rf $(DESTDIR)$(DKMSDIR)
+
+# Every exported symbol has a section 3 page; every page renders with no
+# warning (groff -ww); every .so and SEE ALSO names a page that exists.
+man-check:
+	man/check.sh lib/libkipc.map
+
+# A program built against a DESTDIR install with nothing but
+# `pkg-config --cflags --libs kipc`, linked shared and static.  The shared
+# one runs here (no /dev/kipc on this host: it must link, load
+# libkipc.so.0 and skip); the static one is tests/kipc_pkgconfig_test,
+# which check-debian runs in the VM.
+PKGROOT		:= $(CURDIR)/build/pkgconfig
+PKGCONF		= PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR=$(PKGROOT)/usr/lib/pkgconfig \
+		  PKG_CONFIG_SYSROOT_DIR=$(PKGROOT) pkg-config
+PKG_TEST	:= tests/pkgconfig/kipc_pkgconfig_test.c
+
+pkgconfig-check: lib
+	rm -rf $(PKGROOT)
+	$(MAKE) -C lib install DESTDIR=$(PKGROOT) PREFIX=/usr
+	$(PKGCONF) --exists --print-errors kipc
+	$(CC) -O2 -Wall -Wextra -Werror -o $(PKGROOT)/kipc_pkgconfig_test-shared \
+		$(PKG_TEST) $$($(PKGCONF) --cflags --libs kipc)
+	$(CC) -O2 -Wall -Wextra -Werror -static -o tests/kipc_pkgconfig_test \
+		$(PKG_TEST) $$($(PKGCONF) --static --cflags --libs kipc)
+	readelf -d $(PKGROOT)/kipc_pkgconfig_test-shared | grep -q 'NEEDED.*\[libkipc\.so\.0\]'
+	readelf -W --dyn-syms $(PKGROOT)/kipc_pkgconfig_test-shared | grep -q 'kipc_send@KIPC_0\.1'
+	! readelf -l tests/kipc_pkgconfig_test | grep -q 'program interpreter'
+	rc=0; LD_LIBRARY_PATH=$(PKGROOT)/usr/lib \
+		$(PKGROOT)/kipc_pkgconfig_test-shared || rc=$$?; \
+	[ $$rc = 0 ] || [ $$rc = 4 ]
+	rm -rf $(PKGROOT)
+
+# dkms add/build/remove of this tree against Debian's installed headers,
+# in private source and DKMS trees under build/ (nothing outside it is
+# touched, so it is idempotent and needs no cleanup on failure).
+DKMS_ROOT	:= $(CURDIR)/build/dkms
+DKMS_KVER	:= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+			$(KVER_DEB)/include/generated/utsrelease.h 2>/dev/null)
+DKMS		= dkms --sourcetree $(DKMS_ROOT)/src --dkmstree $(DKMS_ROOT)/tree
+
+dkms-check:
+	@command -v dkms >/dev/null || { echo "dkms-check: no dkms; run scripts/install-deps.sh"; exit 1; }
+	@test -n "$(DKMS_KVER)" || { echo "dkms-check: no Debian kernel headers"; exit 1; }
+	@grep -qx 'PACKAGE_VERSION="$(VERSION)"' dkms.conf || \
+		{ echo "dkms-check: dkms.conf's PACKAGE_VERSION is not $(VERSION)"; exit 1; }
+	rm -rf $(DKMS_ROOT)
+	$(MAKE) install-dkms DESTDIR=$(DKMS_ROOT) DKMSDIR=/src/kipc-$(VERSION)
+	mkdir -p $(DKMS_ROOT)/tree
+	$(DKMS) add -m kipc -v $(VERSION)
+	$(DKMS) build -m kipc -v $(VERSION) -k $(DKMS_KVER)
+	$(DKMS) status -m kipc -v $(VERSION) -k $(DKMS_KVER) | grep -q ': built'
+	modinfo -F vermagic $(DKMS_ROOT)/tree/kipc/$(VERSION)/$(DKMS_KVER)/*/module/kipc.ko* | \
+		grep -q '^$(DKMS_KVER) '
+	$(DKMS) remove -m kipc -v $(VERSION) --all
+	rm -rf $(DKMS_ROOT)

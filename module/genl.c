@@ -33,7 +33,8 @@
  * socket gone.
  */
 
-#define KIPC_GENL_MAX_SUBS	256
+/* Per user in an IPC namespace (KIPC_GENL_USER_SUBS_MAX), and overall. */
+#define KIPC_GENL_MAX_SUBS	4096
 
 /**
  * struct kipc_sub - a socket subscribed to events
@@ -42,6 +43,7 @@
  * @portid: its netlink port id
  * @kns: the IPC namespace it sees (referenced, so it stays pinned)
  * @pidns: the pid namespace pids are shown in (referenced)
+ * @uid: the subscriber's euid, for the per-user limit
  */
 struct kipc_sub {
 	struct list_head node;
@@ -49,6 +51,7 @@ struct kipc_sub {
 	u32 portid;
 	struct kipc_ns *kns;
 	struct pid_namespace *pidns;
+	kuid_t uid;
 };
 
 static DEFINE_MUTEX(kipc_subs_lock);
@@ -261,6 +264,8 @@ static void kipc_sub_free(struct kipc_sub *sub)
 static int kipc_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
+	kuid_t uid = current_euid();
+	unsigned int mine = 0;
 	struct kipc_sub *sub;
 	struct kipc_ns *kns;
 	int ret = 0;
@@ -272,8 +277,9 @@ static int kipc_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
 	list_for_each_entry(sub, &kipc_subs, node) {
 		if (net_eq(sub->net, net) && sub->portid == info->snd_portid)
 			goto out;	/* already subscribed */
+		mine += sub->kns == kns && uid_eq(sub->uid, uid);
 	}
-	if (kipc_nr_subs >= KIPC_GENL_MAX_SUBS) {
+	if (mine >= KIPC_GENL_USER_SUBS_MAX || kipc_nr_subs >= KIPC_GENL_MAX_SUBS) {
 		NL_SET_ERR_MSG(info->extack, "too many subscribers");
 		ret = -ENOSPC;
 		goto out;
@@ -288,6 +294,7 @@ static int kipc_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
 	sub->kns = kns;
 	kns = NULL;
 	sub->pidns = get_pid_ns(task_active_pid_ns(current));
+	sub->uid = uid;
 	list_add_tail(&sub->node, &kipc_subs);
 	kipc_nr_subs++;
 out:

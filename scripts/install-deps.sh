@@ -23,6 +23,12 @@ PKGS="
 	bc
 	libelf-dev
 	libssl-dev
+	gnuplot-nox
+	dkms
+	groff-base
+	man-db
+	pkg-config
+	trinity
 "
 
 # Print the packages of $PKGS that are not installed, space-separated.

@@ -522,7 +522,7 @@ static void make_msg(unsigned char *buf, uint32_t len, uint64_t seq)
 	}
 }
 
-#define MILLION		1000000U
+#define MILLION		kt_scaled(1000000U)
 #define MSG_MAX		512U
 #define SEED		0x2545f491U
 

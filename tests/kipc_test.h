@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -403,6 +404,21 @@ static inline int kt_event_wait_blocked(int e, unsigned int waiters)
 		usleep(1000);
 	}
 	return -ETIMEDOUT;
+}
+
+/*
+ * kt_scaled() - a heavy test's count, divided by KIPC_TEST_SCALE when set
+ * (the debug kernel's run sets it on the kernel command line, which hands
+ * it to init's environment: KASAN and lockdep make TCG ~10x slower).
+ */
+static inline unsigned int kt_scaled(unsigned int n)
+{
+	const char *env = getenv("KIPC_TEST_SCALE");
+	unsigned long div = env ? strtoul(env, NULL, 10) : 1;
+
+	if (div <= 1)
+		return n;
+	return n / div ? n / div : 1;
 }
 
 #endif /* KIPC_TEST_H */

@@ -13,7 +13,10 @@
 #            @@KIPC-BEGIN/@@KIPC-END markers (see lib.sh)
 # Environment: KIPC_VM_EXTRA_DIRS, directories whose static executables
 # are copied into /usr/bin for the payload to run (default: tools/ and
-# examples/ of this tree).
+# examples/ of this tree).  KIPC_VM_EXTRA_DYN, dynamically linked files
+# SRC[:DEST] copied to DEST (default: SRC's own path) with the shared
+# libraries and loader they need (default: Debian's trinity, when it is
+# installed, and tests/trinity's LD_PRELOAD shim).
 
 set -eu
 
@@ -25,7 +28,7 @@ BUSYBOX=${KIPC_BUSYBOX:-/bin/busybox}
 
 usage()
 {
-	sed -n '4,16s/^# \{0,1\}//p' "$0" >&2
+	sed -n '4,20s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -71,6 +74,31 @@ install_extra()
 			[ -e "$root/usr/bin/${f##*/}" ] &&
 				vm_die "$f: /usr/bin/${f##*/} exists already"
 			cp "$f" "$root/usr/bin/"
+		done
+	done
+}
+
+# install_dyn ROOT SRC[:DEST]...: copy each dynamically linked file to
+# ROOT/DEST, and every shared library and program interpreter it needs
+# (as ldd resolves them here) to the same path in ROOT.  A SRC that does
+# not exist is left out.
+install_dyn()
+{
+	local root=$1 spec src dst lib
+
+	shift
+	for spec in "$@"; do
+		src=${spec%%:*}
+		dst=${spec#*:}
+		[ "$dst" != "$spec" ] || dst=$src
+		[ -e "$src" ] || continue
+		mkdir -p "$root/$(dirname "$dst")"
+		cp -L "$src" "$root/$dst"
+		for lib in $(ldd "$src" 2>/dev/null |
+			     sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'); do
+			[ -e "$root/$lib" ] && continue
+			mkdir -p "$root/$(dirname "$lib")"
+			cp -L "$lib" "$root/$lib"
 		done
 	done
 }
@@ -227,13 +255,15 @@ write_init()
 
 		# With a kmemleak kernel, forget what the boot leaked (ACPI's
 		# early caches, say) before the module loads: stop the
-		# periodic scan, scan once, clear.  Every report after this
-		# is the module's or the tests' doing.
+		# periodic scan, scan twice (an object is reported only once
+		# its checksum is unchanged since the previous scan), clear.
+		# Every report after this is the module's or the tests' doing.
 		kmemleak_baseline()
 		{
 			k=/sys/kernel/debug/kmemleak
 			[ -w $k ] || return 0
 			echo scan=off >$k
+			echo scan >$k
 			echo scan >$k
 			echo clear >$k
 		}
@@ -303,6 +333,9 @@ main()
 	extra=${KIPC_VM_EXTRA_DIRS-$VM_REPO/tools $VM_REPO/examples}
 	# shellcheck disable=SC2086 # a list of directories
 	install_extra "$root" $extra
+	extra=${KIPC_VM_EXTRA_DYN-/usr/bin/trinity $VM_REPO/tests/trinity/kipc-trinity-shim.so:/usr/lib/kipc-trinity-shim.so}
+	# shellcheck disable=SC2086 # a list of files
+	install_dyn "$root" $extra
 	cp "$ko" "$root/lib/modules/kipc.ko"
 
 	for b in "$@"; do

@@ -27,6 +27,8 @@
  *   scoped by IPC namespace.  The group KIPC_GENL_MCGRP_EVENTS exists for
  *   tools that join it out of habit; nothing is sent on it.  A subscriber
  *   whose receive buffer is full misses events (the dump is the truth).
+ *   Each user may hold KIPC_GENL_USER_SUBS_MAX subscriptions per IPC
+ *   namespace; more is -ENOSPC.
  *
  * Attributes are validated strictly: unknown attributes, wrong types and
  * oversized strings are -EINVAL with an extack message.
@@ -35,6 +37,7 @@
 #define KIPC_GENL_NAME		"kipc"
 #define KIPC_GENL_VERSION	1
 #define KIPC_GENL_MCGRP_EVENTS	"events"
+#define KIPC_GENL_USER_SUBS_MAX	32
 
 enum kipc_cmd {
 	KIPC_CMD_UNSPEC,

@@ -1,0 +1,2011 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipcctl, run as a program (the path in $KIPC_KIPCCTL, else
+ * /usr/bin/kipcctl, /bin/kipcctl or ../tools/kipcctl): its JSON is parsed
+ * with a strict RFC 8259 parser written here and compared field by field
+ * with what libkipc's stat calls report; its text output, --help, exit
+ * statuses and error messages are checked; create, send, recv and rm are
+ * checked against libkipc; watch must report a kill -9'd owner; top must
+ * refresh in place and sort by depth and by drops; and a stuck
+ * producer/consumer pair must be diagnosable from show and watch alone.
+ */
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <grp.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "kipc_test.h"
+
+/* ---------------------------------------------------------------------
+ * A strict JSON parser (RFC 8259): no trailing commas, no control
+ * characters in strings, valid escapes and UTF-8, nothing after the
+ * value.  Duplicate keys are refused too: kipcctl never writes them.
+ */
+
+enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+
+struct jv {
+	int t;
+	bool b;
+	bool neg, integral;
+	uint64_t u;
+	double d;
+	char *s;
+	size_t slen;
+	struct jv *v;		/* array items or object values */
+	char **k;		/* object keys */
+	size_t n;
+};
+
+struct jp {
+	const char *p, *end;
+	int depth;
+	char err[160];
+};
+
+static void jv_free(struct jv *v)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < v->n; i++) {
+		jv_free(&v->v[i]);
+		if (v->k)
+			free(v->k[i]);
+	}
+	free(v->v);
+	free(v->k);
+	free(v->s);
+	memset(v, 0, sizeof(*v));
+}
+
+static int jp_fail(struct jp *p, const char *what)
+{
+	if (!p->err[0])
+		snprintf(p->err, sizeof(p->err), "%s at byte '%.10s'", what,
+			 p->p < p->end ? p->p : "(end)");
+	return -1;
+}
+
+static void jp_ws(struct jp *p)
+{
+	while (p->p < p->end && (*p->p == ' ' || *p->p == '\t' ||
+				 *p->p == '\n' || *p->p == '\r'))
+		p->p++;
+}
+
+static int jp_hex4(struct jp *p, uint32_t *cp)
+{
+	int i;
+
+	*cp = 0;
+	for (i = 0; i < 4; i++, p->p++) {
+		char c = p->p < p->end ? *p->p : 0;
+
+		*cp <<= 4;
+		if (c >= '0' && c <= '9')
+			*cp |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			*cp |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			*cp |= c - 'A' + 10;
+		else
+			return jp_fail(p, "bad \\u escape");
+	}
+	return 0;
+}
+
+static void put_utf8(char *out, size_t *n, uint32_t cp)
+{
+	if (cp < 0x80) {
+		out[(*n)++] = cp;
+	} else if (cp < 0x800) {
+		out[(*n)++] = 0xc0 | cp >> 6;
+		out[(*n)++] = 0x80 | (cp & 0x3f);
+	} else if (cp < 0x10000) {
+		out[(*n)++] = 0xe0 | cp >> 12;
+		out[(*n)++] = 0x80 | ((cp >> 6) & 0x3f);
+		out[(*n)++] = 0x80 | (cp & 0x3f);
+	} else {
+		out[(*n)++] = 0xf0 | cp >> 18;
+		out[(*n)++] = 0x80 | ((cp >> 12) & 0x3f);
+		out[(*n)++] = 0x80 | ((cp >> 6) & 0x3f);
+		out[(*n)++] = 0x80 | (cp & 0x3f);
+	}
+}
+
+/* Length of the valid UTF-8 sequence at @s, or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t len)
+{
+	uint32_t cp;
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (n > len)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+static int jp_string(struct jp *p, char **out, size_t *outlen)
+{
+	size_t cap = p->end - p->p + 1, n = 0;
+	char *s;
+
+	if (p->p >= p->end || *p->p != '"')
+		return jp_fail(p, "expected a string");
+	p->p++;
+	s = malloc(cap);
+	if (!s)
+		return jp_fail(p, "out of memory");
+	for (;;) {
+		unsigned char c;
+		uint32_t cp, lo;
+		size_t l;
+
+		if (p->p >= p->end) {
+			free(s);
+			return jp_fail(p, "unterminated string");
+		}
+		c = *p->p;
+		if (c == '"') {
+			p->p++;
+			break;
+		}
+		if (c < 0x20) {
+			free(s);
+			return jp_fail(p, "control character in a string");
+		}
+		if (c != '\\') {
+			l = utf8_seq((const unsigned char *)p->p, p->end - p->p);
+			if (!l) {
+				free(s);
+				return jp_fail(p, "invalid UTF-8");
+			}
+			memcpy(s + n, p->p, l);
+			n += l;
+			p->p += l;
+			continue;
+		}
+		p->p++;
+		c = p->p < p->end ? *p->p : 0;
+		p->p++;
+		switch (c) {
+		case '"':	s[n++] = '"'; break;
+		case '\\':	s[n++] = '\\'; break;
+		case '/':	s[n++] = '/'; break;
+		case 'b':	s[n++] = '\b'; break;
+		case 'f':	s[n++] = '\f'; break;
+		case 'n':	s[n++] = '\n'; break;
+		case 'r':	s[n++] = '\r'; break;
+		case 't':	s[n++] = '\t'; break;
+		case 'u':
+			if (jp_hex4(p, &cp)) {
+				free(s);
+				return -1;
+			}
+			if (cp >= 0xdc00 && cp <= 0xdfff) {
+				free(s);
+				return jp_fail(p, "lone low surrogate");
+			}
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (p->end - p->p < 6 || p->p[0] != '\\' ||
+				    p->p[1] != 'u') {
+					free(s);
+					return jp_fail(p, "lone high surrogate");
+				}
+				p->p += 2;
+				if (jp_hex4(p, &lo) || lo < 0xdc00 || lo > 0xdfff) {
+					free(s);
+					return jp_fail(p, "bad surrogate pair");
+				}
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			}
+			put_utf8(s, &n, cp);
+			break;
+		default:
+			free(s);
+			return jp_fail(p, "bad escape");
+		}
+	}
+	s[n] = '\0';
+	*out = s;
+	*outlen = n;
+	return 0;
+}
+
+static int jp_number(struct jp *p, struct jv *v)
+{
+	const char *start = p->p, *digits;
+	char buf[64];
+
+	v->t = J_NUM;
+	v->integral = true;
+	if (p->p < p->end && *p->p == '-') {
+		v->neg = true;
+		p->p++;
+	}
+	digits = p->p;
+	if (p->p < p->end && *p->p == '0')
+		p->p++;
+	else if (p->p < p->end && *p->p >= '1' && *p->p <= '9')
+		while (p->p < p->end && *p->p >= '0' && *p->p <= '9')
+			p->p++;
+	else
+		return jp_fail(p, "bad number");
+	if (p->p < p->end && *p->p == '.') {
+		v->integral = false;
+		p->p++;
+		if (p->p >= p->end || *p->p < '0' || *p->p > '9')
+			return jp_fail(p, "bad fraction");
+		while (p->p < p->end && *p->p >= '0' && *p->p <= '9')
+			p->p++;
+	}
+	if (p->p < p->end && (*p->p == 'e' || *p->p == 'E')) {
+		v->integral = false;
+		p->p++;
+		if (p->p < p->end && (*p->p == '+' || *p->p == '-'))
+			p->p++;
+		if (p->p >= p->end || *p->p < '0' || *p->p > '9')
+			return jp_fail(p, "bad exponent");
+		while (p->p < p->end && *p->p >= '0' && *p->p <= '9')
+			p->p++;
+	}
+	if (p->p - start >= (long)sizeof(buf))
+		return jp_fail(p, "number too long");
+	memcpy(buf, start, p->p - start);
+	buf[p->p - start] = '\0';
+	v->d = strtod(buf, NULL);
+	if (v->integral) {
+		errno = 0;
+		v->u = strtoull(digits, NULL, 10);
+		if (errno)
+			return jp_fail(p, "integer out of range");
+	}
+	return 0;
+}
+
+static int jp_value(struct jp *p, struct jv *v)
+{
+	memset(v, 0, sizeof(*v));
+	jp_ws(p);
+	if (p->p >= p->end)
+		return jp_fail(p, "expected a value");
+	if (++p->depth > 64)
+		return jp_fail(p, "nested too deep");
+	switch (*p->p) {
+	case '{':
+	case '[': {
+		bool obj = *p->p == '{';
+		char close = obj ? '}' : ']';
+
+		v->t = obj ? J_OBJ : J_ARR;
+		p->p++;
+		jp_ws(p);
+		if (p->p < p->end && *p->p == close) {
+			p->p++;
+			break;
+		}
+		for (;;) {
+			char *key = NULL;
+			size_t klen, i;
+
+			jp_ws(p);
+			if (obj) {
+				if (jp_string(p, &key, &klen))
+					return -1;
+				for (i = 0; i < v->n; i++) {
+					if (!strcmp(v->k[i], key)) {
+						free(key);
+						return jp_fail(p, "duplicate key");
+					}
+				}
+				jp_ws(p);
+				if (p->p >= p->end || *p->p != ':') {
+					free(key);
+					return jp_fail(p, "expected ':'");
+				}
+				p->p++;
+			}
+			v->v = realloc(v->v, (v->n + 1) * sizeof(*v->v));
+			if (obj)
+				v->k = realloc(v->k, (v->n + 1) * sizeof(*v->k));
+			if (!v->v || (obj && !v->k))
+				return jp_fail(p, "out of memory");
+			if (obj)
+				v->k[v->n] = key;
+			if (jp_value(p, &v->v[v->n])) {
+				v->n++;
+				return -1;
+			}
+			v->n++;
+			jp_ws(p);
+			if (p->p < p->end && *p->p == ',') {
+				p->p++;
+				continue;
+			}
+			if (p->p < p->end && *p->p == close) {
+				p->p++;
+				break;
+			}
+			return jp_fail(p, obj ? "expected ',' or '}'" :
+					"expected ',' or ']'");
+		}
+		break;
+	}
+	case '"':
+		v->t = J_STR;
+		if (jp_string(p, &v->s, &v->slen))
+			return -1;
+		break;
+	case 't':
+	case 'f':
+	case 'n': {
+		static const char *const words[] = { "true", "false", "null" };
+		int i;
+
+		for (i = 0; i < 3; i++) {
+			size_t l = strlen(words[i]);
+
+			if ((size_t)(p->end - p->p) >= l &&
+			    !strncmp(p->p, words[i], l)) {
+				p->p += l;
+				v->t = i == 2 ? J_NULL : J_BOOL;
+				v->b = i == 0;
+				break;
+			}
+		}
+		if (i == 3)
+			return jp_fail(p, "bad literal");
+		break;
+	}
+	default:
+		if (jp_number(p, v))
+			return -1;
+		break;
+	}
+	p->depth--;
+	return 0;
+}
+
+/* Parse all of @text (@len bytes); a new value, or NULL with @err set. */
+static struct jv *json_parse(const char *text, size_t len, char *err,
+			     size_t errlen)
+{
+	struct jp p = { .p = text, .end = text + len };
+	struct jv *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	if (jp_value(&p, v) == 0) {
+		jp_ws(&p);
+		if (p.p == p.end) {
+			if (err)
+				err[0] = '\0';
+			return v;
+		}
+		jp_fail(&p, "trailing bytes");
+	}
+	if (err)
+		snprintf(err, errlen, "%s", p.err);
+	jv_free(v);
+	free(v);
+	return NULL;
+}
+
+static void json_free(struct jv *v)
+{
+	jv_free(v);
+	free(v);
+}
+
+/* The value at @path ("queue.depth_msgs", "locks.0.offset"), or NULL. */
+static struct jv *jget(struct jv *v, const char *path)
+{
+	char part[64];
+	size_t i;
+
+	while (v && *path) {
+		size_t l = strcspn(path, ".");
+
+		snprintf(part, sizeof(part), "%.*s", (int)l, path);
+		path += l + (path[l] == '.');
+		if (v->t == J_OBJ) {
+			for (i = 0; i < v->n; i++)
+				if (!strcmp(v->k[i], part))
+					break;
+			v = i < v->n ? &v->v[i] : NULL;
+		} else if (v->t == J_ARR) {
+			char *end;
+
+			i = strtoul(part, &end, 10);
+			v = !*end && i < v->n ? &v->v[i] : NULL;
+		} else {
+			v = NULL;
+		}
+	}
+	return v;
+}
+
+/* The element of array @arr whose "id" is @id. */
+static struct jv *jfind_id(struct jv *arr, uint32_t id)
+{
+	size_t i;
+
+	if (!arr || arr->t != J_ARR)
+		return NULL;
+	for (i = 0; i < arr->n; i++) {
+		struct jv *x = jget(&arr->v[i], "id");
+
+		if (x && x->t == J_NUM && x->u == id)
+			return &arr->v[i];
+	}
+	return NULL;
+}
+
+#define EXPECT_JU(v, path, want) do {					\
+	struct jv *__j = jget(v, path);					\
+	EXPECT_TRUE(__j && __j->t == J_NUM && __j->integral && !__j->neg)\
+		TH_LOG("%s: missing or not an unsigned integer", path);	\
+	if (__j && __j->t == J_NUM) {					\
+		EXPECT_EQ((uint64_t)(want), __j->u) TH_LOG("%s", path);	\
+	}								\
+} while (0)
+
+#define EXPECT_JS(v, path, want) do {					\
+	struct jv *__j = jget(v, path);					\
+	EXPECT_TRUE(__j && __j->t == J_STR)				\
+		TH_LOG("%s: missing or not a string", path);		\
+	if (__j && __j->t == J_STR) {					\
+		EXPECT_STREQ(want, __j->s) TH_LOG("%s", path);		\
+	}								\
+} while (0)
+
+#define EXPECT_JB(v, path, want) do {					\
+	struct jv *__j = jget(v, path);					\
+	EXPECT_TRUE(__j && __j->t == J_BOOL)				\
+		TH_LOG("%s: missing or not a boolean", path);		\
+	if (__j && __j->t == J_BOOL) {					\
+		EXPECT_EQ(!!(want), __j->b) TH_LOG("%s", path);		\
+	}								\
+} while (0)
+
+#define EXPECT_JNULL(v, path) do {					\
+	struct jv *__j = jget(v, path);					\
+	EXPECT_TRUE(__j && __j->t == J_NULL) TH_LOG("%s: not null", path);\
+} while (0)
+
+/* ---------------------------------------------------------------------
+ * Running kipcctl.
+ */
+
+static const char *kipcctl_path(void)
+{
+	static const char *const paths[] = {
+		"/usr/bin/kipcctl", "/bin/kipcctl", "../tools/kipcctl",
+		"tools/kipcctl",
+	};
+	const char *env = getenv("KIPC_KIPCCTL");
+	size_t i;
+
+	if (env && *env)
+		return access(env, X_OK) ? NULL : env;
+	for (i = 0; i < ARRAY_SIZE(paths); i++)
+		if (!access(paths[i], X_OK))
+			return paths[i];
+	return NULL;
+}
+
+struct run {
+	int status;		/* exit status, or 128 + signal */
+	char *out, *err;
+	size_t out_len, err_len;
+};
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+	memset(r, 0, sizeof(*r));
+}
+
+static void buf_append(char **b, size_t *len, const char *data, size_t n)
+{
+	char *p = realloc(*b, *len + n + 1);
+
+	if (!p)
+		abort();
+	memcpy(p + *len, data, n);
+	*len += n;
+	p[*len] = '\0';
+	*b = p;
+}
+
+/*
+ * Run kipcctl with @argv (NULL-terminated, without argv[0]), @input on
+ * its standard input, as @uid (-1: ours); capture both outputs.  Gives
+ * it 60 s.  0, or -errno if it could not be run.
+ */
+static int run_ctl_v(struct run *r, const char *input, int uid,
+		     const char *const *argv)
+{
+	const char *path = kipcctl_path();
+	int in[2], out[2], err[2], n, status;
+	const char *args[32];
+	struct pollfd pfd[2];
+	int64_t end;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	buf_append(&r->out, &r->out_len, "", 0);
+	buf_append(&r->err, &r->err_len, "", 0);
+	if (!path)
+		return -ENOENT;
+	args[0] = "kipcctl";
+	for (n = 0; argv[n] && n < 30; n++)
+		args[n + 1] = argv[n];
+	args[n + 1] = NULL;
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) ||
+	    pipe2(err, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		if (uid >= 0 && (setgroups(0, NULL) || setgid(uid) ||
+				 setuid(uid)))
+			_exit(120);
+		execv(path, (char *const *)args);
+		_exit(121);
+	}
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	/* kipcctl may not read it all: a short write is fine. */
+	if (input && write(in[1], input, strlen(input)) < 0 && errno != EPIPE)
+		abort();
+	close(in[1]);
+
+	pfd[0].fd = out[0];
+	pfd[1].fd = err[0];
+	pfd[0].events = pfd[1].events = POLLIN;
+	end = kt_now_ns() + 60000 * MS;
+	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
+		char buf[4096];
+		int i;
+
+		if (poll(pfd, 2, 1000) < 0 && errno != EINTR)
+			break;
+		if (kt_now_ns() > end) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		for (i = 0; i < 2; i++) {
+			ssize_t got;
+
+			if (pfd[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP)))
+				continue;
+			got = read(pfd[i].fd, buf, sizeof(buf));
+			if (got <= 0) {
+				close(pfd[i].fd);
+				pfd[i].fd = -1;
+				continue;
+			}
+			if (i == 0)
+				buf_append(&r->out, &r->out_len, buf, got);
+			else
+				buf_append(&r->err, &r->err_len, buf, got);
+		}
+	}
+	if (pfd[0].fd >= 0)
+		close(pfd[0].fd);
+	if (pfd[1].fd >= 0)
+		close(pfd[1].fd);
+	if (waitpid(pid, &status, 0) != pid)
+		return -ECHILD;
+	r->status = WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
+		    WEXITSTATUS(status);
+	return 0;
+}
+
+#define RUN(r, ...)							\
+	run_ctl_v(r, NULL, -1, (const char *const[]){ __VA_ARGS__, NULL })
+#define RUN_IN(r, input, ...)						\
+	run_ctl_v(r, input, -1, (const char *const[]){ __VA_ARGS__, NULL })
+#define RUN_AS(r, uid, ...)						\
+	run_ctl_v(r, NULL, uid, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* A kipcctl left running: its pid and a line reader on its stdout. */
+struct bg {
+	pid_t pid;
+	int fd;
+	char buf[65536];
+	size_t n;
+};
+
+static int bg_start_v(struct bg *b, const char *const *argv)
+{
+	const char *path = kipcctl_path();
+	const char *args[32];
+	int out[2], n, devnull;
+
+	memset(b, 0, sizeof(*b));
+	if (!path)
+		return -ENOENT;
+	args[0] = "kipcctl";
+	for (n = 0; argv[n] && n < 30; n++)
+		args[n + 1] = argv[n];
+	args[n + 1] = NULL;
+	if (pipe2(out, O_CLOEXEC))
+		return -errno;
+	b->pid = fork();
+	if (b->pid < 0)
+		return -errno;
+	if (b->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		signal(SIGPIPE, SIG_DFL);
+		devnull = open("/dev/null", O_RDWR);
+		dup2(devnull, 0);
+		dup2(out[1], 1);
+		dup2(devnull, 2);
+		execv(path, (char *const *)args);
+		_exit(121);
+	}
+	close(out[1]);
+	b->fd = out[0];
+	return 0;
+}
+
+#define BG_START(b, ...)						\
+	bg_start_v(b, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* The next line of @b's output (without '\n') within @ms; 0 or -errno. */
+static int bg_line(struct bg *b, char *line, size_t len, int ms)
+{
+	int64_t end = kt_now_ns() + (int64_t)ms * MS;
+
+	for (;;) {
+		char *nl = memchr(b->buf, '\n', b->n);
+		struct pollfd pfd = { .fd = b->fd, .events = POLLIN };
+		int64_t left;
+		ssize_t got;
+
+		if (nl) {
+			size_t l = nl - b->buf;
+
+			snprintf(line, len, "%.*s", (int)l, b->buf);
+			memmove(b->buf, nl + 1, b->n - l - 1);
+			b->n -= l + 1;
+			return 0;
+		}
+		left = (end - kt_now_ns()) / MS;
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return -ETIMEDOUT;
+		if (b->n == sizeof(b->buf))
+			return -E2BIG;
+		got = read(b->fd, b->buf + b->n, sizeof(b->buf) - b->n);
+		if (got <= 0)
+			return -EPIPE;
+		b->n += got;
+	}
+}
+
+static int bg_stop(struct bg *b, int sig)
+{
+	int ret;
+
+	kill(b->pid, sig);
+	ret = kt_reap(b->pid);
+	close(b->fd);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------
+ * Helpers.
+ */
+
+static uint32_t queue_id(int q)
+{
+	struct kipc_queue_stat st;
+
+	return kipc_queue_stat(q, &st) ? 0 : st.id;
+}
+
+static const char *policy_str(uint32_t p)
+{
+	static const char *const names[] = {
+		"block", "fail", "drop-new", "drop-oldest",
+	};
+
+	return p < 4 ? names[p] : "?";
+}
+
+static const char *state_str(uint32_t s)
+{
+	static const char *const names[] = { "live", "shutdown", "dead" };
+
+	return s < 3 ? names[s] : "?";
+}
+
+/* The JSON object kipcctl reports for a queue says what stat says. */
+#define EXPECT_JQUEUE_IS_STAT(j, st) do {				\
+	EXPECT_JU(j, "id", (st).id);					\
+	EXPECT_JS(j, "kind", "queue");					\
+	EXPECT_JS(j, "state", state_str((st).state));			\
+	EXPECT_JU(j, "owner_pid", (st).owner_pid);			\
+	EXPECT_JU(j, "readers", (st).receivers);			\
+	EXPECT_JU(j, "writers", (st).senders);				\
+	EXPECT_JU(j, "queue.depth_msgs", (st).depth_msgs);		\
+	EXPECT_JU(j, "queue.depth_bytes", (st).depth_bytes);		\
+	EXPECT_JU(j, "queue.max_msgs", (st).max_msgs);			\
+	EXPECT_JU(j, "queue.max_bytes", (st).max_bytes);		\
+	EXPECT_JU(j, "queue.max_msg_size", (st).max_msg_size);		\
+	EXPECT_JU(j, "queue.high_water", (st).high_water);		\
+	EXPECT_JU(j, "queue.sent", (st).sent);				\
+	EXPECT_JU(j, "queue.received", (st).received);			\
+	EXPECT_JU(j, "queue.dropped_new", (st).dropped_new);		\
+	EXPECT_JU(j, "queue.dropped_oldest", (st).dropped_oldest);	\
+	EXPECT_JU(j, "queue.conflated", (st).conflated);		\
+	EXPECT_JU(j, "queue.rejected", (st).rejected);			\
+	EXPECT_JU(j, "queue.timeouts", (st).timeouts);			\
+	EXPECT_JU(j, "queue.wakeups", (st).wakeups);			\
+	EXPECT_JS(j, "queue.policy", policy_str((st).policy));		\
+	EXPECT_JU(j, "queue.flags", (st).flags);			\
+	EXPECT_JB(j, "queue.conflate", (st).flags & KIPC_Q_CONFLATE);	\
+	EXPECT_JU(j, "queue.blocked_senders", (st).blocked_senders);	\
+	EXPECT_JU(j, "queue.blocked_receivers", (st).blocked_receivers);\
+} while (0)
+
+/* Parse @r's stdout as one JSON document (NULL and a log if invalid). */
+#define PARSE_OUT(r, v) do {						\
+	char __e[160];							\
+	(v) = json_parse((r).out, (r).out_len, __e, sizeof(__e));	\
+	EXPECT_TRUE((v) != NULL) TH_LOG("invalid JSON (%s): %s", __e,	\
+					(r).out);			\
+} while (0)
+
+FIXTURE(ctl) {
+	char name[64];
+	char name2[64];
+	char name3[64];
+};
+
+FIXTURE_SETUP(ctl)
+{
+	KT_REQUIRE_KIPC();
+	if (!kipcctl_path())
+		SKIP(_exit(KT_SKIP_STATUS),
+		     "no kipcctl (set KIPC_KIPCCTL, or install /usr/bin/kipcctl)");
+	/* kipcctl may exit before reading what we write to it. */
+	signal(SIGPIPE, SIG_IGN);
+	kt_name(self->name, sizeof(self->name), "ctl");
+	kt_name(self->name2, sizeof(self->name2), "ctl2");
+	kt_name(self->name3, sizeof(self->name3), "ctl3");
+}
+
+FIXTURE_TEARDOWN(ctl)
+{
+}
+
+TEST_F(ctl, help_and_usage)
+{
+	static const char *const cmds[] = {
+		"list", "show", "watch", "top", "module", "create", "send",
+		"recv", "rm",
+	};
+	struct run r;
+	size_t i;
+
+	ASSERT_EQ(0, RUN(&r, "--help"));
+	EXPECT_EQ(0, r.status);
+	EXPECT_TRUE(!!strstr(r.out, "SYNOPSIS") && strstr(r.out, "DESCRIPTION") &&
+		    strstr(r.out, "EXIT STATUS") && strstr(r.out, "EXAMPLES"));
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		char pat[32];
+
+		snprintf(pat, sizeof(pat), "\n  %s", cmds[i]);
+		EXPECT_TRUE(strstr(r.out, pat) != NULL)
+			TH_LOG("--help does not describe %s", cmds[i]);
+	}
+	/* The exit statuses are documented. */
+	EXPECT_TRUE(!!strstr(r.out, "3  the kipc module is not loaded"));
+	EXPECT_TRUE(!!strstr(r.out, "4  no such object"));
+	EXPECT_TRUE(!!strstr(r.out, "5  permission denied"));
+	EXPECT_EQ(0, r.err_len);
+	run_free(&r);
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		ASSERT_EQ(0, RUN(&r, cmds[i], "--help"));
+		EXPECT_EQ(0, r.status) TH_LOG("%s --help", cmds[i]);
+		EXPECT_TRUE(strstr(r.out, "EXIT STATUS") != NULL);
+		EXPECT_TRUE(strstr(r.out, cmds[i]) != NULL);
+		run_free(&r);
+		ASSERT_EQ(0, RUN(&r, "help", cmds[i]));
+		EXPECT_EQ(0, r.status);
+		run_free(&r);
+	}
+
+	/* Usage errors: status 2 and a pointer to the help. */
+	ASSERT_EQ(0, RUN(&r, "frobnicate"));
+	EXPECT_EQ(2, r.status);
+	EXPECT_TRUE(!!strstr(r.err, "kipcctl: unknown command 'frobnicate'"));
+	EXPECT_TRUE(!!strstr(r.err, "--help"));
+	EXPECT_EQ(0, r.out_len);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "--bogus"));
+	EXPECT_EQ(2, r.status);
+	run_free(&r);
+	{
+		const char *const *bad[] = {
+			(const char *const[]){ "show", NULL },
+			(const char *const[]){ "show", "a", "b", NULL },
+			(const char *const[]){ "show", "@x", NULL },
+			(const char *const[]){ "list", "--bogus", NULL },
+			(const char *const[]){ "list", "sockets", NULL },
+			(const char *const[]){ "top", "-s", "size", NULL },
+			(const char *const[]){ "top", "-n", "0", NULL },
+			(const char *const[]){ "watch", "-n", NULL },
+			(const char *const[]){ "create", "queue", NULL },
+			(const char *const[]){ "create", "pipe", "x", NULL },
+			(const char *const[]){ "create", "queue", "x", "--policy", "nope", NULL },
+			(const char *const[]){ "create", "queue", "x", "--size", "4096", NULL },
+			(const char *const[]){ "create", "region", "x", NULL },
+			(const char *const[]){ "create", "event", "x", "--kind", "mutex", NULL },
+			(const char *const[]){ "create", "queue", "x", "--mode", "999", NULL },
+			(const char *const[]){ "send", NULL },
+			(const char *const[]){ "send", "x", "--prio", "32", "hi", NULL },
+			(const char *const[]){ "send", "x", "--type", "0", "hi", NULL },
+			(const char *const[]){ "recv", "x", "--select", "le", NULL },
+			(const char *const[]){ "recv", "x", "--timeout", "-1", NULL },
+			(const char *const[]){ "rm", NULL },
+		};
+
+		for (i = 0; i < ARRAY_SIZE(bad); i++) {
+			ASSERT_EQ(0, run_ctl_v(&r, NULL, -1, bad[i]));
+			EXPECT_EQ(2, r.status) TH_LOG("%s %s: %s", bad[i][0],
+						     bad[i][1] ? bad[i][1] : "",
+						     r.err);
+			EXPECT_TRUE(!strncmp(r.err, "kipcctl: ", 9));
+			run_free(&r);
+		}
+	}
+	ASSERT_EQ(0, RUN(&r, "-V"));
+	EXPECT_EQ(0, r.status);
+	EXPECT_TRUE(strstr(r.out, "kipcctl") != NULL);
+	run_free(&r);
+}
+
+/* list -j against every object's stat; list as a table. */
+TEST_F_TIMEOUT(ctl, list, 120)
+{
+	struct kipc_queue_stat qs;
+	struct kipc_region_stat rs;
+	struct kipc_event_stat es;
+	struct jv *v, *o;
+	struct run r;
+	char buf[64] = { 0 }, line[512];
+	int q, rg, e, i;
+
+	q = kt_queue(self->name, 4, 64, 0, KIPC_POLICY_DROP_NEW, 0);
+	ASSERT_LE(0, q);
+	for (i = 0; i < 6; i++)
+		ASSERT_LE(0, kipc_send(q, 1, 0, buf, 10 + i, 0));
+	ASSERT_EQ(10, kipc_recv(q, NULL, buf, sizeof(buf), NULL, 0));
+	rg = kipc_region_create(self->name2, 5000, 0, 0644);
+	ASSERT_LE(0, rg);
+	e = kipc_event_create(NULL, KIPC_EVENT_COUNTER, 7, 0, 0600);
+	ASSERT_LE(0, e);
+	ASSERT_EQ(0, kt_stat(q, &qs));
+	ASSERT_EQ(0, kipc_region_stat(rg, &rs));
+	ASSERT_EQ(0, kipc_event_stat(e, &es));
+
+	ASSERT_EQ(0, RUN(&r, "list", "-j"));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	PARSE_OUT(r, v);
+	ASSERT_TRUE(v && v->t == J_ARR);
+	o = jfind_id(v, qs.id);
+	ASSERT_TRUE(o != NULL);
+	EXPECT_JQUEUE_IS_STAT(o, qs);
+	EXPECT_JS(o, "name", self->name);
+	EXPECT_JU(o, "uid", getuid());
+	EXPECT_JU(o, "gid", getgid());
+	EXPECT_JS(o, "mode", "0600");
+	EXPECT_JB(o, "persist", false);
+	EXPECT_JB(o, "owner_alive", true);
+	EXPECT_JU(o, "handles", 1);
+	EXPECT_JU(o, "queue.dropped_new", 2);
+	EXPECT_TRUE(jget(o, "region") == NULL && jget(o, "event") == NULL);
+
+	o = jfind_id(v, rs.id);
+	ASSERT_TRUE(o != NULL);
+	EXPECT_JS(o, "kind", "region");
+	EXPECT_JS(o, "name", self->name2);
+	EXPECT_JS(o, "mode", "0644");
+	EXPECT_JU(o, "region.size", rs.size);
+	EXPECT_JU(o, "region.waiters", rs.waiters);
+	EXPECT_JU(o, "region.owner_died", rs.owner_died);
+	EXPECT_JB(o, "region.orphaned", false);
+	EXPECT_TRUE(jget(o, "region.locks") && jget(o, "region.locks")->t == J_ARR &&
+		    jget(o, "region.locks")->n == 0);
+	EXPECT_TRUE(jget(o, "region.ring") == NULL);
+	EXPECT_JU(o, "owner_pid", rs.owner_pid);
+
+	o = jfind_id(v, es.id);
+	ASSERT_TRUE(o != NULL);
+	EXPECT_JS(o, "kind", "event");
+	EXPECT_JNULL(o, "name");
+	EXPECT_JS(o, "event.kind", "counter");
+	EXPECT_JU(o, "event.count", es.count);
+	EXPECT_JU(o, "event.posts", es.posts);
+	EXPECT_JU(o, "event.waits", es.waits);
+	EXPECT_JU(o, "event.waiters", es.waiters);
+	json_free(v);
+	run_free(&r);
+
+	/* One kind only. */
+	ASSERT_EQ(0, RUN(&r, "-j", "list", "queue"));
+	ASSERT_EQ(0, r.status);
+	PARSE_OUT(r, v);
+	ASSERT_TRUE(v && v->t == J_ARR);
+	EXPECT_TRUE(jfind_id(v, qs.id) != NULL);
+	EXPECT_TRUE(jfind_id(v, rs.id) == NULL);
+	EXPECT_TRUE(jfind_id(v, es.id) == NULL);
+	json_free(v);
+	run_free(&r);
+
+	/* The table: a header and a line per object. */
+	ASSERT_EQ(0, RUN(&r, "list"));
+	ASSERT_EQ(0, r.status);
+	EXPECT_EQ(0, strncmp(r.out, "KIND", 4));
+	EXPECT_TRUE(!!strstr(r.out, "DROPS") && strstr(r.out, "WAITERS") &&
+		    strstr(r.out, "HANDLES") && strstr(r.out, "OWNER"));
+	{
+		char *l = strstr(r.out, self->name);
+		char kind[16], nm[300], state[16], owner[32], fill[32];
+		char drops[32], wait[32];
+		unsigned int id, handles;
+
+		ASSERT_TRUE(l != NULL);
+		while (l > r.out && l[-1] != '\n')
+			l--;
+		ASSERT_EQ(9, sscanf(l, "%15s %299s %u %15s %31s %31s %31s %31s %u",
+				    kind, nm, &id, state, owner, fill, drops,
+				    wait, &handles));
+		EXPECT_STREQ("queue", kind);
+		EXPECT_EQ(qs.id, id);
+		EXPECT_STREQ("live", state);
+		snprintf(line, sizeof(line), "%d", getpid());
+		EXPECT_STREQ(line, owner);
+		EXPECT_STREQ("3/4", fill);
+		EXPECT_STREQ("2", drops);
+		EXPECT_STREQ("0s/0r", wait);
+		EXPECT_EQ(1, handles);
+	}
+	run_free(&r);
+}
+
+/* show -j of a queue: every stat, the holders, the diagnosis. */
+TEST_F_TIMEOUT(ctl, show_queue, 120)
+{
+	static const char *const diag[] = {
+		"data_in", "woken", "boundaries", "backpressure", "locks",
+		"peers",
+	};
+	struct kipc_queue_stat st;
+	struct jv *v, *h;
+	struct run r;
+	char id[32], c = 'x';
+	int q, rd;
+	size_t i;
+	bool own = false, reader = false;
+
+	q = kt_queue(self->name, 8, 16, 0, KIPC_POLICY_BLOCK, KIPC_Q_CONFLATE);
+	ASSERT_LE(0, q);
+	rd = kipc_queue_open(self->name, KIPC_RDONLY);
+	ASSERT_LE(0, rd);
+	ASSERT_EQ(0, kipc_send(q, 1, 3, &c, 1, 0));
+	ASSERT_EQ(0, kipc_send(q, 1, 3, &c, 1, 0));
+	ASSERT_EQ(0, kipc_send(q, 2, 3, &c, 1, 0));
+	ASSERT_EQ(0, kt_stat(q, &st));
+
+	ASSERT_EQ(0, RUN(&r, "show", "-j", self->name));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	PARSE_OUT(r, v);
+	ASSERT_TRUE(v && v->t == J_OBJ);
+	EXPECT_JQUEUE_IS_STAT(v, st);
+	EXPECT_JS(v, "name", self->name);
+	EXPECT_JU(v, "handles", 2);
+	EXPECT_JU(v, "queue.conflated", 1);
+	EXPECT_JB(v, "queue.conflate", true);
+	h = jget(v, "holders");
+	ASSERT_TRUE(h && h->t == J_ARR);
+	for (i = 0; i < h->n; i++) {
+		struct jv *x = &h->v[i];
+		struct jv *pid = jget(x, "pid"), *fd = jget(x, "fd");
+
+		if (!pid || pid->u != (uint64_t)getpid() || !fd)
+			continue;
+		if (fd->u == (uint64_t)q) {
+			own = true;
+			EXPECT_JS(x, "access", "rw");
+			EXPECT_JB(x, "owner", true);
+		} else if (fd->u == (uint64_t)rd) {
+			reader = true;
+			EXPECT_JS(x, "access", "r");
+			EXPECT_JB(x, "owner", false);
+		}
+	}
+	EXPECT_TRUE(own) TH_LOG("our owner handle is not among the holders");
+	EXPECT_TRUE(reader) TH_LOG("our read handle is not among the holders");
+	for (i = 0; i < ARRAY_SIZE(diag); i++) {
+		struct jv *d = jget(jget(v, "diagnosis"), diag[i]);
+
+		EXPECT_TRUE(d && d->t == J_STR && d->slen > 10)
+			TH_LOG("diagnosis.%s", diag[i]);
+	}
+	json_free(v);
+	run_free(&r);
+
+	/* By id, and without the '/'. */
+	snprintf(id, sizeof(id), "@%u", st.id);
+	ASSERT_EQ(0, RUN(&r, "-j", "show", id));
+	ASSERT_EQ(0, r.status);
+	PARSE_OUT(r, v);
+	EXPECT_JU(v, "id", st.id);
+	json_free(v);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "-j", "-p", "show", self->name + 1));
+	ASSERT_EQ(0, r.status);
+	EXPECT_TRUE(strchr(r.out, '\n') < r.out + r.out_len - 1)
+		TH_LOG("-p is not indented");
+	PARSE_OUT(r, v);
+	EXPECT_JU(v, "id", st.id);
+	json_free(v);
+	run_free(&r);
+
+	/* The text form names every part. */
+	ASSERT_EQ(0, RUN(&r, "show", self->name));
+	ASSERT_EQ(0, r.status);
+	EXPECT_TRUE(!!strstr(r.out, "depth      3/8 messages") ||
+		    strstr(r.out, "depth      2/8 messages"))
+		TH_LOG("%s", r.out);
+	EXPECT_TRUE(!!strstr(r.out, "policy     block + conflate"));
+	EXPECT_TRUE(!!strstr(r.out, "diagnosis"));
+	EXPECT_TRUE(!!strstr(r.out, "data in ") && strstr(r.out, "woken ") &&
+		    strstr(r.out, "boundaries ") &&
+		    strstr(r.out, "backpressure ") &&
+		    strstr(r.out, "locks ") && strstr(r.out, "peers "));
+	EXPECT_TRUE(!!strstr(r.out, "conflated"));
+	run_free(&r);
+}
+
+/* show of regions: locks with holders and waiters, a ring's peers. */
+TEST_F_TIMEOUT(ctl, show_region, 120)
+{
+	struct kipc_region_stat st;
+	struct kipc_ring *ring;
+	char want[96];
+	struct jv *v, *l;
+	int r0, fds[2];
+	struct run r;
+	pid_t a, b, c;
+	size_t size, i;
+	void *base;
+
+	r0 = kipc_region_create(self->name, 8192, 0, 0600);
+	ASSERT_LE(0, r0);
+	ASSERT_EQ(0, kipc_region_map(r0, &base, &size));
+	ASSERT_EQ(0, kipc_lock_init(r0, 0));
+	ASSERT_EQ(0, kipc_lock_init(r0, 4096));
+	ASSERT_EQ(0, pipe(fds));
+	a = kt_fork();
+	ASSERT_LE(0, a);
+	if (a == 0) {
+		int h = kipc_region_open(self->name, KIPC_RDWR);
+		void *p;
+		size_t s;
+
+		KT_CHILD_CHECK(h >= 0 && kipc_region_map(h, &p, &s) == 0);
+		KT_CHILD_CHECK(kipc_lock(h, 0, 0) == 0);
+		kt_signal(fds[1]);
+		pause();
+		_exit(0);
+	}
+	kt_await(fds[0]);
+	b = kt_fork();
+	ASSERT_LE(0, b);
+	if (b == 0) {
+		int h = kipc_region_open(self->name, KIPC_RDWR);
+		void *p;
+		size_t s;
+
+		KT_CHILD_CHECK(h >= 0 && kipc_region_map(h, &p, &s) == 0);
+		kipc_lock(h, 0, -1);
+		kt_signal(fds[1]);
+		pause();
+		_exit(0);
+	}
+	ASSERT_EQ(0, kt_region_waiters(r0, 1));
+	ASSERT_EQ(0, kipc_region_stat(r0, &st));
+
+	ASSERT_EQ(0, RUN(&r, "-j", "show", self->name));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	PARSE_OUT(r, v);
+	ASSERT_TRUE(v != NULL);
+	EXPECT_JS(v, "kind", "region");
+	EXPECT_JU(v, "region.size", st.size);
+	EXPECT_JU(v, "region.waiters", st.waiters);
+	EXPECT_JU(v, "handles", st.handles);
+	l = jget(v, "region.locks");
+	ASSERT_TRUE(l && l->t == J_ARR);
+	EXPECT_EQ(2, l->n);
+	for (i = 0; i < l->n; i++) {
+		struct jv *x = &l->v[i];
+		struct jv *off = jget(x, "offset");
+
+		ASSERT_TRUE(off && off->t == J_NUM);
+		if (off->u == 0) {
+			EXPECT_JU(x, "holder_pid", a);
+			EXPECT_JU(x, "waiters", 1);
+			EXPECT_JU(x, "word", *(volatile uint32_t *)base);
+			EXPECT_JB(x, "owner_died", false);
+		} else {
+			EXPECT_EQ(4096, off->u);
+			EXPECT_JNULL(x, "holder_pid");
+			EXPECT_JU(x, "waiters", 0);
+		}
+	}
+	json_free(v);
+	run_free(&r);
+
+	/* The holder dies: the text says who waits and what happens. */
+	kill(a, SIGKILL);
+	ASSERT_EQ(128 + SIGKILL, kt_reap(a));
+	kt_await(fds[0]);		/* b has the lock */
+	ASSERT_EQ(0, RUN(&r, "show", self->name));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	snprintf(want, sizeof(want), "held by pid %d", (int)b);
+	EXPECT_TRUE(!!strstr(r.out, want)) TH_LOG("%s", r.out);
+	EXPECT_TRUE(!!strstr(r.out, "owner died")) TH_LOG("%s", r.out);
+	EXPECT_TRUE(!!strstr(r.out, "kipc_lock_consistent"))
+		TH_LOG("%s", r.out);
+	run_free(&r);
+	kill(b, SIGKILL);
+	ASSERT_EQ(128 + SIGKILL, kt_reap(b));
+
+	/* A ring whose consumer is gone. */
+	ASSERT_EQ(0, kipc_ring_create(self->name2, 4096, KIPC_RING_PRODUCER,
+				      0600, &ring));
+	c = kt_fork();
+	ASSERT_LE(0, c);
+	if (c == 0) {
+		struct kipc_ring *cr;
+
+		KT_CHILD_CHECK(kipc_ring_open(self->name2, KIPC_RDWR, &cr) == 0);
+		kt_signal(fds[1]);
+		pause();
+		_exit(0);
+	}
+	kt_await(fds[0]);
+	ASSERT_EQ(0, kipc_ring_send(ring, 1, "abc", 3, 0));
+	ASSERT_EQ(0, RUN(&r, "-j", "show", self->name2));
+	ASSERT_EQ(0, r.status);
+	PARSE_OUT(r, v);
+	EXPECT_JU(v, "region.ring.capacity", 4096);
+	EXPECT_JU(v, "region.ring.used", 16);
+	EXPECT_JU(v, "region.ring.producer_pid", getpid());
+	EXPECT_JU(v, "region.ring.consumer_pid", c);
+	EXPECT_JB(v, "region.ring.consumer_gone", false);
+	json_free(v);
+	run_free(&r);
+	kill(c, SIGKILL);
+	ASSERT_EQ(128 + SIGKILL, kt_reap(c));
+	ASSERT_EQ(0, RUN(&r, "-j", "show", self->name2));
+	ASSERT_EQ(0, r.status);
+	PARSE_OUT(r, v);
+	EXPECT_JNULL(v, "region.ring.consumer_pid");
+	EXPECT_JB(v, "region.ring.consumer_gone", true);
+	{
+		struct jv *p = jget(v, "diagnosis.peers");
+
+		EXPECT_TRUE(p && p->t == J_STR &&
+			    strstr(p->s, "consumer is gone"))
+			TH_LOG("%s", p ? p->s : "(none)");
+	}
+	json_free(v);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "list"));
+	EXPECT_TRUE(strstr(r.out, "ring ") != NULL);
+	run_free(&r);
+	kipc_ring_close(ring);
+}
+
+/* Exit statuses and the messages that go with them. */
+TEST_F_TIMEOUT(ctl, exit_codes, 120)
+{
+	struct kipc_queue_attr full = {
+		.max_msgs = 1, .max_msg_size = 8,
+		.policy = KIPC_POLICY_DROP_NEW,
+	};
+	struct run r;
+	int q, p;
+
+	ASSERT_EQ(0, RUN(&r, "show", self->name));
+	EXPECT_EQ(4, r.status);
+	EXPECT_TRUE(!!strstr(r.err, "no such object")) TH_LOG("%s", r.err);
+	EXPECT_TRUE(!strncmp(r.err, "kipcctl: show ", 14));
+	EXPECT_EQ(0, r.out_len);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "show", "@4000000000"));
+	EXPECT_EQ(4, r.status);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "rm", self->name));
+	EXPECT_EQ(4, r.status);
+	EXPECT_TRUE(!!strstr(r.err, "no such object"));
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "send", self->name, "hi"));
+	EXPECT_EQ(4, r.status);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "recv", self->name, "--timeout", "0"));
+	EXPECT_EQ(4, r.status);
+	run_free(&r);
+
+	/* Would block: nothing to receive, no room to send. */
+	q = kt_queue(self->name, 1, 8, 0, KIPC_POLICY_BLOCK, 0);
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, RUN(&r, "recv", self->name, "--timeout", "0"));
+	EXPECT_EQ(6, r.status) TH_LOG("%s", r.err);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "recv", self->name, "--timeout", "0.05"));
+	EXPECT_EQ(6, r.status) TH_LOG("%s", r.err);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "send", self->name, "one"));
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "send", "--timeout", "0", self->name, "two"));
+	EXPECT_EQ(6, r.status) TH_LOG("%s", r.err);
+	run_free(&r);
+	/* Another name that does not exist. */
+	ASSERT_EQ(0, RUN(&r, "send", self->name2, "x"));
+	EXPECT_EQ(4, r.status);
+	run_free(&r);
+	close(q);
+
+	/* Discarded by drop-new: status 7; the name exists: status 1. */
+	q = kipc_queue_create(self->name, &full, 0, 0600);
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, RUN(&r, "send", self->name, "one"));
+	EXPECT_EQ(0, r.status);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "-j", "send", self->name, "two"));
+	EXPECT_EQ(7, r.status);
+	EXPECT_TRUE(!!strstr(r.err, "discarded")) TH_LOG("%s", r.err);
+	EXPECT_TRUE(!!strstr(r.out, "\"dropped\":true")) TH_LOG("%s", r.out);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "send", self->name, "far too long"));
+	EXPECT_EQ(1, r.status);
+	EXPECT_TRUE(!!strstr(r.err, "max_msg_size")) TH_LOG("%s", r.err);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "create", "queue", self->name, "--persist"));
+	EXPECT_EQ(1, r.status);
+	EXPECT_TRUE(!!strstr(r.err, "exists")) TH_LOG("%s", r.err);
+	run_free(&r);
+	close(q);
+
+	/* Permission denied, as nobody, on root's 0600 object. */
+	if (geteuid() == 0) {
+		p = kipc_queue_create(self->name3, NULL, KIPC_PERSIST, 0600);
+		ASSERT_LE(0, p);
+		close(p);
+		ASSERT_EQ(0, RUN_AS(&r, 65534, "rm", self->name3));
+		EXPECT_EQ(5, r.status) TH_LOG("%s", r.err);
+		EXPECT_TRUE(!!strstr(r.err, "permission denied"))
+			TH_LOG("%s", r.err);
+		run_free(&r);
+		ASSERT_EQ(0, RUN_AS(&r, 65534, "send", self->name3, "hi"));
+		EXPECT_EQ(5, r.status) TH_LOG("%s", r.err);
+		run_free(&r);
+		ASSERT_EQ(0, RUN_AS(&r, 65534, "recv", "--timeout", "0",
+				    self->name3));
+		EXPECT_EQ(5, r.status) TH_LOG("%s", r.err);
+		run_free(&r);
+		ASSERT_EQ(0, RUN(&r, "rm", self->name3));
+		EXPECT_EQ(0, r.status);
+		run_free(&r);
+	}
+}
+
+/* Without /dev/kipc (hidden in a private mount namespace): status 3. */
+TEST_F_TIMEOUT(ctl, no_device, 60)
+{
+	pid_t pid;
+
+	if (geteuid())
+		SKIP(return, "needs root for a mount namespace");
+	pid = kt_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		const char *const *cmds[] = {
+			(const char *const[]){ "create", "queue", "/x", "--persist", NULL },
+			(const char *const[]){ "send", "/x", "hi", NULL },
+			(const char *const[]){ "recv", "/x", NULL },
+			(const char *const[]){ "rm", "/x", NULL },
+		};
+		struct run r;
+		size_t i;
+
+		if (unshare(CLONE_NEWNS) ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount("none", "/dev", "tmpfs", 0, NULL))
+			_exit(KT_SKIP_STATUS);
+		KT_CHILD_CHECK(access("/dev/kipc", F_OK) && errno == ENOENT);
+		for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+			KT_CHILD_CHECK(run_ctl_v(&r, NULL, -1, cmds[i]) == 0);
+			if (r.status != 3 ||
+			    !strstr(r.err, "kipc module not loaded")) {
+				fprintf(stderr, "# %s: status %d: %s\n",
+					cmds[i][0], r.status, r.err);
+				_exit(1);
+			}
+			run_free(&r);
+		}
+		/* What netlink sees does not need the device. */
+		KT_CHILD_CHECK(run_ctl_v(&r, NULL, -1,
+					 (const char *const[]){ "list", NULL }) == 0);
+		KT_CHILD_CHECK(r.status == 0);
+		run_free(&r);
+		_exit(0);
+	}
+	ASSERT_EQ(0, kt_reap(pid));
+}
+
+/* create, send, recv and rm, checked through libkipc. */
+TEST_F_TIMEOUT(ctl, create_send_recv_rm, 120)
+{
+	struct kipc_queue_stat qs;
+	struct kipc_region_stat rs;
+	struct kipc_event_stat es;
+	static const char tricky[] = "a\"b\\c\n\x01 caf\xc3\xa9 \xff";
+	char buf[128], line[256], e1[160], *nl;
+	struct kipc_msg info;
+	struct jv *v, *v1, *v2;
+	struct run r;
+	struct bg b;
+	uint64_t val;
+	int q, e, rg;
+	ssize_t n;
+
+	ASSERT_EQ(0, RUN(&r, "-j", "create", "queue", self->name, "--persist",
+			 "--max-msgs", "4", "--max-msg-size", "64",
+			 "--max-bytes", "200", "--policy", "drop-oldest",
+			 "--conflate", "--mode", "640"));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	PARSE_OUT(r, v);
+	q = kipc_queue_open(self->name, KIPC_RDWR);
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, kt_stat(q, &qs));
+	EXPECT_JU(v, "id", qs.id);
+	EXPECT_JS(v, "kind", "queue");
+	EXPECT_JS(v, "name", self->name);
+	EXPECT_JB(v, "persist", true);
+	json_free(v);
+	run_free(&r);
+	EXPECT_EQ(4, qs.max_msgs);
+	EXPECT_EQ(64, qs.max_msg_size);
+	EXPECT_EQ(200, qs.max_bytes);
+	EXPECT_EQ(KIPC_POLICY_DROP_OLDEST, qs.policy);
+	EXPECT_EQ(KIPC_Q_CONFLATE, qs.flags);
+	EXPECT_NE(getpid(), qs.owner_pid);	/* kipcctl created it */
+
+	/* send: arguments joined, type and priority. */
+	ASSERT_EQ(0, RUN(&r, "-j", "send", self->name, "--type", "3", "--prio",
+			 "7", "hello", "world"));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	PARSE_OUT(r, v);
+	EXPECT_JU(v, "seq", 1);
+	EXPECT_JB(v, "dropped", false);
+	json_free(v);
+	run_free(&r);
+	memset(&info, 0, sizeof(info));
+	n = kipc_recv(q, NULL, buf, sizeof(buf), &info, 0);
+	ASSERT_EQ(11, n);
+	EXPECT_EQ(0, memcmp(buf, "hello world", 11));
+	EXPECT_EQ(3, info.type);
+	EXPECT_EQ(7, info.prio);
+
+	/* send from standard input. */
+	ASSERT_EQ(0, RUN_IN(&r, "from stdin\n", "send", self->name));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	run_free(&r);
+	n = kipc_recv(q, NULL, buf, sizeof(buf), &info, 0);
+	ASSERT_EQ(11, n);
+	EXPECT_EQ(0, memcmp(buf, "from stdin\n", 11));
+	EXPECT_EQ(1, info.type);
+
+	/* recv -j: metadata and an escaped payload. */
+	ASSERT_EQ(0, kipc_send(q, 5, 2, tricky, sizeof(tricky) - 1, 0));
+	ASSERT_EQ(0, RUN(&r, "-j", "recv", self->name, "--timeout", "5"));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	PARSE_OUT(r, v);
+	ASSERT_TRUE(v != NULL);
+	EXPECT_JU(v, "type", 5);
+	EXPECT_JU(v, "prio", 2);
+	EXPECT_JU(v, "len", sizeof(tricky) - 1);
+	EXPECT_JU(v, "seq", 3);
+	EXPECT_JU(v, "pid", getpid());
+	EXPECT_JU(v, "uid", getuid());
+	EXPECT_TRUE(jget(v, "ts_ns") && jget(v, "ts_ns")->u > 0);
+	/* The invalid byte comes as \u00ff, the rest as itself. */
+	EXPECT_TRUE(!!strstr(r.out, "\\u00ff")) TH_LOG("%s", r.out);
+	EXPECT_JS(v, "data", "a\"b\\c\n\x01 caf\xc3\xa9 \xc3\xbf");
+	json_free(v);
+	run_free(&r);
+
+	/* recv text: the payload and a newline; selectors. */
+	ASSERT_EQ(0, kipc_send(q, 2, 0, "two", 3, 0));
+	ASSERT_EQ(0, kipc_send(q, 9, 0, "nine", 4, 0));
+	ASSERT_EQ(0, RUN(&r, "recv", self->name, "--type", "2", "--select",
+			 "ne", "--timeout", "0"));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_STREQ("nine\n", r.out);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "recv", self->name, "--type", "9", "--timeout",
+			 "0"));
+	EXPECT_EQ(6, r.status);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "recv", self->name, "--type", "2"));
+	EXPECT_EQ(0, r.status);
+	EXPECT_STREQ("two\n", r.out);
+	run_free(&r);
+	ASSERT_EQ(0, kipc_send(q, 1, 0, "a", 1, 0));
+	ASSERT_EQ(0, kipc_send(q, 2, 0, "b", 1, 0));
+	ASSERT_EQ(0, RUN(&r, "-j", "recv", self->name, "--count", "2"));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	nl = strchr(r.out, '\n');
+	ASSERT_TRUE(nl != NULL);
+	v1 = json_parse(r.out, nl - r.out, e1, sizeof(e1));
+	v2 = json_parse(nl + 1, r.out_len - (nl + 1 - r.out), e1, sizeof(e1));
+	ASSERT_TRUE(v1 && v2) TH_LOG("%s", e1);
+	EXPECT_JS(v1, "data", "a");
+	EXPECT_JS(v2, "data", "b");
+	json_free(v1);
+	json_free(v2);
+	run_free(&r);
+	close(q);
+
+	/* Events: create, post, wait. */
+	ASSERT_EQ(0, RUN(&r, "create", "event", self->name2, "--kind",
+			 "counter", "--initial", "5", "--persist"));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	run_free(&r);
+	e = kipc_event_open(self->name2, KIPC_RDWR);
+	ASSERT_LE(0, e);
+	ASSERT_EQ(0, kipc_event_stat(e, &es));
+	EXPECT_EQ(KIPC_EVENT_COUNTER, es.kind);
+	EXPECT_EQ(5, es.count);
+	ASSERT_EQ(0, RUN(&r, "send", self->name2, "3"));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	run_free(&r);
+	ASSERT_EQ(0, kipc_event_stat(e, &es));
+	EXPECT_EQ(8, es.count);
+	ASSERT_EQ(0, RUN(&r, "recv", self->name2));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_STREQ("8\n", r.out);
+	run_free(&r);
+	ASSERT_EQ(-EAGAIN, kipc_event_wait(e, &val, 0));
+	close(e);
+
+	/* Regions. */
+	ASSERT_EQ(0, RUN(&r, "create", "region", self->name3, "--size", "10000",
+			 "--persist"));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	run_free(&r);
+	rg = kipc_region_open(self->name3, KIPC_RDONLY);
+	ASSERT_LE(0, rg);
+	ASSERT_EQ(0, kipc_region_stat(rg, &rs));
+	EXPECT_EQ(12288, rs.size);
+	close(rg);
+
+	/* rm, several at once. */
+	ASSERT_EQ(0, RUN(&r, "rm", self->name, self->name2, self->name3));
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	run_free(&r);
+	EXPECT_EQ(-ENOENT, kipc_queue_open(self->name, KIPC_RDONLY));
+	EXPECT_EQ(-ENOENT, kipc_event_open(self->name2, KIPC_RDONLY));
+	EXPECT_EQ(-ENOENT, kipc_region_open(self->name3, KIPC_RDONLY));
+
+	/* Without --persist, kipcctl holds the object until it exits. */
+	ASSERT_EQ(0, BG_START(&b, "create", "queue", self->name));
+	ASSERT_EQ(0, bg_line(&b, line, sizeof(line), 20000));
+	EXPECT_TRUE(!!strstr(line, self->name) && strstr(line, " id "))
+		TH_LOG("%s", line);
+	q = kipc_queue_open(self->name, KIPC_RDONLY);
+	ASSERT_LE(0, q);
+	EXPECT_EQ(0, bg_stop(&b, SIGTERM));
+	ASSERT_EQ(0, kt_stat(q, &qs));
+	EXPECT_EQ(KIPC_STATE_DEAD, qs.state);
+	EXPECT_EQ(-ENOENT, kipc_queue_open(self->name, KIPC_RDONLY));
+	close(q);
+}
+
+/* Wait until a `watch -j` in @b is subscribed: create objects until it
+ * reports one.  0 or -ETIMEDOUT.
+ */
+static int watch_sync(struct bg *b, const char *name)
+{
+	char line[1024], want[64];
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		int q = kipc_queue_create(name, NULL, 0, 0600);
+		int64_t end;
+
+		if (q < 0)
+			return q;
+		snprintf(want, sizeof(want), "\"id\":%u", queue_id(q));
+		close(q);
+		end = kt_now_ns() + 300 * MS;
+		while (kt_now_ns() < end) {
+			if (bg_line(b, line, sizeof(line), 300))
+				break;
+			if (strstr(line, want))
+				return 0;
+		}
+	}
+	return -ETIMEDOUT;
+}
+
+/* watch -j sees a kill -9'd owner, with its pid; every line is JSON. */
+TEST_F_TIMEOUT(ctl, watch_owner_died, 120)
+{
+	bool created = false, died = false, destroyed = false;
+	char line[1024], e[160];
+	uint32_t id;
+	int fds[2], i;
+	struct run r;
+	struct bg b;
+	pid_t pid;
+
+	ASSERT_EQ(0, BG_START(&b, "-j", "watch"));
+	ASSERT_EQ(0, watch_sync(&b, self->name2));
+
+	ASSERT_EQ(0, pipe(fds));
+	pid = kt_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int q = kipc_queue_create(self->name, NULL, 0, 0600);
+
+		KT_CHILD_CHECK(q >= 0);
+		kt_signal(fds[1]);
+		if (write(fds[1], &(uint32_t){ queue_id(q) }, 4) != 4)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	kt_await(fds[0]);
+	ASSERT_EQ(4, read(fds[0], &id, 4));
+	kill(pid, SIGKILL);
+	ASSERT_EQ(128 + SIGKILL, kt_reap(pid));
+
+	for (i = 0; i < 200 && !(died && destroyed); i++) {
+		struct jv *v;
+		struct jv *jid;
+
+		ASSERT_EQ(0, bg_line(&b, line, sizeof(line), 10000))
+			TH_LOG("watch said nothing more");
+		v = json_parse(line, strlen(line), e, sizeof(e));
+		ASSERT_TRUE(v != NULL) TH_LOG("%s: %s", e, line);
+		EXPECT_TRUE(!!jget(v, "time") && jget(v, "event") &&
+			    jget(v, "kind") && jget(v, "name"));
+		jid = jget(v, "id");
+		if (!jid || jid->u != id) {
+			json_free(v);
+			continue;
+		}
+		if (!strcmp(jget(v, "event")->s, "created")) {
+			created = true;
+			EXPECT_JS(v, "kind", "queue");
+			EXPECT_JS(v, "name", self->name);
+		} else if (!strcmp(jget(v, "event")->s, "owner_died")) {
+			died = true;
+			EXPECT_TRUE(created);
+			EXPECT_JU(v, "pid", pid);
+			EXPECT_JS(v, "kind", "queue");
+			EXPECT_JS(v, "name", self->name);
+		} else if (!strcmp(jget(v, "event")->s, "destroyed")) {
+			destroyed = true;
+			EXPECT_TRUE(died);
+		}
+		json_free(v);
+	}
+	EXPECT_TRUE(created);
+	EXPECT_TRUE(died);
+	EXPECT_TRUE(destroyed);
+	EXPECT_EQ(128 + SIGTERM, bg_stop(&b, SIGTERM));
+
+	/* Text, filtered by name, stopping after one event. */
+	ASSERT_EQ(0, BG_START(&b, "watch", "-n", "1", "-t", "60", self->name3));
+	for (i = 0; i < 200; i++) {
+		int q = kipc_queue_create(self->name3, NULL, 0, 0600);
+
+		ASSERT_LE(0, q);
+		close(q);
+		if (!bg_line(&b, line, sizeof(line), 100))
+			break;
+	}
+	EXPECT_TRUE(strstr(line, self->name3) != NULL) TH_LOG("%s", line);
+	EXPECT_EQ(0, bg_stop(&b, 0));
+
+	/* -t: a quiet watch ends with status 0. */
+	ASSERT_EQ(0, RUN(&r, "watch", "-t", "0.3", "@4000000000"));
+	EXPECT_EQ(0, r.status);
+	EXPECT_EQ(0, r.out_len);
+	run_free(&r);
+}
+
+/* top: refreshes in place, sorts by depth and by drops; -j per screen. */
+TEST_F_TIMEOUT(ctl, top, 120)
+{
+	char n1[80], n5[80], n3[80], nd[80], c = 'x';
+	const char *last, *p1, *p3, *p5, *pd, *s;
+	int q1, q3, q5, qd, i, screens;
+	struct jv *v1, *v2, *o;
+	char *nl, e[160];
+	struct run r;
+
+	snprintf(n1, sizeof(n1), "%s.d1", self->name);
+	snprintf(n3, sizeof(n3), "%s.d3", self->name);
+	snprintf(n5, sizeof(n5), "%s.d5", self->name);
+	snprintf(nd, sizeof(nd), "%s.drops", self->name);
+	q1 = kt_queue(n1, 16, 8, 0, KIPC_POLICY_BLOCK, 0);
+	q3 = kt_queue(n3, 16, 8, 0, KIPC_POLICY_BLOCK, 0);
+	q5 = kt_queue(n5, 16, 8, 0, KIPC_POLICY_BLOCK, 0);
+	qd = kt_queue(nd, 1, 8, 0, KIPC_POLICY_DROP_NEW, 0);
+	ASSERT_TRUE(q1 >= 0 && q3 >= 0 && q5 >= 0 && qd >= 0);
+	for (i = 0; i < 1; i++)
+		ASSERT_EQ(0, kipc_send(q1, 1, 0, &c, 1, 0));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, kipc_send(q3, 1, 0, &c, 1, 0));
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, kipc_send(q5, 1, 0, &c, 1, 0));
+	for (i = 0; i < 8; i++)
+		ASSERT_LE(0, kipc_send(qd, 1, 0, &c, 1, 0));
+
+	ASSERT_EQ(0, RUN(&r, "top", "-n", "2", "-d", "0.2", "-s", "depth"));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	for (screens = 0, s = r.out; (s = strstr(s, "\033[H\033[2J")); s++)
+		screens++;
+	EXPECT_EQ(2, screens);
+	EXPECT_EQ(0, strncmp(r.out, "\033[H\033[2J", 7));
+	last = strstr(r.out + 1, "\033[H\033[2J");
+	ASSERT_TRUE(last != NULL);
+	EXPECT_TRUE(!!strstr(last, "sort depth"));
+	p1 = strstr(last, n1);
+	p3 = strstr(last, n3);
+	p5 = strstr(last, n5);
+	ASSERT_TRUE(p1 && p3 && p5) TH_LOG("%s", last);
+	EXPECT_TRUE(p5 < p3 && p3 < p1) TH_LOG("not sorted by depth: %s", last);
+	EXPECT_TRUE(!!strstr(last, "SENT/s") && strstr(last, "DROPS"));
+	run_free(&r);
+
+	ASSERT_EQ(0, RUN(&r, "top", "-b", "-n", "1", "--sort", "drops"));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_TRUE(strchr(r.out, '\033') == NULL) TH_LOG("-b printed ANSI");
+	pd = strstr(r.out, nd);
+	p5 = strstr(r.out, n5);
+	ASSERT_TRUE(pd && p5);
+	EXPECT_TRUE(pd < p5) TH_LOG("not sorted by drops: %s", r.out);
+	run_free(&r);
+
+	ASSERT_EQ(0, RUN(&r, "-j", "top", "-n", "2", "-d", "0.1"));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	nl = strchr(r.out, '\n');
+	ASSERT_TRUE(nl != NULL);
+	v1 = json_parse(r.out, nl - r.out, e, sizeof(e));
+	ASSERT_TRUE(v1 != NULL) TH_LOG("%s", e);
+	v2 = json_parse(nl + 1, r.out_len - (nl + 1 - r.out), e, sizeof(e));
+	ASSERT_TRUE(v2 != NULL) TH_LOG("%s", e);
+	o = jfind_id(jget(v2, "objects"), queue_id(qd));
+	ASSERT_TRUE(o != NULL);
+	EXPECT_JU(o, "depth", 1);
+	EXPECT_JU(o, "drops", 7);
+	EXPECT_TRUE(jget(o, "drops_per_s") != NULL)
+		TH_LOG("no rates on the second screen");
+	EXPECT_TRUE(jget(jfind_id(jget(v1, "objects"), queue_id(qd)),
+			 "drops_per_s") == NULL);
+	json_free(v1);
+	json_free(v2);
+	run_free(&r);
+}
+
+TEST_F(ctl, module)
+{
+	struct jv *v, *l;
+	struct run r;
+	int q;
+
+	q = kipc_queue_create(NULL, NULL, 0, 0600);
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, RUN(&r, "-j", "module"));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	PARSE_OUT(r, v);
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "-j", "list"));
+	PARSE_OUT(r, l);
+	run_free(&r);
+	ASSERT_TRUE(v && l);
+	EXPECT_JU(v, "ns_objects", l->n);
+	EXPECT_TRUE(jget(v, "max_objects") && jget(v, "max_user_bytes") &&
+		    jget(v, "max_msg_size") && jget(v, "max_region_size") &&
+		    jget(v, "live_objects") && jget(v, "user_bytes"));
+	json_free(v);
+	json_free(l);
+	ASSERT_EQ(0, RUN(&r, "module"));
+	EXPECT_EQ(0, r.status);
+	EXPECT_TRUE(!!strstr(r.out, "objects") && strstr(r.out, "max_msg_size"));
+	run_free(&r);
+}
+
+/*
+ * The issue's acceptance test: a producer blocked on a full queue, a
+ * consumer that stopped receiving.  show alone answers the six
+ * questions; when the producer is kill -9'd, watch says so and show
+ * says what that means for the consumer.
+ */
+TEST_F_TIMEOUT(ctl, stuck_pair, 180)
+{
+	char line[1024], want[128];
+	int fds[2], i, ret;
+	pid_t prod, cons;
+	struct jv *v;
+	struct run r;
+	struct bg b;
+	bool died = false;
+	uint32_t id;
+
+	ASSERT_EQ(0, BG_START(&b, "-j", "watch"));
+	ASSERT_EQ(0, watch_sync(&b, self->name2));
+	ASSERT_EQ(0, pipe(fds));
+
+	prod = kt_fork();
+	ASSERT_LE(0, prod);
+	if (prod == 0) {
+		int q = kt_queue(self->name, 4, 64, 0, KIPC_POLICY_BLOCK, 0);
+		unsigned int n = 0;
+
+		KT_CHILD_CHECK(q >= 0);
+		kt_signal(fds[1]);
+		for (;;) {
+			char msg[32];
+			int len = snprintf(msg, sizeof(msg), "order %u", n++);
+
+			KT_CHILD_CHECK(kipc_send(q, 1, 0, msg, len, -1) == 0);
+		}
+	}
+	kt_await(fds[0]);
+	cons = kt_fork();
+	ASSERT_LE(0, cons);
+	if (cons == 0) {
+		int q = kipc_queue_open(self->name, KIPC_RDONLY);
+		char msg[64];
+		int k;
+
+		KT_CHILD_CHECK(q >= 0);
+		for (k = 0; k < 2; k++)
+			KT_CHILD_CHECK(kipc_recv(q, NULL, msg, sizeof(msg),
+						 NULL, -1) > 0);
+		raise(SIGSTOP);		/* the consumer hangs */
+		pause();
+		_exit(0);
+	}
+	for (i = 0; i < 2000; i++) {
+		char path[64], st[256], *p;
+		int fd;
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)cons);
+		fd = open(path, O_RDONLY);
+		ASSERT_LE(0, fd);
+		n = read(fd, st, sizeof(st) - 1);
+		close(fd);
+		ASSERT_LT(0, n);
+		st[n] = '\0';
+		p = strrchr(st, ')');
+		if (p && p[2] == 'T')
+			break;
+		usleep(10000);
+	}
+	{
+		int q = kipc_queue_open(self->name, KIPC_RDONLY);
+
+		ASSERT_LE(0, q);
+		ASSERT_EQ(0, kt_wait_blocked(q, 1, 0));
+		id = queue_id(q);
+		close(q);
+	}
+
+	/* show: the six answers. */
+	ASSERT_EQ(0, RUN(&r, "show", self->name));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	TH_LOG("kipcctl show %s:\n%s", self->name, r.out);
+	EXPECT_TRUE(!!strstr(r.out, "sent 6, received 2"));		/* 1 */
+	EXPECT_TRUE(!!strstr(r.out, "no receiver is waiting: 4 message(s)"));
+	snprintf(want, sizeof(want), "pid %d (", (int)cons);		/* 2 */
+	EXPECT_TRUE(!!strstr(r.out, want));
+	EXPECT_TRUE(!!strstr(r.out, "stopped (SIGSTOP)"));
+	EXPECT_TRUE(!!strstr(r.out, "none lost or merged"));		/* 3 */
+	EXPECT_TRUE(!!strstr(r.out, "at the receiver: 1 sender(s) blocked")); /* 4 */
+	snprintf(want, sizeof(want), "pid %d (", (int)prod);
+	EXPECT_TRUE(!!strstr(r.out, want));
+	EXPECT_TRUE(!!strstr(r.out, "asleep in ")) TH_LOG("no wchan for the producer");
+	EXPECT_TRUE(!!strstr(r.out, "a queue has no locks"));		/* 5 */
+	snprintf(want, sizeof(want), "the owner (pid %d) is alive", (int)prod);
+	EXPECT_TRUE(!!strstr(r.out, want));				/* 6 */
+	run_free(&r);
+
+	/* The producer is killed: watch reports it... */
+	kill(prod, SIGKILL);
+	ASSERT_EQ(128 + SIGKILL, kt_reap(prod));
+	snprintf(want, sizeof(want), "\"id\":%u", id);
+	for (i = 0; i < 100 && !died; i++) {
+		char e[160];
+
+		ret = bg_line(&b, line, sizeof(line), 10000);
+		ASSERT_EQ(0, ret);
+		v = json_parse(line, strlen(line), e, sizeof(e));
+		ASSERT_TRUE(v != NULL) TH_LOG("%s: %s", e, line);
+		if (strstr(line, want) && !strcmp(jget(v, "event")->s,
+						  "owner_died")) {
+			died = true;
+			EXPECT_JU(v, "pid", prod);
+		}
+		json_free(v);
+	}
+	EXPECT_TRUE(died);
+	EXPECT_EQ(128 + SIGTERM, bg_stop(&b, SIGTERM));
+
+	/* ...and show says what it means for the consumer. */
+	snprintf(want, sizeof(want), "@%u", id);
+	ASSERT_EQ(0, RUN(&r, "show", want));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	TH_LOG("kipcctl show %s after kill -9 of the producer:\n%s", want,
+	       r.out);
+	snprintf(want, sizeof(want), "the owner (pid %d) is gone", (int)prod);
+	EXPECT_TRUE(!!strstr(r.out, want));
+	EXPECT_TRUE(!!strstr(r.out, "receivers drain the 4 message(s) left"));
+	EXPECT_TRUE(!!strstr(r.out, "  dead"));
+	run_free(&r);
+	ASSERT_EQ(0, RUN(&r, "show", self->name));
+	EXPECT_EQ(4, r.status) TH_LOG("the dead queue's name is still there");
+	run_free(&r);
+
+	kill(cons, SIGKILL);
+	ASSERT_EQ(128 + SIGKILL, kt_reap(cons));
+}
+
+/*
+ * Who holds which lock, from a queue's point of view: the producer sends
+ * while holding a region lock, the consumer takes that lock before it
+ * receives; show of either object names the deadlock.
+ */
+TEST_F_TIMEOUT(ctl, lock_deadlock, 180)
+{
+	int fds[2], q, r, i;
+	char want[256];
+	pid_t prod, cons;
+	struct jv *v, *el;
+	struct run run;
+	bool seen = false;
+
+	ASSERT_EQ(0, pipe(fds));
+	prod = kt_fork();
+	ASSERT_LE(0, prod);
+	if (prod == 0) {
+		int pq = kt_queue(self->name, 2, 64, 0, KIPC_POLICY_BLOCK, 0);
+		int pr = kipc_region_create(self->name2, 4096, 0, 0600);
+		void *p;
+		size_t sz;
+
+		KT_CHILD_CHECK(pq >= 0 && pr >= 0);
+		KT_CHILD_CHECK(kipc_region_map(pr, &p, &sz) == 0);
+		KT_CHILD_CHECK(kipc_lock_init(pr, 0) == 0);
+		KT_CHILD_CHECK(kipc_lock(pr, 0, -1) == 0);
+		kt_signal(fds[1]);
+		for (;;)	/* blocks on the third, lock held */
+			KT_CHILD_CHECK(kipc_send(pq, 1, 0, "x", 1, -1) == 0);
+	}
+	kt_await(fds[0]);
+	cons = kt_fork();
+	ASSERT_LE(0, cons);
+	if (cons == 0) {
+		int cq = kipc_queue_open(self->name, KIPC_RDONLY);
+		int cr = kipc_region_open(self->name2, KIPC_RDWR);
+		void *p;
+		size_t sz;
+
+		KT_CHILD_CHECK(cq >= 0 && cr >= 0);
+		KT_CHILD_CHECK(kipc_region_map(cr, &p, &sz) == 0);
+		kipc_lock(cr, 0, -1);	/* never returns */
+		_exit(0);
+	}
+	q = kipc_queue_open(self->name, KIPC_RDONLY);
+	ASSERT_LE(0, q);
+	r = kipc_region_open(self->name2, KIPC_RDONLY);
+	ASSERT_LE(0, r);
+	ASSERT_EQ(0, kt_wait_blocked(q, 1, 0));
+	ASSERT_EQ(0, kt_region_waiters(r, 1));
+	close(q);
+	close(r);
+
+	ASSERT_EQ(0, RUN(&run, "show", self->name));
+	ASSERT_EQ(0, run.status) TH_LOG("%s", run.err);
+	TH_LOG("kipcctl show %s:\n%s", self->name, run.out);
+	snprintf(want, sizeof(want),
+		 "a deadlock (pid %d sends while holding the lock that pid %d needs before it receives)",
+		 (int)prod, (int)cons);
+	EXPECT_TRUE(!!strstr(run.out, want));
+	snprintf(want, sizeof(want), "pid %d (", (int)cons);
+	EXPECT_TRUE(!!strstr(run.out, want));
+	EXPECT_TRUE(!!strstr(run.out, "but not on this queue"));
+	EXPECT_TRUE(!!strstr(run.out, "elsewhere"));
+	run_free(&run);
+
+	ASSERT_EQ(0, RUN(&run, "-j", "show", self->name));
+	ASSERT_EQ(0, run.status);
+	PARSE_OUT(run, v);
+	el = jget(v, "elsewhere");
+	ASSERT_TRUE(el && el->t == J_ARR);
+	for (i = 0; i < (int)el->n; i++) {
+		struct jv *pid = jget(&el->v[i], "pid");
+
+		if (pid && pid->u == (uint64_t)cons) {
+			seen = true;
+			EXPECT_JS(&el->v[i], "kind", "region");
+			EXPECT_JS(&el->v[i], "name", self->name2);
+		}
+	}
+	EXPECT_TRUE(seen) TH_LOG("the consumer's region is not listed");
+	json_free(v);
+	run_free(&run);
+
+	ASSERT_EQ(0, RUN(&run, "show", self->name2));
+	ASSERT_EQ(0, run.status);
+	TH_LOG("kipcctl show %s:\n%s", self->name2, run.out);
+	snprintf(want, sizeof(want), "lock at 0x0 is held by pid %d, 1 waiting for it",
+		 (int)prod);
+	EXPECT_TRUE(!!strstr(run.out, want));
+	EXPECT_TRUE(!!strstr(run.out, "this is a deadlock"));
+	run_free(&run);
+
+	kill(cons, SIGKILL);
+	kill(prod, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, kt_reap(cons));
+	EXPECT_EQ(128 + SIGKILL, kt_reap(prod));
+}
+
+TEST_HARNESS_MAIN
