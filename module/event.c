@@ -485,8 +485,6 @@ long kipc_event_create_ioctl(void __user *arg)
 {
 	struct kipc_event_create args;
 	struct kipc_event *e;
-	struct kipc_ns *kns;
-	char *name = NULL;
 	long ret;
 
 	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
@@ -495,20 +493,9 @@ long kipc_event_create_ioctl(void __user *arg)
 	ret = kipc_event_check_attr(&args);
 	if (ret)
 		return ret;
-	if (args.name) {
-		ret = kipc_name_from_user(args.name, &name);
-		if (ret)
-			return ret;
-	}
 	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
-	kns = kipc_ns_current();
-	if (!e || !kns) {
-		kfree(e);
-		kfree(name);
-		if (kns)
-			kipc_ns_put(kns);
+	if (!e)
 		return -ENOMEM;
-	}
 
 	spin_lock_init(&e->lock);
 	INIT_LIST_HEAD(&e->waiters);
@@ -517,12 +504,7 @@ long kipc_event_create_ioctl(void __user *arg)
 	e->state = KIPC_STATE_LIVE;
 	e->count = args.initial;
 
-	ret = kipc_object_init(&e->obj, &kipc_event_ops, kns, name, args.mode,
+	ret = kipc_object_init(&e->obj, &kipc_event_ops, args.name, args.mode,
 			       args.flags, 0);
-	kipc_ns_put(kns);
-	if (!ret)
-		ret = kipc_object_install(&e->obj, KIPC_RDWR, true,
-					  args.flags & KIPC_NONBLOCK);
-	kipc_object_put(&e->obj);
-	return ret;
+	return kipc_object_create(&e->obj, ret);
 }

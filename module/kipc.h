@@ -220,9 +220,9 @@ int kipc_objects_init(void);
 void kipc_objects_exit(void);
 unsigned int kipc_live_objects(void);
 int kipc_object_init(struct kipc_object *obj,
-		     const struct kipc_object_ops *ops, struct kipc_ns *kns,
-		     char *name, umode_t mode, unsigned int create_flags,
-		     u64 charge);
+		     const struct kipc_object_ops *ops, u64 uname,
+		     umode_t mode, unsigned int create_flags, u64 charge);
+long kipc_object_create(struct kipc_object *obj, long ret);
 void kipc_object_release_common(struct kipc_object *obj);
 int kipc_object_install(struct kipc_object *obj, unsigned int access,
 			bool owner, bool nonblock);

@@ -91,32 +91,31 @@ unsigned int kipc_live_objects(void)
 
 /**
  * kipc_object_init() - set up the common part of a new object
- * @obj: zeroed object embedded in the kind's structure
+ * @obj: zeroed object embedded in the kind's structure, whose own fields
+ *	are already set up so that its free operation works
  * @ops: the kind's operations
- * @kns: the namespace; this function takes its own reference
- * @name: kmalloc()ed name or NULL; owned by the object from now on, even
- *	on failure
+ * @uname: user pointer to the object's name, or 0 for an anonymous object
  * @mode: permission bits
  * @create_flags: KIPC_PERSIST, KIPC_NONBLOCK
  * @charge: bytes to charge the caller's uid (max_user_bytes)
  *
- * Checks the max_objects and max_user_bytes limits.  On failure the object
- * is torn down with kipc_object_release_common() by the caller's free path
- * exactly as on success, so the caller only ever calls kipc_object_put().
+ * Copies and checks the name, finds the caller's IPC namespace, checks the
+ * max_objects and max_user_bytes limits and reserves an id.  Whatever it
+ * returns, the object holds one reference and can be released: the caller
+ * passes the result on to kipc_object_create().
  *
- * Return: 0, -ENOSPC or -ENOMEM.
+ * Return: 0, or -EFAULT, -EINVAL, -ENAMETOOLONG, -ENOSPC, -ENOMEM.
  */
 int kipc_object_init(struct kipc_object *obj,
-		     const struct kipc_object_ops *ops, struct kipc_ns *kns,
-		     char *name, umode_t mode, unsigned int create_flags,
-		     u64 charge)
+		     const struct kipc_object_ops *ops, u64 uname,
+		     umode_t mode, unsigned int create_flags, u64 charge)
 {
+	struct kipc_ns *kns;
 	int ret;
 
 	kref_init(&obj->ref);
 	INIT_HLIST_NODE(&obj->name_node);
 	obj->ops = ops;
-	obj->name = name;
 	obj->mode = mode;
 	obj->create_flags = create_flags;
 	obj->uid = current_fsuid();
@@ -126,17 +125,23 @@ int kipc_object_init(struct kipc_object *obj,
 	obj->owner_pid = get_task_pid(current, PIDTYPE_TGID);
 	atomic_inc(&kipc_nr_objects);
 
-	kref_get(&kns->ref);
-	obj->kns = kns;
+	if (uname) {
+		ret = kipc_name_from_user(uname, &obj->name);
+		if (ret)
+			return ret;
+	}
+	kns = kipc_ns_current();
+	if (!kns)
+		return -ENOMEM;
 	mutex_lock(&kns->lock);
 	if (kns->nr_objects >= kipc_max_objects) {
 		mutex_unlock(&kns->lock);
-		obj->kns = NULL;
 		kipc_ns_put(kns);
 		return -ENOSPC;
 	}
 	kns->nr_objects++;
 	mutex_unlock(&kns->lock);
+	obj->kns = kns;
 
 	ret = kipc_charge(obj->uid, charge);
 	if (ret)
@@ -147,6 +152,25 @@ int kipc_object_init(struct kipc_object *obj,
 	/* Reserve the id; kipc_object_install() publishes the object. */
 	return xa_alloc_cyclic(&kipc_objects, &obj->id, NULL, xa_limit_32b,
 			       &kipc_next_id, GFP_KERNEL) < 0 ? -ENOSPC : 0;
+}
+
+/**
+ * kipc_object_create() - finish a create ioctl
+ * @obj: the object kipc_object_init() set up
+ * @ret: 0 to go on, or the error that ends the creation
+ *
+ * Gives the caller the owner handle when @ret is 0, then drops the
+ * creator's reference: on failure, that frees the object.
+ *
+ * Return: the owner handle's fd, or -errno.
+ */
+long kipc_object_create(struct kipc_object *obj, long ret)
+{
+	if (!ret)
+		ret = kipc_object_install(obj, KIPC_RDWR, true,
+					  obj->create_flags & KIPC_NONBLOCK);
+	kipc_object_put(obj);
+	return ret;
 }
 
 /**

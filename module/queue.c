@@ -1367,8 +1367,6 @@ long kipc_queue_create_ioctl(void __user *arg)
 {
 	struct kipc_queue_create args;
 	struct kipc_queue *q;
-	struct kipc_ns *kns;
-	char *name = NULL;
 	unsigned int i;
 	long ret;
 
@@ -1378,20 +1376,9 @@ long kipc_queue_create_ioctl(void __user *arg)
 	ret = kipc_queue_check_attr(&args);
 	if (ret)
 		return ret;
-	if (args.name) {
-		ret = kipc_name_from_user(args.name, &name);
-		if (ret)
-			return ret;
-	}
 	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
-	kns = kipc_ns_current();
-	if (!q || !kns) {
-		kfree(q);
-		kfree(name);
-		if (kns)
-			kipc_ns_put(kns);
+	if (!q)
 		return -ENOMEM;
-	}
 
 	mutex_init(&q->lock);
 	xa_init(&q->index);
@@ -1408,14 +1395,9 @@ long kipc_queue_create_ioctl(void __user *arg)
 	q->policy = args.policy;
 	q->qflags = args.qflags;
 
-	ret = kipc_object_init(&q->obj, &kipc_queue_ops, kns, name, args.mode,
+	ret = kipc_object_init(&q->obj, &kipc_queue_ops, args.name, args.mode,
 			       args.flags, args.max_bytes);
-	kipc_ns_put(kns);
-	if (!ret)
-		ret = kipc_object_install(&q->obj, KIPC_RDWR, true,
-					  args.flags & KIPC_NONBLOCK);
-	kipc_object_put(&q->obj);
-	return ret;
+	return kipc_object_create(&q->obj, ret);
 }
 
 /**

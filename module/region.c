@@ -1036,8 +1036,6 @@ long kipc_region_create_ioctl(void __user *arg)
 {
 	struct kipc_region_create args;
 	struct kipc_region *r;
-	struct kipc_ns *kns;
-	char *name = NULL;
 	unsigned int i;
 	u64 size;
 	long ret;
@@ -1048,20 +1046,9 @@ long kipc_region_create_ioctl(void __user *arg)
 	ret = kipc_region_check(&args, &size);
 	if (ret)
 		return ret;
-	if (args.name) {
-		ret = kipc_name_from_user(args.name, &name);
-		if (ret)
-			return ret;
-	}
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
-	kns = kipc_ns_current();
-	if (!r || !kns) {
-		kfree(r);
-		kfree(name);
-		if (kns)
-			kipc_ns_put(kns);
+	if (!r)
 		return -ENOMEM;
-	}
 
 	for (i = 0; i < KIPC_REGION_BUCKETS; i++) {
 		spin_lock_init(&r->buckets[i].lock);
@@ -1076,16 +1063,11 @@ long kipc_region_create_ioctl(void __user *arg)
 	r->nr_pages = size >> PAGE_SHIFT;
 	r->ring_role = args.ring;
 
-	ret = kipc_object_init(&r->obj, &kipc_region_ops, kns, name,
+	ret = kipc_object_init(&r->obj, &kipc_region_ops, args.name,
 			       args.mode, args.flags, size);
-	kipc_ns_put(kns);
 	if (!ret)
 		ret = kipc_region_alloc_pages(r);
 	if (!ret && r->ring_role)
 		kipc_ring_init(r, args.region_size);
-	if (!ret)
-		ret = kipc_object_install(&r->obj, KIPC_RDWR, true,
-					  args.flags & KIPC_NONBLOCK);
-	kipc_object_put(&r->obj);
-	return ret;
+	return kipc_object_create(&r->obj, ret);
 }
