@@ -25,30 +25,13 @@ KIPC_API int kipc_event_create(const char *name, int kind, uint64_t initial,
 		.kind		= kind,
 		.initial	= initial,
 	};
-	int ctx;
 
-	ctx = kipc__ctx_fd();
-	if (ctx < 0)
-		return ctx;
-	return kipc__ioctl(ctx, KIPC_IOC_EVENT_CREATE, &arg);
+	return kipc__ctx_ioctl(KIPC_IOC_EVENT_CREATE, &arg);
 }
 
 KIPC_API int kipc_event_open(const char *name, int flags)
 {
-	struct kipc_open arg = {
-		.size	= sizeof(arg),
-		.flags	= flags,
-		.name	= kipc__ptr(name),
-		.kind	= KIPC_KIND_EVENT,
-	};
-	int ctx;
-
-	if (!name)
-		return -EINVAL;
-	ctx = kipc__ctx_fd();
-	if (ctx < 0)
-		return ctx;
-	return kipc__ioctl(ctx, KIPC_IOC_OPEN, &arg);
+	return kipc__open(name, flags, KIPC_KIND_EVENT);
 }
 
 KIPC_API int kipc_event_post(int e, uint64_t n)

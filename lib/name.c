@@ -15,12 +15,8 @@ KIPC_API int kipc_unlink(const char *name)
 		.size	= sizeof(arg),
 		.name	= kipc__ptr(name),
 	};
-	int ctx;
 
 	if (!name)
 		return -EINVAL;
-	ctx = kipc__ctx_fd();
-	if (ctx < 0)
-		return ctx;
-	return kipc__ioctl(ctx, KIPC_IOC_UNLINK, &arg);
+	return kipc__ctx_ioctl(KIPC_IOC_UNLINK, &arg);
 }

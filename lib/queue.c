@@ -115,7 +115,6 @@ KIPC_API int kipc_queue_create(const char *name,
 		.name	= kipc__ptr(name),
 		.mode	= mode,
 	};
-	int ctx;
 
 	if (attr) {
 		arg.policy = attr->policy;
@@ -125,28 +124,12 @@ KIPC_API int kipc_queue_create(const char *name,
 		arg.qflags = attr->flags;
 	}
 
-	ctx = kipc__ctx_fd();
-	if (ctx < 0)
-		return ctx;
-	return kipc__ioctl(ctx, KIPC_IOC_QUEUE_CREATE, &arg);
+	return kipc__ctx_ioctl(KIPC_IOC_QUEUE_CREATE, &arg);
 }
 
 KIPC_API int kipc_queue_open(const char *name, int flags)
 {
-	struct kipc_open arg = {
-		.size	= sizeof(arg),
-		.flags	= flags,
-		.name	= kipc__ptr(name),
-		.kind	= KIPC_KIND_QUEUE,
-	};
-	int ctx;
-
-	if (!name)
-		return -EINVAL;
-	ctx = kipc__ctx_fd();
-	if (ctx < 0)
-		return ctx;
-	return kipc__ioctl(ctx, KIPC_IOC_OPEN, &arg);
+	return kipc__open(name, flags, KIPC_KIND_QUEUE);
 }
 
 KIPC_API int kipc_send(int q, uint32_t type, uint32_t prio, const void *buf,

@@ -113,30 +113,13 @@ KIPC_API int kipc_region_create(const char *name, size_t size, int flags,
 		.mode		= mode,
 		.region_size	= size,
 	};
-	int ctx;
 
-	ctx = kipc__ctx_fd();
-	if (ctx < 0)
-		return ctx;
-	return kipc__ioctl(ctx, KIPC_IOC_REGION_CREATE, &arg);
+	return kipc__ctx_ioctl(KIPC_IOC_REGION_CREATE, &arg);
 }
 
 KIPC_API int kipc_region_open(const char *name, int flags)
 {
-	struct kipc_open arg = {
-		.size	= sizeof(arg),
-		.flags	= flags,
-		.name	= kipc__ptr(name),
-		.kind	= KIPC_KIND_REGION,
-	};
-	int ctx;
-
-	if (!name)
-		return -EINVAL;
-	ctx = kipc__ctx_fd();
-	if (ctx < 0)
-		return ctx;
-	return kipc__ioctl(ctx, KIPC_IOC_OPEN, &arg);
+	return kipc__open(name, flags, KIPC_KIND_REGION);
 }
 
 KIPC_API int kipc_region_stat(int r, struct kipc_region_stat *st)

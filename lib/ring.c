@@ -402,14 +402,11 @@ KIPC_API int kipc_ring_create(const char *name, size_t capacity, int flags,
 		.ring		= role,
 		.region_size	= capacity,
 	};
-	int ctx, fd, ret;
+	int fd, ret;
 
 	if (!out || (role != KIPC_RING_PRODUCER && role != KIPC_RING_CONSUMER))
 		return -EINVAL;
-	ctx = kipc__ctx_fd();
-	if (ctx < 0)
-		return ctx;
-	fd = kipc__ioctl(ctx, KIPC_IOC_REGION_CREATE, &arg);
+	fd = kipc__ctx_ioctl(KIPC_IOC_REGION_CREATE, &arg);
 	if (fd < 0)
 		return fd;
 	ret = kipc__ring_setup(fd, role, out);

@@ -10,6 +10,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <linux/kipc.h>
+
 #include "syscall.h"
 
 #define KIPC_DEV	"/dev/kipc"
@@ -46,4 +48,25 @@ int kipc__ctx_fd(void)
 		fd = cur;
 	}
 	return fd;
+}
+
+int kipc__ctx_ioctl(unsigned long cmd, void *arg)
+{
+	int ctx = kipc__ctx_fd();
+
+	return ctx < 0 ? ctx : kipc__ioctl(ctx, cmd, arg);
+}
+
+int kipc__open(const char *name, int flags, unsigned int kind)
+{
+	struct kipc_open arg = {
+		.size	= sizeof(arg),
+		.flags	= flags,
+		.name	= kipc__ptr(name),
+		.kind	= kind,
+	};
+
+	if (!name)
+		return -EINVAL;
+	return kipc__ctx_ioctl(KIPC_IOC_OPEN, &arg);
 }

@@ -21,4 +21,10 @@ int kipc__ioctl(int fd, unsigned long cmd, void *arg);
 /* The /dev/kipc context fd, opened on first use, or -errno. */
 int kipc__ctx_fd(void);
 
+/* An ioctl on the context fd (create, open, unlink). */
+int kipc__ctx_ioctl(unsigned long cmd, void *arg);
+
+/* Open the object called @name, of @kind (KIPC_KIND_*), with @flags. */
+int kipc__open(const char *name, int flags, unsigned int kind);
+
 #endif /* LIBKIPC_SYSCALL_H */
