@@ -25,19 +25,27 @@
  * flag, a Dekker pattern:
  *
  *   publisher (P)                       sleeper (S)
- *   store idx (release)                 store my_waiting = 1
+ *   store idx (release)                 store my_waiting = seen | 2
  *   fence (seq_cst)                     fence (seq_cst)
  *   load peer_waiting; if set: wake     load idx; unchanged: wait(idx, seen)
  *
- * The two seq_cst fences guarantee that P sees the flag or S sees the new
- * index (or both).  If P sees the flag it wakes the word; the kernel
+ * The two seq_cst fences guarantee that P sees the announcement or S sees
+ * the new index (or both).  If P sees it, it wakes the word; the kernel
  * compares the word with seen under the lock the wake takes, so S is
- * either woken or refused with -EAGAIN, never left asleep.  Only the
- * sleeper ever writes its own flag (and the kernel, which sets it when
- * that side polls): it sets it before it sleeps and clears it when it
- * stops waiting.  A publisher that cleared the flag could erase a newer
- * announcement of the same sleeper and lose a wakeup; a flag left set
- * only costs a spurious kipc_wake.
+ * either woken or refused with -EAGAIN, never left asleep.
+ *
+ * One wake per sleep.  S announces the index it saw (seen | 2: indexes
+ * are multiples of 8, so this is never 0, nor the 1 the kernel's poll
+ * stores) and re-announces whenever its re-read differs.  P takes an
+ * announcement, with a compare-and-swap of exactly the value it loaded,
+ * only when the index it just published differs from the announced one:
+ * that sleeper needs this wake, and the publishes after it, seeing 0,
+ * make no syscall.  If S announced again after P's load, the swap fails
+ * and P does not wake: S's re-read after that announcement sees P's
+ * index.  A plain exchange would lose wakeups: it could take an
+ * announcement of an index S has already seen move, leaving S to sleep
+ * on a newer one with nothing announced.  A poller's 1 is woken for but
+ * never taken.  S clears its word itself when it stops waiting.
  *
  * The header sits in memory the peer can write, so every index and record
  * header is read once, checked against the capacity cached at attach, and
@@ -118,6 +126,15 @@ static int64_t kipc__remaining(struct kipc__deadline *dl)
 	return dl->at > now ? dl->at - now : -ETIMEDOUT;
 }
 
+/*
+ * A sleeper announces the index it saw, seen | 2 (never 0 or 1: indexes
+ * are multiples of 8), and sleeps only on that very index; the kernel's
+ * poll writes 1, an interest that publishers never take.
+ */
+#define KIPC__WAIT_POLL		1U
+#define KIPC__WAIT_SEEN(v)	((v) | 2U)
+#define KIPC__WAIT_IDX(w)	((w) & ~7U)
+
 static uint32_t kipc__align8(uint32_t len)
 {
 	return (len + 7) & ~7U;
@@ -131,10 +148,28 @@ static void kipc__ring_publish(struct kipc_ring *r, uint32_t *idx,
 			       size_t off, uint32_t val,
 			       uint32_t *peer_waiting)
 {
+	uint32_t w;
+
 	__atomic_store_n(idx, val, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(peer_waiting, __ATOMIC_RELAXED))
-		kipc_wake(r->fd, off, 1);
+	w = __atomic_load_n(peer_waiting, __ATOMIC_RELAXED);
+	if (!w)
+		return;
+	if (w != KIPC__WAIT_POLL) {
+		/*
+		 * The sleeper saw @val already: it will not sleep on an
+		 * older index, so leave its announcement for the next
+		 * publish.  Otherwise take exactly this announcement, so
+		 * the next publishes do not wake again; if it changed, the
+		 * sleeper announced again after our fence and sees @val.
+		 */
+		if (KIPC__WAIT_IDX(w) == val ||
+		    !__atomic_compare_exchange_n(peer_waiting, &w, 0, 0,
+						 __ATOMIC_RELAXED,
+						 __ATOMIC_RELAXED))
+			return;
+	}
+	kipc_wake(r->fd, off, 1);
 }
 
 static void kipc__publish_head(struct kipc_ring *r)
@@ -184,7 +219,7 @@ static int kipc__ring_next(struct kipc_ring *r, int64_t timeout_ns,
 	struct kipc_ring_hdr *h = r->hdr;
 	struct kipc__deadline dl = { .timeout = timeout_ns };
 	int announced = 0, waited = 0, piped = 0, ret;
-	uint32_t head, avail, pos, to_end, len, type, sz;
+	uint32_t head, avail, pos, to_end, len, type, sz, seen_ann = 0;
 
 	for (;;) {
 		head = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE);
@@ -236,8 +271,10 @@ static int kipc__ring_next(struct kipc_ring *r, int64_t timeout_ns,
 			ret = -EAGAIN;
 			break;
 		}
-		if (!announced) {
-			__atomic_store_n(&h->consumer_waiting, 1,
+		if (!announced || head != seen_ann) {
+			seen_ann = head;
+			__atomic_store_n(&h->consumer_waiting,
+					 KIPC__WAIT_SEEN(head),
 					 __ATOMIC_RELAXED);
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
 			announced = waited = 1;
@@ -268,7 +305,7 @@ static int kipc__ring_room(struct kipc_ring *r, uint32_t sz,
 	struct kipc_ring_hdr *h = r->hdr;
 	struct kipc__deadline dl = { .timeout = timeout_ns };
 	int announced = 0, waited = 0, ret;
-	uint32_t tail, used, room, pos, to_end;
+	uint32_t tail, used, room, pos, to_end, seen_ann = 0;
 
 	for (;;) {
 		if (__atomic_load_n(&h->consumer_gone, __ATOMIC_ACQUIRE)) {
@@ -306,8 +343,10 @@ static int kipc__ring_room(struct kipc_ring *r, uint32_t sz,
 			ret = -EAGAIN;
 			break;
 		}
-		if (!announced) {
-			__atomic_store_n(&h->producer_waiting, 1,
+		if (!announced || tail != seen_ann) {
+			seen_ann = tail;
+			__atomic_store_n(&h->producer_waiting,
+					 KIPC__WAIT_SEEN(tail),
 					 __ATOMIC_RELAXED);
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
 			announced = waited = 1;

@@ -728,9 +728,9 @@ static int kipc_queue_load(struct kipc_qmsg **msgs,
 static unsigned int kipc_queue_push(struct kipc_queue *q,
 				    struct kipc_qmsg **msgs,
 				    struct kipc_msgdesc *d, unsigned int n,
-				    bool nonblock, ktime_t *deadline, int *err)
+				    bool nonblock, ktime_t *deadline, int *err,
+				    struct kipc_wake_list *wl)
 {
-	struct kipc_wake_list wl = { 0 };
 	bool slept = false, timed_out = false;
 	u64 drops, rejected;
 	struct kipc_qwaiter w;
@@ -742,7 +742,7 @@ static unsigned int kipc_queue_push(struct kipc_queue *q,
 	drops = q->dropped_new + q->dropped_oldest;
 	rejected = q->rejected;
 	while (i < n) {
-		ret = kipc_queue_push_locked(q, msgs[i], &freed, &wl);
+		ret = kipc_queue_push_locked(q, msgs[i], &freed, wl);
 		if (ret == 0 || ret == KIPC_DROPPED) {
 			d[i].flags = ret == KIPC_DROPPED ? KIPC_MSG_DROPPED : 0;
 			d[i].seq = msgs[i]->seq;
@@ -769,18 +769,15 @@ static unsigned int kipc_queue_push(struct kipc_queue *q,
 		w.len = msgs[i]->len;
 		q->nr_blocked_senders++;
 		timed_out = kipc_queue_wait(q, &w, &q->send_waiters, deadline,
-					    &wl) == -ETIMEDOUT;
+					    wl) == -ETIMEDOUT;
 		slept = true;
 	}
 	/* A sender woken for room it will not use passes the wake on. */
 	if (i < n && slept)
-		kipc_queue_wake_senders(q, &wl);
+		kipc_queue_wake_senders(q, wl);
 	drops = q->dropped_new + q->dropped_oldest - drops;
 	rejected = q->rejected - rejected;
 	mutex_unlock(&q->lock);
-	kipc_wake_all(&wl);
-	if (i)
-		kipc_queue_poll_wake(q, EPOLLIN | EPOLLRDNORM);
 	kipc_qmsg_free_list(&freed);
 	if (drops)
 		kipc_genl_notify_ratelimited(&q->obj, KIPC_NOTIFY_DROP);
@@ -804,6 +801,7 @@ static long kipc_queue_send(struct kipc_queue *q, struct file *file,
 			    struct kipc_handle *h, void __user *arg)
 {
 	struct kipc_qmsg *msgs[KIPC_SEND_CHUNK];
+	struct kipc_wake_list wl = { 0 };
 	struct kipc_msgdesc one, *d = &one, __user *ud;
 	unsigned int i, done = 0, loaded, pushed;
 	ktime_t dl, *deadline;
@@ -838,12 +836,17 @@ static long kipc_queue_send(struct kipc_queue *q, struct file *file,
 
 	nonblock = !args.timeout_ns || kipc_file_nonblock(file);
 	deadline = kipc_deadline(args.timeout_ns, &dl);
+	/*
+	 * One wake list for the whole batch: a receiver is woken once, when
+	 * the call is done (or before it sleeps on a full queue), and finds
+	 * the batch queued, not one chunk.
+	 */
 	while (done < args.count && !err) {
 		loaded = kipc_queue_load(msgs, d + done,
 					 min(args.count - done, KIPC_SEND_CHUNK),
 					 &err);
 		pushed = kipc_queue_push(q, msgs, d + done, loaded, nonblock,
-					 deadline, &why);
+					 deadline, &why, &wl);
 		for (i = pushed; i < loaded; i++)
 			kipc_qmsg_free(msgs[i]);
 		if (pushed < loaded)
@@ -856,6 +859,9 @@ static long kipc_queue_send(struct kipc_queue *q, struct file *file,
 		}
 		done += pushed;
 	}
+	kipc_wake_all(&wl);
+	if (done)
+		kipc_queue_poll_wake(q, EPOLLIN | EPOLLRDNORM);
 	ret = done ? done : err;
 out:
 	if (d != &one)

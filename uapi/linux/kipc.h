@@ -434,8 +434,13 @@ struct kipc_lock_op {
  * counter & (capacity - 1)); each record is a struct kipc_ring_rec
  * followed by its payload, padded to 8 bytes; a record of type 0 is
  * padding up to the end of the data area.  Waiters sleep on the head
- * (consumer) or tail (producer) word after setting their *_waiting flag;
- * the kernel sets *_gone when that side's handle is released.
+ * (consumer) or tail (producer) word after setting their *_waiting word:
+ * libkipc stores the index it saw ORed with 2 (indexes are multiples of
+ * 8) and a publisher clears it with a compare-and-swap when it wakes
+ * that sleeper, so one sleep costs one wake; the kernel's poll stores 1,
+ * which a publisher wakes for but never clears.  Any other non-zero value
+ * is treated as 1.  The kernel sets *_gone when that side's handle is
+ * released.
  */
 #define KIPC_RING_MAGIC		0x6b697072U	/* "kipr" */
 #define KIPC_RING_MIN_CAPACITY	4096U
