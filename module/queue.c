@@ -851,12 +851,14 @@ static long kipc_queue_send(struct kipc_queue *q, struct file *file,
 			kipc_qmsg_free(msgs[i]);
 		if (pushed < loaded)
 			err = why;
-		/* Report flags and sequence numbers of what was accepted. */
-		for (i = done; i < done + pushed; i++) {
-			if (put_user(d[i].flags, &ud[i].flags) ||
-			    put_user(d[i].seq, &ud[i].seq))
-				break;
-		}
+		/*
+		 * Report flags and sequence numbers of what was accepted, in
+		 * one copy; the messages are queued (and counted in the
+		 * return value) whether or not the caller can see that.
+		 */
+		if (pushed && copy_to_user(ud + done, d + done,
+					   array_size(pushed, sizeof(*d))))
+			pr_debug("send: descriptors not written back\n");
 		done += pushed;
 	}
 	kipc_wake_all(&wl);
@@ -919,8 +921,8 @@ static unsigned int kipc_queue_take(struct kipc_queue *q,
 	return i;
 }
 
-static int kipc_qmsg_deliver(struct kipc_qmsg *msg, struct kipc_msgdesc *d,
-			     struct kipc_msgdesc __user *ud)
+/* Copy @msg's payload out and describe it in @d, for userspace. */
+static int kipc_qmsg_deliver(struct kipc_qmsg *msg, struct kipc_msgdesc *d)
 {
 	if (copy_to_user(u64_to_user_ptr(d->data), msg->data, msg->len))
 		return -EFAULT;
@@ -933,8 +935,6 @@ static int kipc_qmsg_deliver(struct kipc_qmsg *msg, struct kipc_msgdesc *d,
 	d->__reserved = 0;
 	d->seq = msg->seq;
 	d->ts_ns = msg->ts;
-	if (copy_to_user(ud, d, sizeof(*d)))
-		return -EFAULT;
 	return 0;
 }
 
@@ -1075,9 +1075,12 @@ static long kipc_queue_recv(struct kipc_queue *q, struct file *file,
 	n = kipc_queue_pull(q, &args, d, msgs,
 			    !args.timeout_ns || kipc_file_nonblock(file), &err);
 	for (i = 0; i < n; i++) {
-		if (kipc_qmsg_deliver(msgs[i], &d[i], &ud[i]))
+		if (kipc_qmsg_deliver(msgs[i], &d[i]))
 			break;
 	}
+	/* Without its descriptor a copied payload is not received either. */
+	if (i && copy_to_user(ud, d, array_size(i, sizeof(*d))))
+		i = 0;
 	if (i < n) {
 		kipc_queue_unreceive(q, msgs + i, n - i);
 		n = i;

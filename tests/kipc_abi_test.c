@@ -1047,6 +1047,26 @@ TEST_F(raw, recv_invalid)
 	EXPECT_EQ(1, st.depth_msgs);
 	EXPECT_EQ(0, st.received);
 
+	/*
+	 * Descriptors the kernel can read but not write back: the payload
+	 * copy succeeds, the descriptor copy fails, and the message stays.
+	 */
+	{
+		struct kipc_msgdesc *ro;
+
+		ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, ro);
+		RECV_RESET();
+		memcpy(ro, d, sizeof(d[0]));
+		ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+		EXPECT_EQ(-EFAULT, raw_recv(self->q, ro, 1, KIPC_SEL_ANY, 0));
+		munmap(ro, 4096);
+		ASSERT_EQ(0, kt_stat(self->q, &st));
+		EXPECT_EQ(1, st.depth_msgs);
+		EXPECT_EQ(0, st.received);
+	}
+
 	/* A small buffer: EMSGSIZE with the needed length, the message stays. */
 	RECV_RESET();
 	d[0].len = PAYLOAD_LEN - 1;
