@@ -269,3 +269,22 @@ dkms-check:
 		grep -q '^$(DKMS_KVER) '
 	$(DKMS) remove -m kipc -v $(VERSION) --all
 	rm -rf $(DKMS_ROOT)
+
+# --- benchmark ------------------------------------------------------------
+
+.PHONY: bench
+
+# kipc against pipes, Unix sockets, POSIX mq, SysV msg, futex+shm and
+# eventfd: boot the VM with -smp 1 and with -smp 2, run tools/kipc-bench
+# in each (tests/vm/run-bench.sh, results in build/bench/), then write
+# docs/bench/report.md, results.csv and bench.png (scripts/bench-report.sh).
+# BENCH_ARGS go to kipc-bench (e.g. BENCH_ARGS=-q for a quick run);
+# BENCH_WAIT_QUIET=SECS waits that long for a quiet host before each boot.
+BENCH_ARGS	?=
+BENCH_WAIT_QUIET ?= 0
+
+bench: deps
+	$(MAKE) module lib
+	$(MAKE) -C tools kipc-bench
+	tests/vm/run-bench.sh --args "$(BENCH_ARGS)" --wait-quiet $(BENCH_WAIT_QUIET)
+	scripts/bench-report.sh build/bench docs/bench

@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc-bench: selective receive and owner death, the cases that only
+ * kipc's queues and SysV's have in common.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/wait.h>
+
+#include "kipc-bench.h"
+
+#define KB_SEL_SIZE	64
+#define KB_OD_MSGS	10000
+#define KB_OD_WAITERS	64
+
+struct kb_sysv_msg {
+	long mtype;
+	unsigned char data[KB_SEL_SIZE];
+};
+
+/* --- selective receive ------------------------------------------------ */
+
+static int kb_kq_fill(int q, unsigned int n, uint32_t type)
+{
+	static unsigned char buf[KB_SEL_SIZE];
+	struct kipc_msg msgs[1024];
+	unsigned int i, k;
+	int ret;
+
+	while (n) {
+		k = n < 1024 ? n : 1024;
+		for (i = 0; i < k; i++)
+			msgs[i] = (struct kipc_msg){ .type = type,
+						     .data = buf,
+						     .len = sizeof(buf) };
+		ret = kipc_sendv(q, msgs, k, 0);
+		if (ret < 0)
+			return ret;
+		n -= (unsigned int)ret;
+	}
+	return 0;
+}
+
+static void kb_select_report(const char *mech, unsigned int depth,
+			     double *lat, unsigned int n)
+{
+	char param[16];
+	double p50, p99;
+
+	snprintf(param, sizeof(param), "%u", depth);
+	p99 = kb_pct(lat, n, 99);
+	p50 = kb_pct(lat, n, 50);
+	kb_note("select   %-5s depth %5u  p50 %9.2f us  p99 %9.2f us  (%u)",
+		mech, depth, p50, p99, n);
+	kb_csv("select", mech, KB_SEL_SIZE, param, "p50_us", p50);
+	kb_csv("select", mech, KB_SEL_SIZE, param, "p99_us", p99);
+	kb_csv("select", mech, KB_SEL_SIZE, param, "iters", n);
+}
+
+/* Enough iterations for a p99, within the budget (at least 50). */
+static int kb_select_more(unsigned int n, unsigned int cap, uint64_t start,
+			  double budget)
+{
+	if (n >= cap)
+		return 0;
+	return n < 50 || (double)(kb_now_ns() - start) / 1e9 < budget;
+}
+
+static void kb_select_kq(unsigned int depth, double budget, double *lat,
+			 unsigned int cap)
+{
+	struct kipc_queue_attr a = {
+		.max_msgs	= depth + 1,
+		.max_msg_size	= KB_SEL_SIZE,
+		.max_bytes	= (uint64_t)(depth + 1) * KB_SEL_SIZE,
+	};
+	struct kipc_select eq2 = { KIPC_SEL_EQ, 2 };
+	unsigned char buf[KB_SEL_SIZE] = { 0 };
+	uint64_t t0, t1, start;
+	unsigned int n = 0, i;
+	ssize_t r;
+	int q, ret;
+
+	q = kipc_queue_create(NULL, &a, 0, 0600);
+	if (q < 0)
+		kb_die("select: kipc_queue_create: %s", strerror(-q));
+	ret = kb_kq_fill(q, depth, 1);
+	if (ret < 0)
+		kb_die("select: fill: %s", strerror(-ret));
+	/* warm-up */
+	for (i = 0; i < 10; i++) {
+		kipc_send(q, 2, 0, buf, sizeof(buf), 0);
+		kipc_recv(q, &eq2, buf, sizeof(buf), NULL, 0);
+	}
+	start = kb_now_ns();
+	while (kb_select_more(n, cap, start, budget)) {
+		ret = kipc_send(q, 2, 0, buf, sizeof(buf), 0);
+		if (ret)
+			kb_die("select: send: %s", strerror(-ret));
+		t0 = kb_now_ns();
+		r = kipc_recv(q, &eq2, buf, sizeof(buf), NULL, 0);
+		t1 = kb_now_ns();
+		if (r != KB_SEL_SIZE)
+			kb_die("select: recv: %zd", r);
+		lat[n++] = (double)(t1 - t0) / 1e3;
+	}
+	close(q);
+	kb_select_report("kq", depth, lat, n);
+}
+
+static void kb_select_sysv(unsigned int depth, double budget, double *lat,
+			   unsigned int cap)
+{
+	struct kb_sysv_msg m = { .mtype = 1 };
+	struct msqid_ds ds;
+	uint64_t t0, t1, start;
+	unsigned int n = 0, i;
+	ssize_t r;
+	int id;
+
+	id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+	if (id < 0)
+		kb_die("select: msgget: %s", strerror(errno));
+	if (msgctl(id, IPC_STAT, &ds) == 0) {
+		ds.msg_qbytes = (depth + 16) * KB_SEL_SIZE;
+		if (msgctl(id, IPC_SET, &ds))
+			kb_note("select: sysv msg_qbytes: %s", strerror(errno));
+	}
+	for (i = 0; i < depth; i++)
+		if (msgsnd(id, &m, KB_SEL_SIZE, IPC_NOWAIT))
+			kb_die("select: sysv fill %u: %s (msgmnb?)", i,
+			       strerror(errno));
+	for (i = 0; i < 10; i++) {
+		m.mtype = 2;
+		msgsnd(id, &m, KB_SEL_SIZE, IPC_NOWAIT);
+		msgrcv(id, &m, KB_SEL_SIZE, 2, IPC_NOWAIT);
+	}
+	start = kb_now_ns();
+	while (kb_select_more(n, cap, start, budget)) {
+		m.mtype = 2;
+		if (msgsnd(id, &m, KB_SEL_SIZE, IPC_NOWAIT))
+			kb_die("select: sysv send: %s", strerror(errno));
+		t0 = kb_now_ns();
+		r = msgrcv(id, &m, KB_SEL_SIZE, 2, IPC_NOWAIT);
+		t1 = kb_now_ns();
+		if (r != KB_SEL_SIZE)
+			kb_die("select: msgrcv: %s", strerror(errno));
+		lat[n++] = (double)(t1 - t0) / 1e3;
+	}
+	msgctl(id, IPC_RMID, NULL);
+	kb_select_report("sysv", depth, lat, n);
+}
+
+void kb_case_select(double budget)
+{
+	static const unsigned int depths[] = { 0, 1, 100, 10000 };
+	unsigned int cap = 5000, i;
+	double *lat = calloc(cap, sizeof(*lat));
+
+	if (!lat)
+		kb_die("out of memory");
+	for (i = 0; i < sizeof(depths) / sizeof(depths[0]); i++) {
+		kb_select_kq(depths[i], budget, lat, cap);
+		kb_select_sysv(depths[i], budget, lat, cap);
+	}
+	free(lat);
+}
+
+/* --- owner death --------------------------------------------------------- */
+
+struct kb_waiter {
+	pthread_t thread;
+	int q;			/* kipc queue handle, or SysV id */
+	int sysv;
+	int ret;
+	uint64_t t;		/* CLOCK_MONOTONIC when the wait returned */
+};
+
+static int kb_waiters_started;
+static pthread_barrier_t kb_waiters_done;
+
+static void *kb_waiter_main(void *arg)
+{
+	struct kipc_select eq2 = { KIPC_SEL_EQ, 2 };
+	struct kb_sysv_msg m;
+	struct kb_waiter *w = arg;
+	unsigned char buf[KB_SEL_SIZE];
+	int ret;
+
+	__atomic_add_fetch(&kb_waiters_started, 1, __ATOMIC_RELEASE);
+	if (w->sysv)
+		ret = msgrcv(w->q, &m, KB_SEL_SIZE, 2, 0) < 0 ? -errno : 0;
+	else
+		ret = (int)kipc_recv(w->q, &eq2, buf, sizeof(buf), NULL, -1);
+	w->t = kb_now_ns();
+	__atomic_store_n(&w->ret, ret, __ATOMIC_RELEASE);
+	/* Sleep until every waiter has its time: an exiting thread would
+	 * compete for the CPUs with the waiters still being woken. */
+	pthread_barrier_wait(&kb_waiters_done);
+	return NULL;
+}
+
+/* Threads of this process asleep in the kernel (state S), from /proc. */
+static unsigned int kb_sleeping_threads(void)
+{
+	char path[320], line[256], *p;
+	unsigned int n = 0;
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/task");
+	FILE *f;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/stat",
+			 de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(line, sizeof(line), f)) {
+			p = strrchr(line, ')');
+			if (p && p[1] == ' ' && p[2] == 'S')
+				n++;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+static void kb_sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Start the waiters and wait until all of them sleep in the kernel. */
+static int kb_waiters_start(struct kb_waiter *w, int q, int sysv)
+{
+	struct kipc_queue_stat st;
+	unsigned int i, tries;
+
+	kb_waiters_started = 0;
+	pthread_barrier_init(&kb_waiters_done, NULL, KB_OD_WAITERS);
+	for (i = 0; i < KB_OD_WAITERS; i++) {
+		w[i] = (struct kb_waiter){ .q = q, .sysv = sysv, .ret = 1 };
+		if (pthread_create(&w[i].thread, NULL, kb_waiter_main, &w[i]))
+			kb_die("pthread_create");
+	}
+	for (tries = 0; tries < 5000; tries++) {
+		if (__atomic_load_n(&kb_waiters_started, __ATOMIC_ACQUIRE) ==
+		    KB_OD_WAITERS) {
+			if (!sysv && kipc_queue_stat(q, &st) == 0 &&
+			    st.blocked_receivers == KB_OD_WAITERS)
+				return 0;
+			if (sysv && kb_sleeping_threads() >= KB_OD_WAITERS)
+				return 0;
+		}
+		kb_sleep_ms(2);
+	}
+	return -ETIMEDOUT;
+}
+
+static void kb_waiters_times(struct kb_waiter *w, uint64_t t0, int want,
+			     double *first_ms, double *last_ms,
+			     unsigned int *bad)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	unsigned int i;
+
+	*bad = 0;
+	for (i = 0; i < KB_OD_WAITERS; i++) {
+		pthread_join(w[i].thread, NULL);
+		if (w[i].ret != want)
+			(*bad)++;
+		if (w[i].t < lo)
+			lo = w[i].t;
+		if (w[i].t > hi)
+			hi = w[i].t;
+	}
+	*first_ms = (double)(lo - t0) / 1e6;
+	*last_ms = (double)(hi - t0) / 1e6;
+	pthread_barrier_destroy(&kb_waiters_done);
+}
+
+/*
+ * A child owns a queue holding KB_OD_MSGS messages of type 1; 64 threads
+ * here wait for type 2; kill -9 the child; time until the last waiter
+ * returns -EPIPE, and what closing the last handle (freeing the
+ * messages) costs.
+ */
+static int kb_od_kipc(unsigned int rep, double *last, double *first,
+		      double *close_ms)
+{
+	static struct kb_waiter w[KB_OD_WAITERS];
+	struct kipc_queue_attr a = {
+		.max_msgs	= KB_OD_MSGS,
+		.max_msg_size	= KB_SEL_SIZE,
+		.max_bytes	= (uint64_t)KB_OD_MSGS * KB_SEL_SIZE,
+	};
+	struct kipc_queue_stat st;
+	char name[64], x;
+	int p[2], q, st_child;
+	unsigned int bad;
+	uint64_t t0, t1;
+	pid_t pid;
+
+	snprintf(name, sizeof(name), "/kb-od-%d-%u", (int)getpid(), rep);
+	if (pipe(p))
+		kb_die("pipe");
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		alarm(120);
+		close(p[0]);
+		q = kipc_queue_create(name, &a, 0, 0600);
+		if (q < 0 || kb_kq_fill(q, KB_OD_MSGS, 1) < 0)
+			_exit(2);
+		if (write(p[1], "r", 1) != 1)
+			_exit(2);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (read(p[0], &x, 1) != 1)
+		kb_die("death: the owner failed to set up");
+	close(p[0]);
+	q = kipc_queue_open(name, KIPC_RDONLY);
+	if (q < 0)
+		kb_die("death: open %s: %s", name, strerror(-q));
+	if (kipc_queue_stat(q, &st) || st.depth_msgs != KB_OD_MSGS)
+		kb_die("death: queue depth %llu",
+		       (unsigned long long)st.depth_msgs);
+	if (kb_waiters_start(w, q, 0))
+		kb_die("death: the waiters did not block");
+
+	t0 = kb_now_ns();
+	kill(pid, SIGKILL);
+	kb_waiters_times(w, t0, -EPIPE, first, last, &bad);
+	waitpid(pid, &st_child, 0);
+	if (bad)
+		kb_note("death: %u waiters did not get -EPIPE", bad);
+	/* The messages stay for draining; the last handle frees them. */
+	t0 = kb_now_ns();
+	close(q);
+	t1 = kb_now_ns();
+	*close_ms = (double)(t1 - t0) / 1e6;
+	return bad ? -EPROTO : 0;
+}
+
+/*
+ * SysV: the owner's death changes nothing, the waiters sleep on.  Show
+ * that, then time the manual cleanup (IPC_RMID) a user has to do.
+ */
+static int kb_od_sysv(double *last, double *first, unsigned int *woken)
+{
+	static struct kb_waiter w[KB_OD_WAITERS];
+	struct kb_sysv_msg m = { .mtype = 1 };
+	struct msqid_ds ds;
+	int p[2], id, st_child;
+	unsigned int i, bad;
+	uint64_t t0;
+	pid_t pid;
+
+	if (pipe(p))
+		kb_die("pipe");
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		alarm(120);
+		close(p[0]);
+		id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+		if (id < 0 || msgctl(id, IPC_STAT, &ds))
+			_exit(2);
+		ds.msg_qbytes = (KB_OD_MSGS + 16) * KB_SEL_SIZE;
+		if (msgctl(id, IPC_SET, &ds))
+			_exit(2);
+		for (i = 0; i < KB_OD_MSGS; i++)
+			if (msgsnd(id, &m, KB_SEL_SIZE, IPC_NOWAIT))
+				_exit(2);
+		if (write(p[1], &id, sizeof(id)) != sizeof(id))
+			_exit(2);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (read(p[0], &id, sizeof(id)) != sizeof(id))
+		return -EIO;
+	close(p[0]);
+	if (kb_waiters_start(w, id, 1))
+		kb_die("death: sysv waiters did not block");
+	kill(pid, SIGKILL);
+	waitpid(pid, &st_child, 0);
+	kb_sleep_ms(100);
+	*woken = 0;
+	for (i = 0; i < KB_OD_WAITERS; i++)
+		if (__atomic_load_n(&w[i].ret, __ATOMIC_ACQUIRE) != 1)
+			(*woken)++;
+	t0 = kb_now_ns();
+	msgctl(id, IPC_RMID, NULL);
+	kb_waiters_times(w, t0, -EIDRM, first, last, &bad);
+	return bad ? -EPROTO : 0;
+}
+
+/*
+ * The floor under owner death: kill -9 of a child that holds nothing of
+ * kipc, until waitpid() returns.  Most of kill-to-wake is this exit.
+ */
+static double kb_exit_ms(void)
+{
+	uint64_t t0, t1;
+	int p[2], st;
+	pid_t pid;
+	char x;
+
+	if (pipe(p))
+		kb_die("pipe");
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		alarm(120);
+		close(p[0]);
+		if (write(p[1], "r", 1) != 1)
+			_exit(2);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (read(p[0], &x, 1) != 1)
+		kb_die("death: exit baseline child failed");
+	close(p[0]);
+	kb_sleep_ms(20);	/* let it sleep in pause() */
+	t0 = kb_now_ns();
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	t1 = kb_now_ns();
+	return (double)(t1 - t0) / 1e6;
+}
+
+void kb_case_owner_death(unsigned int reps)
+{
+	double *last = calloc(reps, sizeof(double)), first, close_ms, maxv = 0;
+	double fsum = 0, csum = 0;
+	const char *param = "10000x64";
+	unsigned int i, woken;
+
+	if (!last)
+		kb_die("out of memory");
+	for (i = 0; i < reps; i++) {
+		if (kb_od_kipc(i, &last[i], &first, &close_ms))
+			kb_die("death: kipc run %u failed", i);
+		kb_note("death    kq    run %u: first woken %.3f ms, last %.3f ms, close %.3f ms",
+			i, first, last[i], close_ms);
+		if (last[i] > maxv)
+			maxv = last[i];
+		fsum += first;
+		csum += close_ms;
+	}
+	kb_csv("death", "kq", KB_SEL_SIZE, param, "first_ms", fsum / reps);
+	kb_csv("death", "kq", KB_SEL_SIZE, param, "close_ms", csum / reps);
+	kb_csv("death", "kq", KB_SEL_SIZE, param, "last_ms_max", maxv);
+	kb_csv("death", "kq", KB_SEL_SIZE, param, "last_ms_p50",
+	       kb_pct(last, reps, 50));
+	kb_csv("death", "kq", KB_SEL_SIZE, param, "reps", reps);
+
+	for (i = 0; i < reps; i++)
+		last[i] = kb_exit_ms();
+	kb_note("death    exit  kill -9 to waitpid of a plain child: median %.3f ms",
+		kb_pct(last, reps, 50));
+	kb_csv("death", "exit", 0, "plain", "exit_ms_p50", kb_pct(last, reps, 50));
+
+	if (kb_od_sysv(&last[0], &first, &woken))
+		kb_die("death: sysv run failed");
+	kb_note("death    sysv  owner killed: %u of %d waiters woken after 100 ms; IPC_RMID by hand: first %.3f ms, last %.3f ms",
+		woken, KB_OD_WAITERS, first, last[0]);
+	kb_csv("death", "sysv", KB_SEL_SIZE, param, "woken_by_death", woken);
+	kb_csv("death", "sysv", KB_SEL_SIZE, param, "rmid_first_ms", first);
+	kb_csv("death", "sysv", KB_SEL_SIZE, param, "rmid_last_ms", last[0]);
+	free(last);
+}
