@@ -295,6 +295,54 @@ static void kb_waiters_times(struct kb_waiter *w, uint64_t t0, int want,
 }
 
 /*
+ * Fork a child that runs @setup(@arg), hands its non-negative result to
+ * the parent through a pipe and then sleeps until it is killed.  Returns
+ * the child's pid with the result in *@res, or -1 when the set-up failed.
+ */
+static pid_t kb_spawn_parked(int (*setup)(void *arg), void *arg, int *res)
+{
+	int p[2], r;
+	pid_t pid;
+
+	if (pipe(p))
+		kb_die("pipe");
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		kb_die("fork");
+	if (pid == 0) {
+		alarm(120);
+		close(p[0]);
+		r = setup(arg);
+		if (r < 0 || write(p[1], &r, sizeof(r)) != sizeof(r))
+			_exit(2);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	r = read(p[0], res, sizeof(*res)) == sizeof(*res) ? 0 : -1;
+	close(p[0]);
+	if (r) {
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
+/* The owner: create the queue named @arg and fill it. */
+static int kb_od_kipc_owner(void *arg)
+{
+	struct kipc_queue_attr a = {
+		.max_msgs	= KB_OD_MSGS,
+		.max_msg_size	= KB_SEL_SIZE,
+		.max_bytes	= (uint64_t)KB_OD_MSGS * KB_SEL_SIZE,
+	};
+	int q = kipc_queue_create(arg, &a, 0, 0600);
+
+	return q < 0 ? q : kb_kq_fill(q, KB_OD_MSGS, 1);
+}
+
+/*
  * A child owns a queue holding KB_OD_MSGS messages of type 1; 64 threads
  * here wait for type 2; kill -9 the child; time until the last waiter
  * returns -EPIPE, and what closing the last handle (freeing the
@@ -304,38 +352,17 @@ static int kb_od_kipc(unsigned int rep, double *last, double *first,
 		      double *close_ms)
 {
 	static struct kb_waiter w[KB_OD_WAITERS];
-	struct kipc_queue_attr a = {
-		.max_msgs	= KB_OD_MSGS,
-		.max_msg_size	= KB_SEL_SIZE,
-		.max_bytes	= (uint64_t)KB_OD_MSGS * KB_SEL_SIZE,
-	};
 	struct kipc_queue_stat st;
-	char name[64], x;
-	int p[2], q, st_child;
+	int q, st_child, res;
 	unsigned int bad;
 	uint64_t t0, t1;
+	char name[64];
 	pid_t pid;
 
 	snprintf(name, sizeof(name), "/kb-od-%d-%u", (int)getpid(), rep);
-	if (pipe(p))
-		kb_die("pipe");
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		alarm(120);
-		close(p[0]);
-		q = kipc_queue_create(name, &a, 0, 0600);
-		if (q < 0 || kb_kq_fill(q, KB_OD_MSGS, 1) < 0)
-			_exit(2);
-		if (write(p[1], "r", 1) != 1)
-			_exit(2);
-		for (;;)
-			pause();
-	}
-	close(p[1]);
-	if (read(p[0], &x, 1) != 1)
+	pid = kb_spawn_parked(kb_od_kipc_owner, name, &res);
+	if (pid < 0)
 		kb_die("death: the owner failed to set up");
-	close(p[0]);
 	q = kipc_queue_open(name, KIPC_RDONLY);
 	if (q < 0)
 		kb_die("death: open %s: %s", name, strerror(-q));
@@ -363,41 +390,38 @@ static int kb_od_kipc(unsigned int rep, double *last, double *first,
  * SysV: the owner's death changes nothing, the waiters sleep on.  Show
  * that, then time the manual cleanup (IPC_RMID) a user has to do.
  */
+/* The SysV owner: create a queue and fill it; its id, or -1. */
+static int kb_od_sysv_owner(void *arg)
+{
+	struct kb_sysv_msg m = { .mtype = 1 };
+	struct msqid_ds ds;
+	unsigned int i;
+	int id;
+
+	(void)arg;
+	id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+	if (id < 0 || msgctl(id, IPC_STAT, &ds))
+		return -1;
+	ds.msg_qbytes = (KB_OD_MSGS + 16) * KB_SEL_SIZE;
+	if (msgctl(id, IPC_SET, &ds))
+		return -1;
+	for (i = 0; i < KB_OD_MSGS; i++)
+		if (msgsnd(id, &m, KB_SEL_SIZE, IPC_NOWAIT))
+			return -1;
+	return id;
+}
+
 static int kb_od_sysv(double *last, double *first, unsigned int *woken)
 {
 	static struct kb_waiter w[KB_OD_WAITERS];
-	struct kb_sysv_msg m = { .mtype = 1 };
-	struct msqid_ds ds;
-	int p[2], id, st_child;
 	unsigned int i, bad;
+	int id, st_child;
 	uint64_t t0;
 	pid_t pid;
 
-	if (pipe(p))
-		kb_die("pipe");
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		alarm(120);
-		close(p[0]);
-		id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
-		if (id < 0 || msgctl(id, IPC_STAT, &ds))
-			_exit(2);
-		ds.msg_qbytes = (KB_OD_MSGS + 16) * KB_SEL_SIZE;
-		if (msgctl(id, IPC_SET, &ds))
-			_exit(2);
-		for (i = 0; i < KB_OD_MSGS; i++)
-			if (msgsnd(id, &m, KB_SEL_SIZE, IPC_NOWAIT))
-				_exit(2);
-		if (write(p[1], &id, sizeof(id)) != sizeof(id))
-			_exit(2);
-		for (;;)
-			pause();
-	}
-	close(p[1]);
-	if (read(p[0], &id, sizeof(id)) != sizeof(id))
+	pid = kb_spawn_parked(kb_od_sysv_owner, NULL, &id);
+	if (pid < 0)
 		return -EIO;
-	close(p[0]);
 	if (kb_waiters_start(w, id, 1))
 		kb_die("death: sysv waiters did not block");
 	kill(pid, SIGKILL);
@@ -417,29 +441,21 @@ static int kb_od_sysv(double *last, double *first, unsigned int *woken)
  * The floor under owner death: kill -9 of a child that holds nothing of
  * kipc, until waitpid() returns.  Most of kill-to-wake is this exit.
  */
+static int kb_nothing(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
 static double kb_exit_ms(void)
 {
 	uint64_t t0, t1;
-	int p[2], st;
+	int st, res;
 	pid_t pid;
-	char x;
 
-	if (pipe(p))
-		kb_die("pipe");
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		alarm(120);
-		close(p[0]);
-		if (write(p[1], "r", 1) != 1)
-			_exit(2);
-		for (;;)
-			pause();
-	}
-	close(p[1]);
-	if (read(p[0], &x, 1) != 1)
+	pid = kb_spawn_parked(kb_nothing, NULL, &res);
+	if (pid < 0)
 		kb_die("death: exit baseline child failed");
-	close(p[0]);
 	kb_sleep_ms(20);	/* let it sleep in pause() */
 	t0 = kb_now_ns();
 	kill(pid, SIGKILL);
