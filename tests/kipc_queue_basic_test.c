@@ -9,6 +9,9 @@
  * count handles, depth and sleepers.
  */
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 
 #include "kipc_test.h"
 
@@ -738,6 +741,53 @@ TEST_F(basic, close_on_exec)
 	EXPECT_EQ(FD_CLOEXEC, fcntl(q, F_GETFD) & FD_CLOEXEC);
 	EXPECT_EQ(FD_CLOEXEC, fcntl(r, F_GETFD) & FD_CLOEXEC);
 	EXPECT_EQ(FD_CLOEXEC, fcntl(a, F_GETFD) & FD_CLOEXEC);
+}
+
+/*
+ * A daemon closes every descriptor, the library's context among them, and
+ * the number is reused: libkipc must open the device again, not send its
+ * ioctls to the new file.  In a child, which may close what it likes.
+ */
+static int ctx_closed_child(void)
+{
+	char buf[8] = "x";
+	struct stat st;
+	int q, null, fd;
+
+	q = kipc_queue_create(NULL, NULL, 0, 0600);	/* opens the context */
+	if (q < 0)
+		return 10;
+	for (fd = 3; fd < 1024; fd++)
+		close(fd);
+	null = open("/dev/null", O_RDWR);	/* takes the lowest number */
+	if (null != 3)
+		return 11;
+	q = kipc_queue_create(NULL, NULL, 0, 0600);
+	if (q < 0)
+		return 12;
+	if (kipc_send(q, 1, 0, buf, 1, 0) != 0 ||
+	    kipc_recv(q, NULL, buf, sizeof(buf), NULL, 0) != 1)
+		return 13;
+	/* The file that took the old number is untouched. */
+	if (fstat(null, &st) || !S_ISCHR(st.st_mode) ||
+	    st.st_rdev != makedev(1, 3))
+		return 14;
+	return 0;
+}
+
+TEST(context_fd_closed_by_program)
+{
+	int status;
+	pid_t pid;
+
+	KT_REQUIRE_KIPC();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(ctx_closed_child());
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 /* Check that the fdinfo line @key of @fd reads @want (NULL: absent). */
