@@ -270,6 +270,74 @@ dkms-check:
 	$(DKMS) remove -m kipc -v $(VERSION) --all
 	rm -rf $(DKMS_ROOT)
 
+# --- load, faults and fuzzing at full size --------------------------------
+
+.PHONY: stress faults fuzz heavy-prep stress-debian stress-debug \
+	faults-debian faults-debug fuzz-debian fuzz-debug
+
+# `make check` runs tests/kipc_stress_test, kipc_faults_test,
+# kipc_fuzz_test and kipc_trinity_test at reduced sizes; these targets
+# run them at full size, alone in the VM, on each kernel of HEAVY_KERNELS
+# (Debian's, then the debug kernel with KASAN, lockdep and kmemleak).
+# The sizes reach the programs as words NAME=VALUE on the kernel command
+# line, which the kernel hands to /init's environment (tests/stress/
+# common.h).  The debug kernel under TCG is ~17-70x slower than Debian's
+# (4x4 queue load ~1,100 messages/s against ~60,000-80,000; the fuzzer
+# ~2,000 calls/s against ~34,000), so its load test is smaller; the
+# fuzzer makes its 1,000,000 calls on both (about 9 minutes on the debug
+# kernel).
+HEAVY_KERNELS	?= debian debug
+HEAVY_TIMEOUT	?= 14400
+ifndef FUZZ_SEED
+FUZZ_SEED	:= $(shell date +%s)
+endif
+STRESS_ENV_debian ?= KIPC_STRESS_MESSAGES=1000000 KIPC_STRESS_ROUNDS=20000 \
+		     KIPC_STRESS_CASE_TIMEOUT=$(HEAVY_TIMEOUT)
+STRESS_ENV_debug  ?= KIPC_STRESS_MESSAGES=50000 KIPC_STRESS_ROUNDS=5000 \
+		     KIPC_STRESS_CASE_TIMEOUT=$(HEAVY_TIMEOUT)
+FAULTS_ENV_debian ?= KIPC_FAULTS_KILLS=1000 KIPC_FAULTS_RACES=1000 \
+		     KIPC_FAULTS_CYCLES=100 KIPC_FAULTS_CASE_TIMEOUT=$(HEAVY_TIMEOUT)
+FAULTS_ENV_debug  ?= $(FAULTS_ENV_debian)
+FUZZ_ENV_debian   ?= KIPC_FUZZ_COUNT=1000000 KIPC_FUZZ_SECONDS=12000 \
+		     KIPC_FUZZ_SEED=$(FUZZ_SEED) KIPC_TRINITY_COUNT=1000000 \
+		     KIPC_TRINITY_SECONDS=600 KIPC_TRINITY_SEED=$(FUZZ_SEED)
+FUZZ_ENV_debug    ?= $(FUZZ_ENV_debian)
+
+# heavy-run NAME, KERNEL, ENV, TESTS: one VM run of TESTS on KERNEL.
+define heavy-run
+	@echo "== $(1) on the $(2) kernel: $(strip $(3))"
+	$(if $(filter debug,$(2)),kdir=$$(tests/vm/build-debug-kernel.sh) && \
+	KIPC_VM_BUILD=$(CURDIR)/build/vm-$(1)-debug KIPC_VM_APPEND="$(strip $(3))" \
+	tests/vm/run-suite.sh --kernel $$kdir/arch/x86/boot/bzImage \
+		--ko $(DEBUG_MOD)/kipc.ko --tests "$(4)" \
+		--timeout $(HEAVY_TIMEOUT) --bin-timeout $(HEAVY_TIMEOUT),\
+	KIPC_VM_BUILD=$(CURDIR)/build/vm-$(1)-debian KIPC_VM_APPEND="$(strip $(3))" \
+	tests/vm/run-suite.sh --tests "$(4)" \
+		--timeout $(HEAVY_TIMEOUT) --bin-timeout $(HEAVY_TIMEOUT))
+endef
+
+heavy-prep: deps
+	$(MAKE) module lib tests
+	$(if $(filter debug,$(HEAVY_KERNELS)),$(MAKE) module-debug)
+
+# 4x4 processes x MESSAGES per policy (BLOCK, DROP_NEW, DROP_OLDEST,
+# CONFLATE); locks, wait/wake, rings, events, mmap racing close.
+stress: $(addprefix stress-,$(HEAVY_KERNELS))
+stress-debian stress-debug: stress-%: heavy-prep
+	$(call heavy-run,stress,$*,$(STRESS_ENV_$*),stress)
+
+# 1,000 kill -9 of a blocked process, 1,000 close races, 100 module cycles.
+faults: $(addprefix faults-,$(HEAVY_KERNELS))
+faults-debian faults-debug: faults-%: heavy-prep
+	$(call heavy-run,faults,$*,$(FAULTS_ENV_$*),faults)
+
+# 1,000,000 calls of the project's fuzzer, then trinity for 10 minutes
+# (the seed is printed; FUZZ_SEED=N repeats a run's call sequence).
+fuzz: $(addprefix fuzz-,$(HEAVY_KERNELS))
+fuzz-debian fuzz-debug: fuzz-%: heavy-prep
+	$(call heavy-run,fuzz,$*,$(FUZZ_ENV_$*),fuzz trinity)
+
+
 # --- benchmark ------------------------------------------------------------
 
 .PHONY: bench
@@ -288,3 +356,10 @@ bench: deps
 	$(MAKE) -C tools kipc-bench
 	tests/vm/run-bench.sh --args "$(BENCH_ARGS)" --wait-quiet $(BENCH_WAIT_QUIET)
 	scripts/bench-report.sh build/bench docs/bench
+
+# LD_PRELOAD shim that makes kipc handles trinity's victims in the VM
+# (tests/kipc_trinity_test; mkinitramfs.sh copies it with trinity).
+tests: tests/trinity/kipc-trinity-shim.so
+
+tests/trinity/kipc-trinity-shim.so: tests/trinity/kipc-trinity-shim.c uapi/linux/kipc.h
+	$(CC) -O2 -Wall -Wextra -shared -fPIC -Iuapi -o $@ $<
