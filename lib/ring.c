@@ -135,6 +135,38 @@ static int64_t kipc__remaining(struct kipc__deadline *dl)
 #define KIPC__WAIT_SEEN(v)	((v) | 2U)
 #define KIPC__WAIT_IDX(w)	((w) & ~7U)
 
+/* One side's announcements while it waits for the peer's index to move. */
+struct kipc__sleeper {
+	uint32_t *waiting;	/* this side's *_waiting word */
+	uint32_t seen;		/* the index announced */
+	int announced;		/* announced, and the index not re-read yet */
+	int waited;		/* announced at all: clear the word at the end */
+};
+
+/*
+ * The peer's index reads @idx and this side must wait.  Returns 1 after
+ * announcing @idx (the caller re-reads the index after the fence), or 0
+ * when the announcement of @idx stands and the caller may sleep on it.
+ */
+static int kipc__ring_announce(struct kipc__sleeper *s, uint32_t idx)
+{
+	if (s->announced && idx == s->seen) {
+		s->announced = 0;
+		return 0;
+	}
+	s->seen = idx;
+	__atomic_store_n(s->waiting, KIPC__WAIT_SEEN(idx), __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	s->announced = s->waited = 1;
+	return 1;
+}
+
+static void kipc__ring_unannounce(struct kipc__sleeper *s)
+{
+	if (s->waited)
+		__atomic_store_n(s->waiting, 0, __ATOMIC_RELAXED);
+}
+
 static uint32_t kipc__align8(uint32_t len)
 {
 	return (len + 7) & ~7U;
@@ -218,8 +250,9 @@ static int kipc__ring_next(struct kipc_ring *r, int64_t timeout_ns,
 {
 	struct kipc_ring_hdr *h = r->hdr;
 	struct kipc__deadline dl = { .timeout = timeout_ns };
-	int announced = 0, waited = 0, piped = 0, ret;
-	uint32_t head, avail, pos, to_end, len, type, sz, seen_ann = 0;
+	struct kipc__sleeper s = { .waiting = &h->consumer_waiting };
+	uint32_t head, avail, pos, to_end, len, type, sz;
+	int piped = 0, ret;
 
 	for (;;) {
 		head = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE);
@@ -271,16 +304,8 @@ static int kipc__ring_next(struct kipc_ring *r, int64_t timeout_ns,
 			ret = -EAGAIN;
 			break;
 		}
-		if (!announced || head != seen_ann) {
-			seen_ann = head;
-			__atomic_store_n(&h->consumer_waiting,
-					 KIPC__WAIT_SEEN(head),
-					 __ATOMIC_RELAXED);
-			__atomic_thread_fence(__ATOMIC_SEQ_CST);
-			announced = waited = 1;
+		if (kipc__ring_announce(&s, head))
 			continue;	/* re-read head after the fence */
-		}
-		announced = 0;
 		ret = kipc__ring_sleep(r, KIPC__HEAD_OFF, head, &dl);
 		if (ret == -EPIPE) {
 			piped = 1;	/* drain what is left, then -EPIPE */
@@ -289,8 +314,7 @@ static int kipc__ring_next(struct kipc_ring *r, int64_t timeout_ns,
 		if (ret < 0)
 			break;
 	}
-	if (waited)
-		__atomic_store_n(&h->consumer_waiting, 0, __ATOMIC_RELAXED);
+	kipc__ring_unannounce(&s);
 	return ret;
 }
 
@@ -304,8 +328,9 @@ static int kipc__ring_room(struct kipc_ring *r, uint32_t sz,
 {
 	struct kipc_ring_hdr *h = r->hdr;
 	struct kipc__deadline dl = { .timeout = timeout_ns };
-	int announced = 0, waited = 0, ret;
-	uint32_t tail, used, room, pos, to_end, seen_ann = 0;
+	struct kipc__sleeper s = { .waiting = &h->producer_waiting };
+	uint32_t tail, used, room, pos, to_end;
+	int ret;
 
 	for (;;) {
 		if (__atomic_load_n(&h->consumer_gone, __ATOMIC_ACQUIRE)) {
@@ -343,22 +368,13 @@ static int kipc__ring_room(struct kipc_ring *r, uint32_t sz,
 			ret = -EAGAIN;
 			break;
 		}
-		if (!announced || tail != seen_ann) {
-			seen_ann = tail;
-			__atomic_store_n(&h->producer_waiting,
-					 KIPC__WAIT_SEEN(tail),
-					 __ATOMIC_RELAXED);
-			__atomic_thread_fence(__ATOMIC_SEQ_CST);
-			announced = waited = 1;
+		if (kipc__ring_announce(&s, tail))
 			continue;	/* re-read tail after the fence */
-		}
-		announced = 0;
 		ret = kipc__ring_sleep(r, KIPC__TAIL_OFF, tail, &dl);
 		if (ret < 0)
 			break;
 	}
-	if (waited)
-		__atomic_store_n(&h->producer_waiting, 0, __ATOMIC_RELAXED);
+	kipc__ring_unannounce(&s);
 	return ret;
 }
 
