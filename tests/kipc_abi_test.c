@@ -989,7 +989,7 @@ static int raw_recv(int q, struct kipc_msgdesc *d, unsigned int count,
 TEST_F(raw, recv_invalid)
 {
 	struct kipc_recv nomsgs = { .size = sizeof(nomsgs), .count = 1 };
-	struct kipc_msgdesc d[2];
+	struct kipc_msgdesc d[2], *ro;
 	struct kipc_queue_stat st;
 	char buf[MAX_MSG];
 	unsigned int i;
@@ -1051,21 +1051,17 @@ TEST_F(raw, recv_invalid)
 	 * Descriptors the kernel can read but not write back: the payload
 	 * copy succeeds, the descriptor copy fails, and the message stays.
 	 */
-	{
-		struct kipc_msgdesc *ro;
-
-		ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		ASSERT_NE(MAP_FAILED, ro);
-		RECV_RESET();
-		memcpy(ro, d, sizeof(d[0]));
-		ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
-		EXPECT_EQ(-EFAULT, raw_recv(self->q, ro, 1, KIPC_SEL_ANY, 0));
-		munmap(ro, 4096);
-		ASSERT_EQ(0, kt_stat(self->q, &st));
-		EXPECT_EQ(1, st.depth_msgs);
-		EXPECT_EQ(0, st.received);
-	}
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	RECV_RESET();
+	memcpy(ro, d, sizeof(d[0]));
+	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+	EXPECT_EQ(-EFAULT, raw_recv(self->q, ro, 1, KIPC_SEL_ANY, 0));
+	munmap(ro, 4096);
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(1, st.depth_msgs);
+	EXPECT_EQ(0, st.received);
 
 	/* A small buffer: EMSGSIZE with the needed length, the message stays. */
 	RECV_RESET();

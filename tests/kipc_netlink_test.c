@@ -2211,6 +2211,7 @@ TEST_F_TIMEOUT(nl, many_subscribers, 300)
 	struct nlt *t = calloc(n, sizeof(*t));
 	struct evsock *s;
 	uint32_t mk;
+	pid_t pid;
 
 	ASSERT_TRUE(t != NULL);
 	for (i = 0; i < n; i++) {
@@ -2228,23 +2229,20 @@ TEST_F_TIMEOUT(nl, many_subscribers, 300)
 	/* The limit is per user in an IPC namespace... */
 	EXPECT_EQ(KIPC_GENL_USER_SUBS_MAX, ok);
 	/* ...so another user is not starved by this one. */
-	{
-		pid_t pid = fork();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct nlt u;
 
-		ASSERT_LE(0, pid);
-		if (!pid) {
-			struct nlt u;
-
-			if (setresgid(65534, 65534, 65534) ||
-			    setresuid(65534, 65534, 65534))
-				_exit(2);
-			if (nlt_open(&u) || ev_subscribe(&u))
-				_exit(1);
-			nlt_close(&u);
-			_exit(0);
-		}
-		EXPECT_EQ(0, kt_reap(pid));
+		if (setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(2);
+		if (nlt_open(&u) || ev_subscribe(&u))
+			_exit(1);
+		nlt_close(&u);
+		_exit(0);
 	}
+	EXPECT_EQ(0, kt_reap(pid));
 	/* Every subscriber gets the event. */
 	mk = marker();
 	for (i = 0; i < n; i += 37) {
