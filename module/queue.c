@@ -853,12 +853,12 @@ static long kipc_queue_send(struct kipc_queue *q, struct file *file,
 			err = why;
 		/*
 		 * Report flags and sequence numbers of what was accepted, in
-		 * one copy; the messages are queued (and counted in the
-		 * return value) whether or not the caller can see that.
+		 * one copy.  Those messages stay accepted (and counted) if
+		 * the caller cannot see that, but the batch stops there.
 		 */
 		if (pushed && copy_to_user(ud + done, d + done,
 					   array_size(pushed, sizeof(*d))))
-			pr_debug("send: descriptors not written back\n");
+			err = -EFAULT;
 		done += pushed;
 	}
 	kipc_wake_all(&wl);

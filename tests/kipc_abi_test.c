@@ -971,6 +971,42 @@ TEST_F(raw, send_invalid)
 	EXPECT_EQ(MAX_MSG, st.depth_bytes);
 }
 
+/*
+ * Descriptors the kernel can read but not write the results back to: the
+ * messages of the first chunk (16) are accepted and counted, and the batch
+ * stops there; a single message is accepted.
+ */
+TEST_F(raw, send_readonly_descriptors)
+{
+	struct kipc_queue_attr a = { .max_msgs = 64 };
+	struct kipc_queue_stat st;
+	struct kipc_msgdesc *ro;
+	static char buf[8];
+	unsigned int i;
+	int q;
+
+	q = kipc_queue_create(NULL, &a, 0, 0600);
+	ASSERT_LE(0, q);
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	for (i = 0; i < 20; i++)
+		ro[i] = (struct kipc_msgdesc){ .type = 1, .len = sizeof(buf),
+					       .data = (uintptr_t)buf };
+	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+
+	EXPECT_EQ(16, raw_send(q, ro, 20, 0));
+	ASSERT_EQ(0, kt_stat(q, &st));
+	EXPECT_EQ(16, st.depth_msgs);
+	EXPECT_EQ(16, st.sent);
+
+	EXPECT_EQ(1, raw_send(q, ro, 1, 0));
+	ASSERT_EQ(0, kt_stat(q, &st));
+	EXPECT_EQ(17, st.depth_msgs);
+	munmap(ro, 4096);
+	close(q);
+}
+
 static int raw_recv(int q, struct kipc_msgdesc *d, unsigned int count,
 		    __u32 mode, __u32 type)
 {

@@ -204,7 +204,8 @@ struct kipc_msgdesc {
  *
  * Returns how many messages were accepted (queued, handed to a receiver or
  * discarded by the policy, which sets KIPC_MSG_DROPPED).  A send that was
- * stopped by the timeout, a signal or a full KIPC_POLICY_FAIL queue after
+ * stopped by the timeout, a signal, a full KIPC_POLICY_FAIL queue or a
+ * fault (a bad payload, or descriptors that cannot be written back) after
  * accepting some messages returns that count; with none it returns the
  * error.
  */
