@@ -33,23 +33,6 @@ enum {
 	OPT_COUNT,
 };
 
-static bool kctl_ops_common(int c, const char *cmd, int *ret)
-{
-	switch (c) {
-	case 'j':
-		kctl_opts.json = true;
-		return true;
-	case 'p':
-		kctl_opts.pretty = true;
-		return true;
-	case 'h':
-		kctl_help(stdout, cmd);
-		*ret = KCTL_EXIT_OK;
-		return true;
-	}
-	return false;
-}
-
 static int kctl_ops_bad_opt(const char *cmd, int c, char **argv)
 {
 	if (c == ':')
@@ -174,7 +157,7 @@ static int kctl_create_parse(int argc, char **argv, struct kctl_create *cr)
 	cr->mode = 0600;
 	cr->event_kind = KIPC_EVENT_SEMAPHORE;
 	while ((c = getopt_long(argc, argv, ":jph", opts, NULL)) != -1) {
-		if (kctl_ops_common(c, "create", &ret)) {
+		if (kctl_common_opt(c, "create", &ret)) {
 			if (ret >= 0)
 				return ret;
 			continue;
@@ -369,7 +352,7 @@ static int kctl_xfer_parse(const char *cmd, int argc, char **argv,
 	x->count = 1;
 	x->sel_mode = KIPC_SEL_EQ;
 	while ((c = getopt_long(argc, argv, ":jph", opts, NULL)) != -1) {
-		if (kctl_ops_common(c, cmd, &ret)) {
+		if (kctl_common_opt(c, cmd, &ret)) {
 			if (ret >= 0)
 				return ret;
 			continue;

@@ -119,11 +119,33 @@ static int add_holder(struct kctl_holder **v, size_t *n, size_t *cap,
 	return 0;
 }
 
+/*
+ * If fd @fd of @pid (a name from /proc/PID/fd) is a kipc handle, read
+ * its fdinfo into @info and return 0; else -1.
+ */
+static int handle_fdinfo(pid_t pid, const char *fd, char *info, size_t cap)
+{
+	char path[300], link[64];
+	ssize_t len;
+
+	if (!isdigit((unsigned char)fd[0]))
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, fd);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len < 0)
+		return -1;
+	link[len] = '\0';
+	if (strncmp(link, "anon_inode:[kipc-", 17))
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid, fd);
+	return read_small(path, info, cap) < 0 ? -1 : 0;
+}
+
 /* Add @pid's handles on object @id. */
 static int scan_pid(pid_t pid, uint32_t id, struct kctl_holder **v,
 		    size_t *n, size_t *cap)
 {
-	char path[300], link[64], info[1024], val[32], comm[32];
+	char path[300], info[1024], val[32], comm[32];
 	size_t first = *n;
 	struct dirent *d;
 	int ret = 0;
@@ -135,21 +157,8 @@ static int scan_pid(pid_t pid, uint32_t id, struct kctl_holder **v,
 		return 0;
 	while ((d = readdir(dir))) {
 		struct kctl_holder h = { .pid = pid };
-		ssize_t len;
 
-		if (!isdigit((unsigned char)d->d_name[0]))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid,
-			 d->d_name);
-		len = readlink(path, link, sizeof(link) - 1);
-		if (len < 0)
-			continue;
-		link[len] = '\0';
-		if (strncmp(link, "anon_inode:[kipc-", 17))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid,
-			 d->d_name);
-		if (read_small(path, info, sizeof(info)) < 0 ||
+		if (handle_fdinfo(pid, d->d_name, info, sizeof(info)) ||
 		    !fdinfo_value(info, "kipc-id", val, sizeof(val)) ||
 		    strtoul(val, NULL, 10) != id)
 			continue;
@@ -210,7 +219,7 @@ int kctl_find_holders(uint32_t id, struct kctl_holder **out, size_t *n)
 
 int kctl_pid_objects(pid_t pid, uint32_t **ids, size_t *n)
 {
-	char path[300], link[64], info[1024], val[32];
+	char path[300], info[1024], val[32];
 	size_t cap = 0, i;
 	struct dirent *d;
 	DIR *dir;
@@ -223,21 +232,8 @@ int kctl_pid_objects(pid_t pid, uint32_t **ids, size_t *n)
 		return -errno;
 	while ((d = readdir(dir))) {
 		uint32_t id;
-		ssize_t len;
 
-		if (!isdigit((unsigned char)d->d_name[0]))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid,
-			 d->d_name);
-		len = readlink(path, link, sizeof(link) - 1);
-		if (len < 0)
-			continue;
-		link[len] = '\0';
-		if (strncmp(link, "anon_inode:[kipc-", 17))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid,
-			 d->d_name);
-		if (read_small(path, info, sizeof(info)) < 0 ||
+		if (handle_fdinfo(pid, d->d_name, info, sizeof(info)) ||
 		    !fdinfo_value(info, "kipc-id", val, sizeof(val)))
 			continue;
 		id = strtoul(val, NULL, 10);

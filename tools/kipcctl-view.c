@@ -163,8 +163,8 @@ static int kctl_cmp_id(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* The common options of the view commands: -j, -p, -h. */
-static bool kctl_common_opt(int c, const char *cmd, int *ret)
+/* The options every command takes: -j, -p, -h (help, *@ret = OK). */
+bool kctl_common_opt(int c, const char *cmd, int *ret)
 {
 	switch (c) {
 	case 'j':

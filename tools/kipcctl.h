@@ -63,6 +63,7 @@ int kctl_usage_err(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int kctl_exit_code(int err);
 void kctl_help(FILE *f, const char *cmd);
+bool kctl_common_opt(int c, const char *cmd, int *ret);
 int kctl_parse_u64(const char *s, uint64_t *v);
 int kctl_parse_u32(const char *s, uint32_t *v);
 int kctl_parse_size(const char *s, uint64_t *v);
