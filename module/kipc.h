@@ -126,7 +126,7 @@ struct kipc_object_ops {
  * @mode: permission bits
  * @owner_pid: the creating process
  * @charge_uid: the uid charged for @charge bytes
- * @charge: bytes charged against max_user_bytes
+ * @charge: bytes charged against max_user_bytes (kipc_object_charge())
  * @nr_handles: handles open
  * @nr_readers: handles with read access
  * @nr_writers: handles with write access
@@ -149,7 +149,7 @@ struct kipc_object {
 	umode_t mode;
 	struct pid *owner_pid;
 	kuid_t charge_uid;
-	u64 charge;
+	atomic64_t charge;
 	atomic_t nr_handles;
 	atomic_t nr_readers;
 	atomic_t nr_writers;
@@ -223,6 +223,8 @@ int kipc_object_init(struct kipc_object *obj,
 		     const struct kipc_object_ops *ops, u64 uname,
 		     umode_t mode, unsigned int create_flags, u64 charge);
 long kipc_object_create(struct kipc_object *obj, long ret);
+int kipc_object_charge(struct kipc_object *obj, u64 bytes);
+void kipc_object_uncharge(struct kipc_object *obj, u64 bytes);
 void kipc_object_release_common(struct kipc_object *obj);
 int kipc_object_install(struct kipc_object *obj, unsigned int access,
 			bool owner, bool nonblock);

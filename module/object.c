@@ -80,6 +80,45 @@ static void kipc_uncharge(kuid_t uid, u64 bytes)
 }
 
 /**
+ * kipc_object_charge() - charge memory an object allocates after creation
+ * @obj: the object, set up by kipc_object_init()
+ * @bytes: bytes about to be allocated on the object's behalf
+ *
+ * Charges the uid the object was charged to at creation against
+ * max_user_bytes; kipc_object_release_common() gives everything back, and
+ * kipc_object_uncharge() gives back part of it earlier.  May sleep; safe
+ * against concurrent charges of the same object.
+ *
+ * Return: 0, -ENOSPC when the quota is exhausted, or -ENOMEM.
+ */
+int kipc_object_charge(struct kipc_object *obj, u64 bytes)
+{
+	int ret = kipc_charge(obj->charge_uid, bytes);
+
+	if (!ret)
+		atomic64_add(bytes, &obj->charge);
+	return ret;
+}
+
+/**
+ * kipc_object_uncharge() - give back part of an object's charge
+ * @obj: the object
+ * @bytes: bytes kipc_object_charge() charged and that are freed now
+ *
+ * May sleep.
+ */
+void kipc_object_uncharge(struct kipc_object *obj, u64 bytes)
+{
+	s64 left = atomic64_sub_return(bytes, &obj->charge);
+
+	if (WARN_ON_ONCE(left < 0)) {
+		atomic64_add(-left, &obj->charge);
+		bytes += left;
+	}
+	kipc_uncharge(obj->charge_uid, bytes);
+}
+
+/**
  * kipc_live_objects() - objects allocated and not yet freed
  *
  * Return: the count, for the live_objects module parameter.
@@ -147,7 +186,7 @@ int kipc_object_init(struct kipc_object *obj,
 	if (ret)
 		return ret;
 	obj->charge_uid = obj->uid;
-	obj->charge = charge;
+	atomic64_set(&obj->charge, charge);
 
 	/* Reserve the id; kipc_object_install() publishes the object. */
 	return xa_alloc_cyclic(&kipc_objects, &obj->id, NULL, xa_limit_32b,
@@ -227,7 +266,7 @@ void kipc_object_release_common(struct kipc_object *obj)
 		if (test_bit(KIPC_OBJ_PUBLISHED, &obj->flags))
 			kipc_genl_notify(obj, KIPC_NOTIFY_DESTROYED, NULL);
 	}
-	kipc_uncharge(obj->charge_uid, obj->charge);
+	kipc_uncharge(obj->charge_uid, atomic64_read(&obj->charge));
 	if (kns) {
 		mutex_lock(&kns->lock);
 		kns->nr_objects--;
