@@ -36,6 +36,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include <kipc.h>
@@ -165,17 +166,20 @@ static size_t recv_one(int q, const struct kipc_select *sel, char *buf,
  * closes every descriptor it inherited but stdio and keep_fd (-1: none):
  * like an unrelated process it has only the handles it opens by name, so
  * its death releases exactly those, and kipcctl shows them as its own.
+ * It is killed when the demo exits, also when a check stops it early.
  */
 static pid_t spawn(const char *name, int (*fn)(void *), void *arg,
 		   int keep_fd)
 {
-	pid_t pid;
+	pid_t parent = getpid(), pid;
 
 	fflush(stdout);
 	pid = fork();
 	CHECK(pid >= 0, "fork: %s", strerror(errno));
 	if (pid == 0) {
 		who = name;
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
 		if (keep_fd > 3)
 			close_range(3, keep_fd - 1, 0);
 		close_range(keep_fd >= 3 ? keep_fd + 1 : 3, ~0U, 0);
@@ -1079,6 +1083,12 @@ static struct ledger *open_ledger(int *r)
 	return addr;
 }
 
+/*
+ * The holder to be killed.  It opens the region by name: a lock's owner is
+ * the handle that took it (docs/regions.md), so the holder needs a handle
+ * of its own to die with.  Should the owner become the thread, as the
+ * contract says, this stays right: the clerk's only thread dies too.
+ */
 static int clerk(void *arg, int ready_fd)
 {
 	struct ledger *l;
@@ -1312,8 +1322,8 @@ static void act_ring(void)
 	int ret, i;
 
 	part("6. An SPSC ring: records streamed through shared memory",
-	     "One producer, one consumer, typed records in a mapped ring: no system\n"
-	     "call while data flows, a kernel sleep only when the ring is empty or full.\n"
+	     "One producer, one consumer, typed records through shared memory; a side\n"
+	     "sleeps in the kernel only when the ring is empty (consumer) or full.\n"
 	     "When the producer dies the consumer still gets every record it sent,\n"
 	     "then EPIPE: it can tell \"no more data\" from \"the peer is gone\".");
 	ret = kipc_ring_create(TICKS_NAME, KIPC_RING_MIN_CAPACITY,

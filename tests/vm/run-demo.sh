@@ -56,7 +56,7 @@ main()
 	kernel=$(vm_pick_kernel "$VM_KO")
 	# The initramfs gets exactly this kipcctl as /usr/bin/kipcctl, and
 	# none of the other tools or examples.
-	rm -rf "$out/bin"
+	rm -rf "${out:?}/bin"
 	mkdir -p "$out/bin"
 	cp "$kipcctl" "$out/bin/kipcctl"
 	KIPC_VM_EXTRA_DIRS=$out/bin KIPC_VM_EXTRA_DYN='' \
