@@ -1433,15 +1433,15 @@ static void act_events(void)
 	      !strcmp(line, "0"),
 	      "kipcctl list: WAITERS of %s is not 0", DONE_NAME);
 
+	say("post 2 to %s", JOBS_NAME);
 	ret = kipc_event_post(jobs, 2);
 	CHECK(ret == 0, "kipc_event_post(2): %s", err(ret));
-	say("post 2 to %s", JOBS_NAME);
 	CHECK(POLL_UNTIL(kipc_event_stat(done, &dst) == 0 && dst.count == 2 &&
 			 kipc_event_stat(jobs, &st) == 0 && st.waiters == 1),
 	      "the worker did not take two tokens and wait again");
+	say("post 1 to %s", JOBS_NAME);
 	ret = kipc_event_post(jobs, 1);
 	CHECK(ret == 0, "kipc_event_post(1): %s", err(ret));
-	say("post 1 to %s", JOBS_NAME);
 	reap_ok(pid, "worker");
 
 	ret = kipc_event_wait(done, &v, TMO);
