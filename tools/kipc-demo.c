@@ -1020,11 +1020,11 @@ static void act_region(void)
 	snprintf(b->q_text, sizeof(b->q_text), "hello from pid %d",
 		 (int)getpid());
 	store_word(b, Q_OFF, 1);
+	say("wrote question 1 into the shared page, set the word to 1, kipc_wake");
 	ret = kipc_wake(r, Q_OFF, 1);
 	CHECK(ret == 1, "kipc_wake woke %s, expected 1 waiter",
 	      ret < 0 ? err(ret) : ret == 0 ? "nobody" : "more than one");
-	say("wrote question 1 into the shared page, set the word, kipc_wake = %d",
-	    ret);
+	say("kipc_wake = %d: it woke the one waiter", ret);
 	ret = wait_word_change(r, b, A_OFF, 0, LONG_TMO);
 	CHECK(ret == 0, "waiting for answer 1: %s", err(ret));
 	CHECK(!strncmp(b->a_text, "HELLO FROM PID", 14),
