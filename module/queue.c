@@ -578,9 +578,15 @@ static void kipc_qmsg_commit(struct kipc_queue *q)
 	q->sent++;
 }
 
-/* Hand @msg to a receiver asleep with a matching selector, if any. */
+/*
+ * Hand @msg to a receiver asleep with a matching selector, if any.  The
+ * release store in kipc_waiter_wake() gives @msg away: a receiver already
+ * awake (timeout, signal) takes the lockless path at once and frees it,
+ * so everything the sender reports about @msg (*@seq) is recorded before,
+ * and @msg is not touched after.
+ */
 static bool kipc_queue_handoff(struct kipc_queue *q, struct kipc_qmsg *msg,
-			       struct kipc_wake_list *wl)
+			       u64 *seq, struct kipc_wake_list *wl)
 {
 	struct kipc_qwaiter *w, *tmp;
 
@@ -596,8 +602,10 @@ static bool kipc_queue_handoff(struct kipc_queue *q, struct kipc_qmsg *msg,
 		kipc_qmsg_stamp(q, msg);
 		kipc_qmsg_commit(q);
 		q->received++;
+		*seq = msg->seq;
 		w->msg = msg;
 		kipc_waiter_wake(q, w, KIPC_W_HANDED, wl);
+		/* @msg may be freed already. */
 		return true;
 	}
 	return false;
@@ -650,16 +658,17 @@ static bool kipc_queue_conflate(struct kipc_queue *q, struct kipc_qmsg *msg,
 /*
  * Apply the queue's rules to one message.  Returns 0 when queued or
  * handed over, KIPC_DROPPED when discarded, KIPC_PUSH_FULL when a BLOCK
- * queue is full, or -EAGAIN, -EPIPE, -ENOMEM.  Discarded and replaced
- * messages go to @freed.
+ * queue is full, or -EAGAIN, -EPIPE, -ENOMEM; *@seq is @msg's sequence
+ * number when accepted (@msg itself may be gone by then).  Discarded and
+ * replaced messages go to @freed.
  */
 static int kipc_queue_push_locked(struct kipc_queue *q, struct kipc_qmsg *msg,
-				  struct list_head *freed,
+				  u64 *seq, struct list_head *freed,
 				  struct kipc_wake_list *wl)
 {
 	if (q->state != KIPC_STATE_LIVE)
 		return -EPIPE;
-	if (kipc_queue_handoff(q, msg, wl))
+	if (kipc_queue_handoff(q, msg, seq, wl))
 		return 0;
 	if (!(q->qflags & KIPC_Q_CONFLATE && kipc_queue_conflate(q, msg, freed)) &&
 	    !kipc_queue_fits(q, 1, msg->len)) {
@@ -677,6 +686,7 @@ static int kipc_queue_push_locked(struct kipc_queue *q, struct kipc_qmsg *msg,
 			kipc_qmsg_stamp(q, msg);
 			kipc_qmsg_commit(q);
 			q->dropped_new++;
+			*seq = msg->seq;
 			list_add_tail(&msg->node, freed);
 			return KIPC_DROPPED;
 		}
@@ -685,6 +695,7 @@ static int kipc_queue_push_locked(struct kipc_queue *q, struct kipc_qmsg *msg,
 	if (kipc_queue_insert(q, msg, false, GFP_KERNEL_ACCOUNT))
 		return -ENOMEM;
 	kipc_qmsg_commit(q);
+	*seq = msg->seq;
 	return 0;
 }
 
@@ -732,7 +743,7 @@ static unsigned int kipc_queue_push(struct kipc_queue *q,
 				    struct kipc_wake_list *wl)
 {
 	bool slept = false, timed_out = false;
-	u64 drops, rejected;
+	u64 drops, rejected, seq;
 	struct kipc_qwaiter w;
 	unsigned int i = 0;
 	LIST_HEAD(freed);
@@ -742,10 +753,11 @@ static unsigned int kipc_queue_push(struct kipc_queue *q,
 	drops = q->dropped_new + q->dropped_oldest;
 	rejected = q->rejected;
 	while (i < n) {
-		ret = kipc_queue_push_locked(q, msgs[i], &freed, wl);
+		ret = kipc_queue_push_locked(q, msgs[i], &seq, &freed, wl);
 		if (ret == 0 || ret == KIPC_DROPPED) {
+			/* A handed msgs[i] may be freed: use only @seq. */
 			d[i].flags = ret == KIPC_DROPPED ? KIPC_MSG_DROPPED : 0;
-			d[i].seq = msgs[i]->seq;
+			d[i].seq = seq;
 			msgs[i++] = NULL;
 			ret = 0;
 			continue;
