@@ -849,9 +849,9 @@ static long kipc_queue_send(struct kipc_queue *q, struct file *file,
 	nonblock = !args.timeout_ns || kipc_file_nonblock(file);
 	deadline = kipc_deadline(args.timeout_ns, &dl);
 	/*
-	 * One wake list for the whole batch: a receiver is woken once, when
-	 * the call is done (or before it sleeps on a full queue), and finds
-	 * the batch queued, not one chunk.
+	 * Receivers are woken after each chunk, once the lock is dropped:
+	 * one handed a message of this chunk must not stay asleep while the
+	 * next chunk is loaded (copy_from_user may fault and take long).
 	 */
 	while (done < args.count && !err) {
 		loaded = kipc_queue_load(msgs, d + done,
@@ -863,6 +863,9 @@ static long kipc_queue_send(struct kipc_queue *q, struct file *file,
 			kipc_qmsg_free(msgs[i]);
 		if (pushed < loaded)
 			err = why;
+		kipc_wake_all(&wl);
+		if (pushed)
+			kipc_queue_poll_wake(q, EPOLLIN | EPOLLRDNORM);
 		/*
 		 * Report flags and sequence numbers of what was accepted, in
 		 * one copy.  Those messages stay accepted (and counted) if
@@ -873,9 +876,6 @@ static long kipc_queue_send(struct kipc_queue *q, struct file *file,
 			err = -EFAULT;
 		done += pushed;
 	}
-	kipc_wake_all(&wl);
-	if (done)
-		kipc_queue_poll_wake(q, EPOLLIN | EPOLLRDNORM);
 	ret = done ? done : err;
 out:
 	if (d != &one)

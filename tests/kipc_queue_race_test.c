@@ -12,11 +12,17 @@
  *   sender was told is the one the receiver saw;
  * - close racing ioctl: threads sending, receiving, polling and asking
  *   for the stat on a handle that another thread closes (the owner's, so
- *   the queue dies under them), and on dups of it.
+ *   the queue dies under them), and on dups of it;
+ * - a batch whose second chunk faults (a userfaultfd page held missing)
+ *   must already have woken the receiver it handed a message of the
+ *   first chunk to.
  */
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <linux/userfaultfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include "kipc_test.h"
 
@@ -373,6 +379,110 @@ TEST_F(race, close_vs_ioctl)
 	}
 	EXPECT_LT(0, atomic_load(&c.calls));
 	TH_LOG("%u rounds, %lu calls", rounds, atomic_load(&c.calls));
+}
+
+/* --- a later chunk's fault does not hold up an earlier handoff --------- */
+
+struct chunk {
+	int q;
+	int uffd;
+	char *page;
+	long psize;
+	atomic_int received;	/* the receiver got its message */
+	int recv_ret;
+	int send_ret;
+};
+
+static void *chunk_receiver(void *arg)
+{
+	struct chunk *c = arg;
+	char buf[64];
+
+	c->recv_ret = kipc_recv(c->q, NULL, buf, sizeof(buf), NULL, -1);
+	atomic_store(&c->received, 1);
+	return NULL;
+}
+
+static void *chunk_sender(void *arg)
+{
+	struct chunk *c = arg;
+	struct kipc_msgdesc d[17];
+	static char small[8] = "first";
+	unsigned int i;
+	struct kipc_send a = {
+		.size = sizeof(a),
+		.msgs = (uintptr_t)d,
+		.count = 17,
+		.timeout_ns = -1,
+	};
+
+	memset(d, 0, sizeof(d));
+	for (i = 0; i < 17; i++) {
+		d[i].type = 1;
+		d[i].data = (uintptr_t)small;
+		d[i].len = sizeof(small);
+	}
+	/* The 17th message, the first of the second chunk, faults. */
+	d[16].data = (uintptr_t)c->page;
+	c->send_ret = kt_ioctl(c->q, KIPC_IOC_SEND, &a);
+	return NULL;
+}
+
+TEST_F(race, batch_wakes_after_each_chunk)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { 0 };
+	struct uffdio_zeropage zp = { 0 };
+	struct chunk c = { 0 };
+	struct uffd_msg msg;
+	struct pollfd p;
+	pthread_t rt, st;
+	int i;
+
+	c.uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (c.uffd < 0)
+		SKIP(return, "no userfaultfd (%s): cannot hold a fault",
+		     strerror(errno));
+	ASSERT_EQ(0, ioctl(c.uffd, UFFDIO_API, &api));
+	c.psize = sysconf(_SC_PAGESIZE);
+	c.page = mmap(NULL, c.psize, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, c.page);
+	reg.range.start = (uintptr_t)c.page;
+	reg.range.len = c.psize;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	ASSERT_EQ(0, ioctl(c.uffd, UFFDIO_REGISTER, &reg));
+
+	c.q = kt_queue(self->name, 64, 64, 0, KIPC_POLICY_BLOCK, 0);
+	ASSERT_LE(0, c.q);
+	ASSERT_EQ(0, pthread_create(&rt, NULL, chunk_receiver, &c));
+	ASSERT_EQ(0, kt_wait_blocked(c.q, 0, 1));
+	ASSERT_EQ(0, pthread_create(&st, NULL, chunk_sender, &c));
+
+	/* The sender is held in copy_from_user of the second chunk. */
+	p.fd = c.uffd;
+	p.events = POLLIN;
+	ASSERT_EQ(1, poll(&p, 1, 10000));
+	ASSERT_EQ(sizeof(msg), read(c.uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+
+	/* While it is held, the receiver handed message 1 must run. */
+	for (i = 0; i < 5000 && !atomic_load(&c.received); i++)
+		usleep(1000);
+	EXPECT_EQ(1, atomic_load(&c.received)) {
+		TH_LOG("the receiver handed a message of the first chunk "
+		       "still sleeps while the second chunk faults");
+	}
+
+	zp.range.start = (uintptr_t)c.page;
+	zp.range.len = c.psize;
+	ASSERT_EQ(0, ioctl(c.uffd, UFFDIO_ZEROPAGE, &zp));
+	pthread_join(st, NULL);
+	pthread_join(rt, NULL);
+	EXPECT_EQ(17, c.send_ret);
+	EXPECT_EQ(8, c.recv_ret);
+	close(c.q);
+	close(c.uffd);
 }
 
 TEST_HARNESS_MAIN
