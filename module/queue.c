@@ -612,47 +612,56 @@ static bool kipc_queue_handoff(struct kipc_queue *q, struct kipc_qmsg *msg,
 }
 
 /*
- * DROP_OLDEST: evict the oldest messages of the lowest priorities, none
- * above @msg's, until @msg fits.  Returns false, evicting nothing, when
- * that cannot make room.
+ * DROP_OLDEST: can evicting the queued messages of priorities up to
+ * @msg's make room for it?  Nothing is evicted here: that waits until
+ * @msg is queued (kipc_queue_evict()), so a failed insert loses nothing.
  */
-static bool kipc_queue_evict(struct kipc_queue *q, struct kipc_qmsg *msg,
-			     struct list_head *freed)
+static bool kipc_queue_can_evict(struct kipc_queue *q,
+				 const struct kipc_qmsg *msg)
 {
 	u32 msgs = 0, prio;
 	u64 bytes = 0;
-	struct kipc_qmsg *old;
 
 	for (prio = 0; prio <= msg->prio; prio++) {
 		msgs += q->prio_msgs[prio];
 		bytes += q->prio_bytes[prio];
 	}
-	if (q->depth_msgs - msgs + 1 > q->max_msgs ||
-	    q->depth_bytes - bytes + msg->len > q->max_bytes)
-		return false;
+	return q->depth_msgs - msgs + 1 <= q->max_msgs &&
+	       q->depth_bytes - bytes + msg->len <= q->max_bytes;
+}
 
-	while (!kipc_queue_fits(q, 1, msg->len)) {
-		old = list_first_entry(&kipc_prio_first(q, ffs(q->prio_mask) - 1)->msgs,
-				       struct kipc_qmsg, node);
+/*
+ * DROP_OLDEST, once the new message is queued: evict the oldest messages
+ * of the lowest priorities until the queue is within its capacity again.
+ * kipc_queue_can_evict() said that happens before the walk reaches the
+ * new message, the youngest of its priority.
+ */
+static void kipc_queue_evict(struct kipc_queue *q, struct list_head *freed)
+{
+	struct kipc_qmsg *old;
+	struct kipc_qtp *tp;
+
+	while (!kipc_queue_fits(q, 0, 0)) {
+		tp = kipc_prio_first(q, ffs(q->prio_mask) - 1);
+		old = list_first_entry(&tp->msgs, struct kipc_qmsg, node);
 		kipc_queue_remove(q, old);
 		list_add_tail(&old->node, freed);
 		q->dropped_oldest++;
 	}
-	return true;
 }
 
-/* CONFLATE: replace the queued message of @msg's type if @msg fits then. */
-static bool kipc_queue_conflate(struct kipc_queue *q, struct kipc_qmsg *msg,
-				struct list_head *freed)
+/*
+ * CONFLATE: the queued message of @msg's type that @msg replaces (it fits
+ * in its place), or NULL.  It is removed once @msg is queued.
+ */
+static struct kipc_qmsg *kipc_queue_conflatable(struct kipc_queue *q,
+						const struct kipc_qmsg *msg)
 {
 	struct kipc_qmsg *old = kipc_queue_find(q, KIPC_SEL_EQ, msg->type);
 
 	if (!old || q->depth_bytes - old->len + msg->len > q->max_bytes)
-		return false;
-	kipc_queue_remove(q, old);
-	list_add_tail(&old->node, freed);
-	q->conflated++;
-	return true;
+		return NULL;
+	return old;
 }
 
 /*
@@ -661,17 +670,29 @@ static bool kipc_queue_conflate(struct kipc_queue *q, struct kipc_qmsg *msg,
  * queue is full, or -EAGAIN, -EPIPE, -ENOMEM; *@seq is @msg's sequence
  * number when accepted (@msg itself may be gone by then).  Discarded and
  * replaced messages go to @freed.
+ *
+ * The insert is the only step that can fail (it may allocate a list and
+ * an xarray node), so it comes first: a message CONFLATE replaces or
+ * DROP_OLDEST evicts is taken out only once the new one is queued, and
+ * -ENOMEM leaves the queue as it was.  Meanwhile the queue holds one
+ * message over its capacity, under the lock where nobody sees it; the
+ * high-water mark does not count it.
  */
 static int kipc_queue_push_locked(struct kipc_queue *q, struct kipc_qmsg *msg,
 				  u64 *seq, struct list_head *freed,
 				  struct kipc_wake_list *wl)
 {
+	struct kipc_qmsg *old = NULL;
+	bool evict = false;
+	u64 high_water;
+
 	if (q->state != KIPC_STATE_LIVE)
 		return -EPIPE;
 	if (kipc_queue_handoff(q, msg, seq, wl))
 		return 0;
-	if (!(q->qflags & KIPC_Q_CONFLATE && kipc_queue_conflate(q, msg, freed)) &&
-	    !kipc_queue_fits(q, 1, msg->len)) {
+	if (q->qflags & KIPC_Q_CONFLATE)
+		old = kipc_queue_conflatable(q, msg);
+	if (!old && !kipc_queue_fits(q, 1, msg->len)) {
 		switch (q->policy) {
 		case KIPC_POLICY_FAIL:
 			q->rejected++;
@@ -679,7 +700,8 @@ static int kipc_queue_push_locked(struct kipc_queue *q, struct kipc_qmsg *msg,
 		case KIPC_POLICY_BLOCK:
 			return KIPC_PUSH_FULL;
 		case KIPC_POLICY_DROP_OLDEST:
-			if (kipc_queue_evict(q, msg, freed))
+			evict = kipc_queue_can_evict(q, msg);
+			if (evict)
 				break;
 			fallthrough;
 		case KIPC_POLICY_DROP_NEW:
@@ -691,11 +713,20 @@ static int kipc_queue_push_locked(struct kipc_queue *q, struct kipc_qmsg *msg,
 			return KIPC_DROPPED;
 		}
 	}
+	high_water = q->high_water;
 	kipc_qmsg_stamp(q, msg);
 	if (kipc_queue_insert(q, msg, false, GFP_KERNEL_ACCOUNT))
 		return -ENOMEM;
 	kipc_qmsg_commit(q);
 	*seq = msg->seq;
+	if (old) {
+		kipc_queue_remove(q, old);
+		list_add_tail(&old->node, freed);
+		q->conflated++;
+	}
+	if (evict)
+		kipc_queue_evict(q, freed);
+	q->high_water = max_t(u64, high_water, q->depth_msgs);
 	return 0;
 }
 
