@@ -1023,6 +1023,7 @@ static unsigned int kipc_queue_pull(struct kipc_queue *q,
 				    int *err)
 {
 	struct kipc_wake_list wl = { 0 };
+	__poll_t key = EPOLLOUT | EPOLLWRNORM;
 	bool timed_out = false;
 	struct kipc_qwaiter w;
 	ktime_t dl, *deadline;
@@ -1071,12 +1072,20 @@ static unsigned int kipc_queue_pull(struct kipc_queue *q,
 			break;
 		}
 	}
-	if (n)
+	if (n) {
 		kipc_queue_wake_senders(q, &wl);
+		/*
+		 * The last message of a stopped queue: every handle hangs
+		 * up now.  The key must say so, or epoll drops the wake for
+		 * an item registered for input or hang-up only.
+		 */
+		if (q->state != KIPC_STATE_LIVE && !q->depth_msgs)
+			key |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP;
+	}
 	mutex_unlock(&q->lock);
 	kipc_wake_all(&wl);
 	if (n)
-		kipc_queue_poll_wake(q, EPOLLOUT | EPOLLWRNORM);
+		kipc_queue_poll_wake(q, key);
 	return n;
 }
 
@@ -1160,7 +1169,13 @@ static void kipc_queue_stop(struct kipc_queue *q, u32 state)
 	mutex_unlock(&q->lock);
 	/* Everyone: kill wakes more tasks than a wake list holds. */
 	kipc_wake_all(&wl);
-	kipc_queue_poll_wake(q, EPOLLIN | EPOLLOUT | EPOLLHUP);
+	/*
+	 * Readers learn no more will come (EPOLLRDHUP; EPOLLIN so that an
+	 * item registered for input only looks again), writers that they
+	 * cannot write; EPOLLHUP once dead or empty, which poll decides.
+	 */
+	kipc_queue_poll_wake(q, EPOLLIN | EPOLLRDNORM | EPOLLRDHUP |
+			     EPOLLOUT | EPOLLWRNORM | EPOLLHUP);
 	if (state == KIPC_STATE_SHUTDOWN)
 		kipc_genl_notify(&q->obj, KIPC_NOTIFY_SHUTDOWN, NULL);
 }
@@ -1244,6 +1259,12 @@ static long kipc_queue_ioctl(struct kipc_handle *h, struct file *file,
  * Lockless: the depth, capacity and state are read with READ_ONCE and may
  * be stale by the time poll returns, which poll's contract allows; every
  * change that could flip a bit wakes @poll_wq after it is made.
+ *
+ * The wakers test wq_has_sleeper() without the wait queue's lock: the
+ * full barrier there pairs with the one here, between poll_wait() adding
+ * us to @poll_wq and the reads of the state (as sock_poll_wait()).
+ * Without it the two sides form the store-buffering pattern, which x86
+ * allows: poll reads the old state while the waker sees no sleeper.
  */
 static __poll_t kipc_queue_poll(struct kipc_handle *h, struct file *file,
 				struct poll_table_struct *wait)
@@ -1253,10 +1274,13 @@ static __poll_t kipc_queue_poll(struct kipc_handle *h, struct file *file,
 	__poll_t mask = 0;
 
 	poll_wait(file, &q->poll_wq, wait);
+	smp_mb();	/* pairs with the one in wq_has_sleeper() */
 	state = READ_ONCE(q->state);
 	depth = READ_ONCE(q->depth_msgs);
 	if (depth && h->access & KIPC_RDONLY)
 		mask |= EPOLLIN | EPOLLRDNORM;
+	if (state != KIPC_STATE_LIVE && h->access & KIPC_RDONLY)
+		mask |= EPOLLRDHUP;
 	if (state == KIPC_STATE_LIVE && h->access & KIPC_WRONLY &&
 	    depth < q->max_msgs &&
 	    READ_ONCE(q->depth_bytes) + q->max_msg_size <= q->max_bytes)
