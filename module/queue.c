@@ -578,9 +578,15 @@ static void kipc_qmsg_commit(struct kipc_queue *q)
 	q->sent++;
 }
 
-/* Hand @msg to a receiver asleep with a matching selector, if any. */
+/*
+ * Hand @msg to a receiver asleep with a matching selector, if any.  The
+ * release store in kipc_waiter_wake() gives @msg away: a receiver already
+ * awake (timeout, signal) takes the lockless path at once and frees it,
+ * so everything the sender reports about @msg (*@seq) is recorded before,
+ * and @msg is not touched after.
+ */
 static bool kipc_queue_handoff(struct kipc_queue *q, struct kipc_qmsg *msg,
-			       struct kipc_wake_list *wl)
+			       u64 *seq, struct kipc_wake_list *wl)
 {
 	struct kipc_qwaiter *w, *tmp;
 
@@ -596,73 +602,97 @@ static bool kipc_queue_handoff(struct kipc_queue *q, struct kipc_qmsg *msg,
 		kipc_qmsg_stamp(q, msg);
 		kipc_qmsg_commit(q);
 		q->received++;
+		*seq = msg->seq;
 		w->msg = msg;
 		kipc_waiter_wake(q, w, KIPC_W_HANDED, wl);
+		/* @msg may be freed already. */
 		return true;
 	}
 	return false;
 }
 
 /*
- * DROP_OLDEST: evict the oldest messages of the lowest priorities, none
- * above @msg's, until @msg fits.  Returns false, evicting nothing, when
- * that cannot make room.
+ * DROP_OLDEST: can evicting the queued messages of priorities up to
+ * @msg's make room for it?  Nothing is evicted here: that waits until
+ * @msg is queued (kipc_queue_evict()), so a failed insert loses nothing.
  */
-static bool kipc_queue_evict(struct kipc_queue *q, struct kipc_qmsg *msg,
-			     struct list_head *freed)
+static bool kipc_queue_can_evict(struct kipc_queue *q,
+				 const struct kipc_qmsg *msg)
 {
 	u32 msgs = 0, prio;
 	u64 bytes = 0;
-	struct kipc_qmsg *old;
 
 	for (prio = 0; prio <= msg->prio; prio++) {
 		msgs += q->prio_msgs[prio];
 		bytes += q->prio_bytes[prio];
 	}
-	if (q->depth_msgs - msgs + 1 > q->max_msgs ||
-	    q->depth_bytes - bytes + msg->len > q->max_bytes)
-		return false;
+	return q->depth_msgs - msgs + 1 <= q->max_msgs &&
+	       q->depth_bytes - bytes + msg->len <= q->max_bytes;
+}
 
-	while (!kipc_queue_fits(q, 1, msg->len)) {
-		old = list_first_entry(&kipc_prio_first(q, ffs(q->prio_mask) - 1)->msgs,
-				       struct kipc_qmsg, node);
+/*
+ * DROP_OLDEST, once the new message is queued: evict the oldest messages
+ * of the lowest priorities until the queue is within its capacity again.
+ * kipc_queue_can_evict() said that happens before the walk reaches the
+ * new message, the youngest of its priority.
+ */
+static void kipc_queue_evict(struct kipc_queue *q, struct list_head *freed)
+{
+	struct kipc_qmsg *old;
+	struct kipc_qtp *tp;
+
+	while (!kipc_queue_fits(q, 0, 0)) {
+		tp = kipc_prio_first(q, ffs(q->prio_mask) - 1);
+		old = list_first_entry(&tp->msgs, struct kipc_qmsg, node);
 		kipc_queue_remove(q, old);
 		list_add_tail(&old->node, freed);
 		q->dropped_oldest++;
 	}
-	return true;
 }
 
-/* CONFLATE: replace the queued message of @msg's type if @msg fits then. */
-static bool kipc_queue_conflate(struct kipc_queue *q, struct kipc_qmsg *msg,
-				struct list_head *freed)
+/*
+ * CONFLATE: the queued message of @msg's type that @msg replaces (it fits
+ * in its place), or NULL.  It is removed once @msg is queued.
+ */
+static struct kipc_qmsg *kipc_queue_conflatable(struct kipc_queue *q,
+						const struct kipc_qmsg *msg)
 {
 	struct kipc_qmsg *old = kipc_queue_find(q, KIPC_SEL_EQ, msg->type);
 
 	if (!old || q->depth_bytes - old->len + msg->len > q->max_bytes)
-		return false;
-	kipc_queue_remove(q, old);
-	list_add_tail(&old->node, freed);
-	q->conflated++;
-	return true;
+		return NULL;
+	return old;
 }
 
 /*
  * Apply the queue's rules to one message.  Returns 0 when queued or
  * handed over, KIPC_DROPPED when discarded, KIPC_PUSH_FULL when a BLOCK
- * queue is full, or -EAGAIN, -EPIPE, -ENOMEM.  Discarded and replaced
- * messages go to @freed.
+ * queue is full, or -EAGAIN, -EPIPE, -ENOMEM; *@seq is @msg's sequence
+ * number when accepted (@msg itself may be gone by then).  Discarded and
+ * replaced messages go to @freed.
+ *
+ * The insert is the only step that can fail (it may allocate a list and
+ * an xarray node), so it comes first: a message CONFLATE replaces or
+ * DROP_OLDEST evicts is taken out only once the new one is queued, and
+ * -ENOMEM leaves the queue as it was.  Meanwhile the queue holds one
+ * message over its capacity, under the lock where nobody sees it; the
+ * high-water mark does not count it.
  */
 static int kipc_queue_push_locked(struct kipc_queue *q, struct kipc_qmsg *msg,
-				  struct list_head *freed,
+				  u64 *seq, struct list_head *freed,
 				  struct kipc_wake_list *wl)
 {
+	struct kipc_qmsg *old = NULL;
+	bool evict = false;
+	u64 high_water;
+
 	if (q->state != KIPC_STATE_LIVE)
 		return -EPIPE;
-	if (kipc_queue_handoff(q, msg, wl))
+	if (kipc_queue_handoff(q, msg, seq, wl))
 		return 0;
-	if (!(q->qflags & KIPC_Q_CONFLATE && kipc_queue_conflate(q, msg, freed)) &&
-	    !kipc_queue_fits(q, 1, msg->len)) {
+	if (q->qflags & KIPC_Q_CONFLATE)
+		old = kipc_queue_conflatable(q, msg);
+	if (!old && !kipc_queue_fits(q, 1, msg->len)) {
 		switch (q->policy) {
 		case KIPC_POLICY_FAIL:
 			q->rejected++;
@@ -670,21 +700,33 @@ static int kipc_queue_push_locked(struct kipc_queue *q, struct kipc_qmsg *msg,
 		case KIPC_POLICY_BLOCK:
 			return KIPC_PUSH_FULL;
 		case KIPC_POLICY_DROP_OLDEST:
-			if (kipc_queue_evict(q, msg, freed))
+			evict = kipc_queue_can_evict(q, msg);
+			if (evict)
 				break;
 			fallthrough;
 		case KIPC_POLICY_DROP_NEW:
 			kipc_qmsg_stamp(q, msg);
 			kipc_qmsg_commit(q);
 			q->dropped_new++;
+			*seq = msg->seq;
 			list_add_tail(&msg->node, freed);
 			return KIPC_DROPPED;
 		}
 	}
+	high_water = q->high_water;
 	kipc_qmsg_stamp(q, msg);
 	if (kipc_queue_insert(q, msg, false, GFP_KERNEL_ACCOUNT))
 		return -ENOMEM;
 	kipc_qmsg_commit(q);
+	*seq = msg->seq;
+	if (old) {
+		kipc_queue_remove(q, old);
+		list_add_tail(&old->node, freed);
+		q->conflated++;
+	}
+	if (evict)
+		kipc_queue_evict(q, freed);
+	q->high_water = max_t(u64, high_water, q->depth_msgs);
 	return 0;
 }
 
@@ -732,7 +774,7 @@ static unsigned int kipc_queue_push(struct kipc_queue *q,
 				    struct kipc_wake_list *wl)
 {
 	bool slept = false, timed_out = false;
-	u64 drops, rejected;
+	u64 drops, rejected, seq;
 	struct kipc_qwaiter w;
 	unsigned int i = 0;
 	LIST_HEAD(freed);
@@ -742,10 +784,11 @@ static unsigned int kipc_queue_push(struct kipc_queue *q,
 	drops = q->dropped_new + q->dropped_oldest;
 	rejected = q->rejected;
 	while (i < n) {
-		ret = kipc_queue_push_locked(q, msgs[i], &freed, wl);
+		ret = kipc_queue_push_locked(q, msgs[i], &seq, &freed, wl);
 		if (ret == 0 || ret == KIPC_DROPPED) {
+			/* A handed msgs[i] may be freed: use only @seq. */
 			d[i].flags = ret == KIPC_DROPPED ? KIPC_MSG_DROPPED : 0;
-			d[i].seq = msgs[i]->seq;
+			d[i].seq = seq;
 			msgs[i++] = NULL;
 			ret = 0;
 			continue;
@@ -837,9 +880,9 @@ static long kipc_queue_send(struct kipc_queue *q, struct file *file,
 	nonblock = !args.timeout_ns || kipc_file_nonblock(file);
 	deadline = kipc_deadline(args.timeout_ns, &dl);
 	/*
-	 * One wake list for the whole batch: a receiver is woken once, when
-	 * the call is done (or before it sleeps on a full queue), and finds
-	 * the batch queued, not one chunk.
+	 * Receivers are woken after each chunk, once the lock is dropped:
+	 * one handed a message of this chunk must not stay asleep while the
+	 * next chunk is loaded (copy_from_user may fault and take long).
 	 */
 	while (done < args.count && !err) {
 		loaded = kipc_queue_load(msgs, d + done,
@@ -851,6 +894,9 @@ static long kipc_queue_send(struct kipc_queue *q, struct file *file,
 			kipc_qmsg_free(msgs[i]);
 		if (pushed < loaded)
 			err = why;
+		kipc_wake_all(&wl);
+		if (pushed)
+			kipc_queue_poll_wake(q, EPOLLIN | EPOLLRDNORM);
 		/*
 		 * Report flags and sequence numbers of what was accepted, in
 		 * one copy.  Those messages stay accepted (and counted) if
@@ -861,9 +907,6 @@ static long kipc_queue_send(struct kipc_queue *q, struct file *file,
 			err = -EFAULT;
 		done += pushed;
 	}
-	kipc_wake_all(&wl);
-	if (done)
-		kipc_queue_poll_wake(q, EPOLLIN | EPOLLRDNORM);
 	ret = done ? done : err;
 out:
 	if (d != &one)
@@ -980,6 +1023,7 @@ static unsigned int kipc_queue_pull(struct kipc_queue *q,
 				    int *err)
 {
 	struct kipc_wake_list wl = { 0 };
+	__poll_t key = EPOLLOUT | EPOLLWRNORM;
 	bool timed_out = false;
 	struct kipc_qwaiter w;
 	ktime_t dl, *deadline;
@@ -1028,12 +1072,20 @@ static unsigned int kipc_queue_pull(struct kipc_queue *q,
 			break;
 		}
 	}
-	if (n)
+	if (n) {
 		kipc_queue_wake_senders(q, &wl);
+		/*
+		 * The last message of a stopped queue: every handle hangs
+		 * up now.  The key must say so, or epoll drops the wake for
+		 * an item registered for input or hang-up only.
+		 */
+		if (q->state != KIPC_STATE_LIVE && !q->depth_msgs)
+			key |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP;
+	}
 	mutex_unlock(&q->lock);
 	kipc_wake_all(&wl);
 	if (n)
-		kipc_queue_poll_wake(q, EPOLLOUT | EPOLLWRNORM);
+		kipc_queue_poll_wake(q, key);
 	return n;
 }
 
@@ -1117,7 +1169,13 @@ static void kipc_queue_stop(struct kipc_queue *q, u32 state)
 	mutex_unlock(&q->lock);
 	/* Everyone: kill wakes more tasks than a wake list holds. */
 	kipc_wake_all(&wl);
-	kipc_queue_poll_wake(q, EPOLLIN | EPOLLOUT | EPOLLHUP);
+	/*
+	 * Readers learn no more will come (EPOLLRDHUP; EPOLLIN so that an
+	 * item registered for input only looks again), writers that they
+	 * cannot write; EPOLLHUP once dead or empty, which poll decides.
+	 */
+	kipc_queue_poll_wake(q, EPOLLIN | EPOLLRDNORM | EPOLLRDHUP |
+			     EPOLLOUT | EPOLLWRNORM | EPOLLHUP);
 	if (state == KIPC_STATE_SHUTDOWN)
 		kipc_genl_notify(&q->obj, KIPC_NOTIFY_SHUTDOWN, NULL);
 }
@@ -1201,6 +1259,12 @@ static long kipc_queue_ioctl(struct kipc_handle *h, struct file *file,
  * Lockless: the depth, capacity and state are read with READ_ONCE and may
  * be stale by the time poll returns, which poll's contract allows; every
  * change that could flip a bit wakes @poll_wq after it is made.
+ *
+ * The wakers test wq_has_sleeper() without the wait queue's lock: the
+ * full barrier there pairs with the one here, between poll_wait() adding
+ * us to @poll_wq and the reads of the state (as sock_poll_wait()).
+ * Without it the two sides form the store-buffering pattern, which x86
+ * allows: poll reads the old state while the waker sees no sleeper.
  */
 static __poll_t kipc_queue_poll(struct kipc_handle *h, struct file *file,
 				struct poll_table_struct *wait)
@@ -1210,10 +1274,13 @@ static __poll_t kipc_queue_poll(struct kipc_handle *h, struct file *file,
 	__poll_t mask = 0;
 
 	poll_wait(file, &q->poll_wq, wait);
+	smp_mb();	/* pairs with the one in wq_has_sleeper() */
 	state = READ_ONCE(q->state);
 	depth = READ_ONCE(q->depth_msgs);
 	if (depth && h->access & KIPC_RDONLY)
 		mask |= EPOLLIN | EPOLLRDNORM;
+	if (state != KIPC_STATE_LIVE && h->access & KIPC_RDONLY)
+		mask |= EPOLLRDHUP;
 	if (state == KIPC_STATE_LIVE && h->access & KIPC_WRONLY &&
 	    depth < q->max_msgs &&
 	    READ_ONCE(q->depth_bytes) + q->max_msg_size <= q->max_bytes)

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Allocation failures on the send paths, injected with fail-nth: for
+ * N = 1, 2, ... the Nth allocation of the sending task fails, until the
+ * call succeeds with no failure left to inject.  After every failure the
+ * call must have failed cleanly (-ENOMEM, or a batch's count accepted so
+ * far), the counters must add up (sent = received + queued + dropped_new
+ * + dropped_oldest + conflated), and no accepted message may be lost: a
+ * CONFLATE or DROP_OLDEST send that fails must leave the old messages
+ * queued.
+ *
+ * Needs a kernel with CONFIG_FAULT_INJECTION_DEBUG_FS and FAILSLAB (the
+ * debug kernel); elsewhere each test is skipped, or fails when the
+ * environment has KIPC_FAILNTH_REQUIRED=1.
+ */
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "kipc_test.h"
+
+#define FAILNTH		"/proc/thread-self/fail-nth"
+#define DBGFS		"/sys/kernel/debug"
+#define MAX_NTH		64
+
+FIXTURE(failnth) {
+	char name[64];
+	int nth;	/* fd of FAILNTH */
+};
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -EIO;
+}
+
+/* Fail sleeping allocations too, and keep the log quiet. */
+static int failnth_configure(void)
+{
+	static const char *const attrs[] = { "failslab", "fail_page_alloc" };
+	char path[128];
+	unsigned int i;
+	int ret;
+
+	if (access(DBGFS "/failslab", F_OK))
+		mount("debugfs", DBGFS, "debugfs", 0, NULL);
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), DBGFS "/%s/ignore-gfp-wait",
+			 attrs[i]);
+		ret = write_str(path, "N");
+		if (ret)
+			return ret;
+		snprintf(path, sizeof(path), DBGFS "/%s/verbose", attrs[i]);
+		ret = write_str(path, "0");
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+FIXTURE_SETUP(failnth)
+{
+	const char *req = getenv("KIPC_FAILNTH_REQUIRED");
+
+	KT_REQUIRE_KIPC();
+	kt_name(self->name, sizeof(self->name), "fnth");
+	if (access(FAILNTH, F_OK)) {
+		if (req && !strcmp(req, "1"))
+			ASSERT_EQ(0, access(FAILNTH, F_OK)) {
+				TH_LOG("KIPC_FAILNTH_REQUIRED=1 but no "
+				       FAILNTH);
+			}
+		SKIP(_exit(KT_SKIP_STATUS),
+		     "no " FAILNTH ": kernel without fault injection");
+	}
+	ASSERT_EQ(0, failnth_configure()) {
+		TH_LOG("cannot configure failslab/fail_page_alloc in "
+		       DBGFS);
+	}
+	self->nth = open(FAILNTH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->nth);
+}
+
+FIXTURE_TEARDOWN(failnth)
+{
+}
+
+/* Arm fail-nth: the @n-th allocation from now on fails. */
+static void arm(struct __test_metadata *_metadata, int fd, int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d", n);
+
+	ASSERT_EQ(len, pwrite(fd, buf, len, 0));
+}
+
+/* Disarm; returns true if the armed failure was injected. */
+static bool disarm(struct __test_metadata *_metadata, int fd)
+{
+	char buf[16] = "";
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	EXPECT_LT(0, n);
+	EXPECT_EQ(1, pwrite(fd, "0", 1, 0));
+	return atoi(buf) == 0;
+}
+
+/* A raw KIPC_IOC_SEND of @n descriptors: the count, or -errno. */
+static int send_raw(int q, struct kipc_msgdesc *d, unsigned int n)
+{
+	struct kipc_send a = {
+		.size = sizeof(a),
+		.msgs = (uintptr_t)d,
+		.count = n,
+		.timeout_ns = 0,
+	};
+
+	return kt_ioctl(q, KIPC_IOC_SEND, &a);
+}
+
+enum shape { PLAIN, BATCH, CONFLATE, DROP_OLDEST, BATCH_DROP_OLDEST };
+
+#define NOLD	2	/* messages queued before the send */
+#define NBATCH	4
+
+/*
+ * One queue per N: queue NOLD old messages (types 1.., priority 0), then
+ * send under fail-nth.  The new messages have other (type, priority)
+ * pairs, so the send must allocate a list and an xarray node.
+ *
+ * For DROP_OLDEST the old messages share one list, so evicting the
+ * oldest leaves its list in place and no spare list head: the new pair's
+ * list must then be allocated after the eviction decision, where one
+ * injected failure finds out whether the eviction came too early.  (An
+ * xarray node allocation is retried once with the caller's gfp, so one
+ * injected failure never fails xa_store(); and a list emptied by a
+ * CONFLATE replacement becomes the spare the new pair takes.)
+ */
+static void run_shape(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(failnth) *self, enum shape shape)
+{
+	uint32_t policy = KIPC_POLICY_FAIL, qflags = 0, max = 8;
+	unsigned int i, count = 1, failures = 0;
+	char payload[NBATCH][32], buf[64];
+	struct kipc_msgdesc d[NBATCH];
+	struct kipc_queue_stat st;
+	bool injected = true, one_list = false;
+	int n, q, ret = -1, last = 0;
+
+	switch (shape) {
+	case PLAIN:
+		break;
+	case BATCH:
+		count = NBATCH;
+		break;
+	case CONFLATE:
+		qflags = KIPC_Q_CONFLATE;
+		break;
+	case DROP_OLDEST:
+		policy = KIPC_POLICY_DROP_OLDEST;
+		max = NOLD;
+		one_list = true;
+		break;
+	case BATCH_DROP_OLDEST:
+		policy = KIPC_POLICY_DROP_OLDEST;
+		max = NOLD;
+		count = NBATCH;
+		one_list = true;
+		break;
+	}
+
+	for (n = 1; n <= MAX_NTH && injected; n++) {
+		q = kt_queue(self->name, max, 64, 0, policy, qflags);
+		ASSERT_LE(0, q);
+		for (i = 0; i < NOLD; i++) {
+			snprintf(buf, sizeof(buf), "old%u", i);
+			ASSERT_EQ(0, kipc_send(q, one_list ? 1 : i + 1, 0, buf,
+					       8, 0));
+		}
+		memset(d, 0, sizeof(d));
+		for (i = 0; i < count; i++) {
+			snprintf(payload[i], sizeof(payload[i]), "new%u", i);
+			/* CONFLATE replaces type 1; the rest are new types. */
+			d[i].type = shape == CONFLATE ? 1 : 10 + i;
+			d[i].prio = 3;
+			d[i].data = (uintptr_t)payload[i];
+			d[i].len = 8;
+		}
+
+		last = n;
+		arm(_metadata, self->nth, n);
+		ret = send_raw(q, d, count);
+		injected = disarm(_metadata, self->nth);
+
+		ASSERT_EQ(0, kt_stat(q, &st));
+		KT_EXPECT_BALANCED(st);
+		if (ret < 0) {
+			EXPECT_EQ(-ENOMEM, ret) {
+				TH_LOG("N=%d: send returned %d", n, ret);
+			}
+			EXPECT_TRUE(injected);
+			ret = 0;
+		} else {
+			EXPECT_TRUE(ret == (int)count || injected) {
+				TH_LOG("N=%d: %d of %u accepted, no failure",
+				       n, ret, count);
+			}
+		}
+		if (injected)
+			failures++;
+		/* Exactly the accepted ones were sent; the old ones stay. */
+		EXPECT_EQ(NOLD + (uint64_t)ret, st.sent) {
+			TH_LOG("N=%d: sent %llu, %d accepted", n,
+			       (unsigned long long)st.sent, ret);
+		}
+		switch (shape) {
+		case PLAIN:
+		case BATCH:
+			EXPECT_EQ(NOLD + (uint64_t)ret, st.depth_msgs);
+			break;
+		case CONFLATE:
+			EXPECT_EQ(NOLD, st.depth_msgs);
+			EXPECT_EQ((uint64_t)ret, st.conflated);
+			break;
+		case DROP_OLDEST:
+		case BATCH_DROP_OLDEST:
+			/* An old message goes only for a new one. */
+			EXPECT_EQ(NOLD, st.depth_msgs) {
+				TH_LOG("N=%d: %llu queued, %d accepted: an "
+				       "accepted message was lost", n,
+				       (unsigned long long)st.depth_msgs,
+				       ret);
+			}
+			EXPECT_EQ((uint64_t)ret, st.dropped_oldest);
+			break;
+		}
+		/* What is queued is intact: the old ones, then the new. */
+		for (i = 0; i < st.depth_msgs; i++) {
+			struct kipc_msg info;
+			ssize_t len;
+
+			memset(buf, 0, sizeof(buf));
+			len = kipc_recv(q, NULL, buf, sizeof(buf), &info, 0);
+			ASSERT_EQ(8, len);
+			EXPECT_TRUE(!strncmp(buf, "old", 3) ||
+				    !strncmp(buf, "new", 3)) {
+				TH_LOG("N=%d: message %u is '%.8s'", n, i,
+				       buf);
+			}
+		}
+		close(q);
+		if (_metadata->passed == 0)
+			break;
+	}
+	EXPECT_EQ((int)count, ret) {
+		TH_LOG("the send never succeeded in %d tries", MAX_NTH);
+	}
+	/* The loop must have injected failures, or it tested nothing. */
+	EXPECT_LE(1, failures);
+	TH_LOG("%u injected failures, stopped at N=%d", failures, last);
+}
+
+TEST_F(failnth, plain)
+{
+	run_shape(_metadata, self, PLAIN);
+}
+
+TEST_F(failnth, batch)
+{
+	run_shape(_metadata, self, BATCH);
+}
+
+TEST_F(failnth, conflate)
+{
+	run_shape(_metadata, self, CONFLATE);
+}
+
+TEST_F(failnth, drop_oldest)
+{
+	run_shape(_metadata, self, DROP_OLDEST);
+}
+
+TEST_F(failnth, batch_drop_oldest)
+{
+	run_shape(_metadata, self, BATCH_DROP_OLDEST);
+}
+
+TEST_HARNESS_MAIN
