@@ -323,6 +323,73 @@ static bool failnth_fired(int fd)
 	return fired;
 }
 
+/*
+ * Bytes charged to our uid (max_user_bytes), from "kipcctl module -j";
+ * -1 when kipcctl cannot be run here.
+ */
+static long long user_bytes(void)
+{
+	static const char *const paths[] = {
+		"/usr/bin/kipcctl", "/bin/kipcctl", "../tools/kipcctl",
+		"tools/kipcctl",
+	};
+	const char *path = getenv("KIPC_KIPCCTL"), *p;
+	char cmd[256], buf[4096];
+	long long v = -1;
+	unsigned int i;
+	size_t n;
+	FILE *f;
+
+	for (i = 0; (!path || access(path, X_OK)) && i < 4; i++)
+		path = paths[i];
+	if (!path || access(path, X_OK))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s module -j 2>/dev/null", path);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	pclose(f);
+	buf[n] = '\0';
+	p = strstr(buf, "\"user_bytes\"");
+	if (p && (p = strchr(p, ':')))
+		v = strtoll(p + 1, NULL, 10);
+	return v;
+}
+
+/*
+ * Every kmalloc of this thread fails while @on (failslab with its task
+ * filter).  The filter goes on first and the probability last, and off in
+ * the reverse order, so that no other task ever sees a failure.  @mfd is
+ * this thread's /proc/thread-self/make-it-fail, opened beforehand: an
+ * open() would fail once it is set.
+ */
+static int failslab_all(bool on, int mfd)
+{
+	static const char *const d = "/sys/kernel/debug/failslab/";
+	static const char *const knobs[][3] = {
+		{ "task-filter", "Y", "N" },
+		{ "interval", "1", "1" },
+		{ "times", "-1", "1" },
+		{ "probability", "100", "0" },
+	};
+	char path[128];
+	unsigned int i, k;
+	int ret = 0, err;
+
+	if (!on && pwrite(mfd, "0", 1, 0) != 1)
+		ret = -errno;
+	for (i = 0; i < 4; i++) {
+		k = on ? i : 3 - i;
+		snprintf(path, sizeof(path), "%s%s", d, knobs[k][0]);
+		err = write_file(path, knobs[k][on ? 1 : 2]);
+		ret = ret ?: err;
+	}
+	if (on && !ret && pwrite(mfd, "1", 1, 0) != 1)
+		ret = -errno;
+	return ret;
+}
+
 static unsigned long live_objects(void)
 {
 	unsigned long v = 0;
@@ -334,14 +401,36 @@ static unsigned long live_objects(void)
 TEST_F_TIMEOUT(race, failnth_lock_init, 300)
 {
 	struct kipc_region_stat st0, st;
-	int fd, ret, h;
+	int fd, ret, h, fs, mfd;
 	unsigned int n, off, failed = 0;
+	long long ub0, ub;
 
 	FAILNTH_REQUIRE();
 	fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
+	ub0 = user_bytes();
 	h = kipc_region_create(NULL, 1 << 20, 0, 0600);
 	ASSERT_LE(0, h);
+
+	/*
+	 * Every allocation failing: fail-nth fails one, which the xarray's
+	 * retry absorbs, so make all of them fail once, then look.
+	 */
+	ub = user_bytes();
+	ASSERT_EQ(0, kipc_region_stat(h, &st0));
+	mfd = open("/proc/thread-self/make-it-fail", O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, mfd);
+	fs = failslab_all(true, mfd);
+	ret = fs ? 0 : kipc_lock_init(h, 512 * 1024);
+	ASSERT_EQ(0, failslab_all(false, mfd));
+	ASSERT_EQ(0, fs);
+	close(mfd);
+	EXPECT_EQ(-ENOMEM, ret);
+	ASSERT_EQ(0, kipc_region_stat(h, &st));
+	EXPECT_EQ(st0.locks, st.locks);
+	EXPECT_EQ(-EINVAL, kipc_lock(h, 512 * 1024, 0));
+	EXPECT_EQ(ub, user_bytes()) TH_LOG("the failed lock stays charged");
+
 	/* Sparse offsets, so that each registration allocates. */
 	for (off = 0; off < (1 << 20); off += 256 * 1024 + 4096) {
 		ASSERT_EQ(0, kipc_region_stat(h, &st0));
@@ -368,8 +457,12 @@ TEST_F_TIMEOUT(race, failnth_lock_init, 300)
 		EXPECT_EQ(0, kipc_unlock(h, off));
 	}
 	TH_LOG("%u lock_init calls failed by fail-nth", failed);
+	ub = user_bytes();
 	close(h);
 	close(fd);
+	EXPECT_EQ(ub0, user_bytes());
+	TH_LOG("uid charge %lld before, %lld with the region and its 4 locks",
+	       ub0, ub);
 }
 
 TEST_F_TIMEOUT(race, failnth_region_create_map, 300)
@@ -443,6 +536,7 @@ TEST_F(race, lock_charge_quota)
 {
 	unsigned long old, region = 4UL << 20;
 	unsigned int i, ok = 0;
+	long long ub;
 	char buf[32];
 	int h, ret = 0;
 
@@ -471,10 +565,14 @@ TEST_F(race, lock_charge_quota)
 	ASSERT_EQ(0, write_file(QUOTA_PARAM, buf));
 	TH_LOG("%u sparse locks registered under a 64 KiB margin, then %d",
 	       ok, ret);
+	ub = user_bytes();
+	close(h);
+	if (ub >= 0)
+		TH_LOG("%lld bytes charged with the region and %u locks: %lld per lock",
+		       ub, ok, (ub - user_bytes() - (long long)region) / ok);
 	EXPECT_EQ(-ENOSPC, ret);
 	EXPECT_GT(1024U, ok);
 	EXPECT_LT(1U, ok);
-	close(h);
 }
 
 TEST_HARNESS_MAIN
