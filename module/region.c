@@ -43,6 +43,16 @@
  * waiter is woken to take it with -EOWNERDEAD.  An owner field naming no
  * live handle is treated the same way.
  *
+ * Any process that maps a region can rewrite a lock word at any time, so
+ * no value in it may decide how long the kernel works: a compare-and-swap
+ * that fails is retried with the bucket unlocked, after cond_resched()
+ * and a signal check, and at most KIPC_LOCK_RETRIES times per call.  A
+ * kernel unlock that wakes one waiter keeps KIPC_LOCK_WAITERS set while
+ * other lock waiters sleep, and a woken waiter that leaves without the
+ * lock (signal, timeout, retries used up) wakes the next one, so a wake
+ * is never lost.  Each registered lock charges its owner's uid
+ * (max_user_bytes) with the xarray nodes it may cost.
+ *
  * A ring is a region whose first page is a &struct kipc_ring_hdr.  The
  * kernel tracks which handle holds each role, reports the header's state
  * to poll, and sets the role's *_gone flag when its handle goes.
@@ -51,6 +61,8 @@
 #define KIPC_REGION_BUCKET_BITS	6
 #define KIPC_REGION_BUCKETS	BIT(KIPC_REGION_BUCKET_BITS)
 #define KIPC_REGION_LOCKS_MAX	1024
+/* Failed compare-and-swaps on one lock word in one call, at most. */
+#define KIPC_LOCK_RETRIES	64
 #define KIPC_REGION_SIZE_MAX	BIT_ULL(40)
 
 /* Waiter states. */
@@ -93,9 +105,12 @@ struct kipc_rbucket {
  * @handles: handles open
  * @orphaned: a peer handle existed and only one handle is left
  * @nr_locks: registered locks
+ * @lock_charge: bytes charged per registered lock (kipc_region_lock_add())
  * @ring_role: the creator's ring role; 0 for a plain region
  * @ring_cap: ring data capacity (the header's copy is not trusted)
  * @role_taken: KIPC_RING_* roles held by a handle
+ * @role_gone: KIPC_RING_* roles whose handle went and was not replaced
+ *	(the header's *_gone flags are only a copy for the library)
  * @role_pid: the opener of the producer [0] and consumer [1] handles
  * @nr_waiters: tasks asleep (stat)
  * @owner_died: -EOWNERDEAD recoveries handed out (stat)
@@ -114,9 +129,11 @@ struct kipc_region {
 	u32 handles;
 	bool orphaned;
 	u32 nr_locks;
+	u32 lock_charge;
 	u32 ring_role;
 	u32 ring_cap;
 	u32 role_taken;
+	u32 role_gone;
 	struct pid *role_pid[2];
 	atomic_t nr_waiters;
 	atomic_t owner_died;
@@ -191,14 +208,52 @@ static unsigned int kipc_bucket_wake(struct kipc_rbucket *b, u64 off,
 	return n;
 }
 
-static bool kipc_bucket_has_lock_waiter(struct kipc_rbucket *b, u64 off)
+/* Lock waiters of the word at @off, counted up to @max. */
+static unsigned int kipc_bucket_lock_waiters(struct kipc_rbucket *b, u64 off,
+					     unsigned int max)
 {
 	struct kipc_rwaiter *w;
+	unsigned int n = 0;
 
-	list_for_each_entry(w, &b->waiters, node)
-		if (w->offset == off && w->lock)
-			return true;
-	return false;
+	list_for_each_entry(w, &b->waiters, node) {
+		if (w->offset == off && w->lock && ++n == max)
+			break;
+	}
+	return n;
+}
+
+static bool kipc_bucket_has_lock_waiter(struct kipc_rbucket *b, u64 off)
+{
+	return kipc_bucket_lock_waiters(b, off, 1);
+}
+
+/* Which signals end a lock call's retries (kipc_lock_backoff()). */
+#define KIPC_BACKOFF_NOSIG	0	/* none: a handle's release */
+#define KIPC_BACKOFF_FATAL	1	/* a fatal one: unlock */
+#define KIPC_BACKOFF_ANY	2	/* any: lock, a wait */
+
+/*
+ * A compare-and-swap on a lock word failed: the word changed under us.
+ * Let go of the bucket, give the CPU away and look at signals (@sigs)
+ * before the caller tries again.  Returns with @b locked: 0 to retry,
+ * -EAGAIN when *@tries reached KIPC_LOCK_RETRIES (only a process writing
+ * the word outside the lock protocol gets there), or the error for a
+ * signal.
+ */
+static int kipc_lock_backoff(struct kipc_rbucket *b, unsigned int *tries,
+			     int sigs, ktime_t *deadline)
+	__must_hold(&b->lock)
+{
+	spin_unlock(&b->lock);
+	cond_resched();
+	spin_lock(&b->lock);
+	if (++*tries >= KIPC_LOCK_RETRIES)
+		return -EAGAIN;
+	if (sigs == KIPC_BACKOFF_ANY && signal_pending(current))
+		return kipc_interrupted(deadline);
+	if (sigs == KIPC_BACKOFF_FATAL && fatal_signal_pending(current))
+		return -EINTR;
+	return 0;
 }
 
 /* Wake every kipc_wait() waiter: the region died or was orphaned. */
@@ -360,11 +415,47 @@ static int kipc_region_lock_args(struct kipc_region *r,
 	return 0;
 }
 
+static bool kipc_region_lock_registered(struct kipc_region *r, u64 off)
+{
+	return xa_load(&r->locks, off / sizeof(u32));
+}
+
+/*
+ * Register the lock at word index @idx: take one of the region's
+ * KIPC_REGION_LOCKS_MAX slots, charge the uid, then allocate, with no
+ * spinlock held.  0 also when a concurrent call registered it first.
+ */
+static int kipc_region_lock_add(struct kipc_region *r, unsigned long idx)
+{
+	int ret;
+
+	spin_lock(&r->lock);
+	if (r->nr_locks >= KIPC_REGION_LOCKS_MAX) {
+		spin_unlock(&r->lock);
+		return -ENOSPC;
+	}
+	r->nr_locks++;
+	spin_unlock(&r->lock);
+
+	ret = kipc_object_charge(&r->obj, r->lock_charge);
+	if (!ret) {
+		ret = xa_insert(&r->locks, idx, xa_mk_value(1),
+				GFP_KERNEL_ACCOUNT);
+		if (ret)
+			kipc_object_uncharge(&r->obj, r->lock_charge);
+	}
+	if (ret) {
+		spin_lock(&r->lock);
+		r->nr_locks--;
+		spin_unlock(&r->lock);
+	}
+	return ret == -EBUSY ? 0 : ret;
+}
+
 static long kipc_region_lock_init(struct kipc_region *r,
 				  struct kipc_handle *h, void __user *arg)
 {
 	struct kipc_lock_op args;
-	unsigned long idx;
 	struct kipc_rbucket *b;
 	u32 *word;
 	long ret;
@@ -372,21 +463,13 @@ static long kipc_region_lock_init(struct kipc_region *r,
 	ret = kipc_region_lock_args(r, h, arg, &args, false);
 	if (ret)
 		return ret;
-	idx = args.offset / sizeof(u32);
 	word = kipc_region_word(r, args.offset);
 	b = kipc_region_bucket(r, args.offset);
 
-	spin_lock(&r->lock);
-	if (!xa_load(&r->locks, idx)) {
-		if (r->nr_locks >= KIPC_REGION_LOCKS_MAX) {
-			ret = -ENOSPC;
-			goto out;
-		}
-		ret = xa_err(xa_store(&r->locks, idx, xa_mk_value(1),
-				      GFP_ATOMIC | __GFP_ACCOUNT));
+	if (!kipc_region_lock_registered(r, args.offset)) {
+		ret = kipc_region_lock_add(r, args.offset / sizeof(u32));
 		if (ret)
-			goto out;
-		r->nr_locks++;
+			return ret;
 	}
 	spin_lock(&b->lock);
 	if (kipc_region_token_live(r, READ_ONCE(*word) & KIPC_LOCK_OWNER_MASK))
@@ -394,14 +477,7 @@ static long kipc_region_lock_init(struct kipc_region *r,
 	else
 		WRITE_ONCE(*word, 0);
 	spin_unlock(&b->lock);
-out:
-	spin_unlock(&r->lock);
 	return ret;
-}
-
-static bool kipc_region_lock_registered(struct kipc_region *r, u64 off)
-{
-	return xa_load(&r->locks, off / sizeof(u32));
 }
 
 /*
@@ -436,10 +512,12 @@ static long kipc_region_lock(struct kipc_region *r, struct file *file,
 			     struct kipc_handle *h, void __user *arg)
 {
 	struct kipc_rwaiter w = { .lock = true };
+	struct kipc_wake_list wl = { 0 };
+	bool nonblock, woken = false;
+	unsigned int tries = 0;
 	struct kipc_lock_op args;
 	ktime_t dl, *deadline;
 	struct kipc_rbucket *b;
-	bool nonblock;
 	u32 *word, v;
 	long ret;
 
@@ -467,27 +545,41 @@ static long kipc_region_lock(struct kipc_region *r, struct file *file,
 			break;
 		}
 		ret = kipc_lock_try(r, b, args.offset, word, v, h->token);
-		if (ret == -EAGAIN)
-			continue;
-		if (ret <= 0)
+		if (ret <= 0 && ret != -EAGAIN)
 			break;
-		if (nonblock) {
-			ret = -EAGAIN;
-			break;
+		if (ret == 1) {
+			if (nonblock) {
+				ret = -EAGAIN;
+				break;
+			}
+			if (signal_pending(current)) {
+				ret = kipc_interrupted(deadline);
+				break;
+			}
+			/* Tell the owner to unlock through the kernel. */
+			if (v & KIPC_LOCK_WAITERS ||
+			    cmpxchg(word, v, v | KIPC_LOCK_WAITERS) == v) {
+				ret = kipc_region_sleep(r, b, &w, deadline);
+				if (ret == -ETIMEDOUT || ret == -EPIPE)
+					break;
+				woken = !ret;
+				continue;
+			}
 		}
-		if (signal_pending(current)) {
-			ret = kipc_interrupted(deadline);
-			break;
-		}
-		/* Tell the owner to unlock through the kernel. */
-		if (!(v & KIPC_LOCK_WAITERS) &&
-		    cmpxchg(word, v, v | KIPC_LOCK_WAITERS) != v)
-			continue;
-		ret = kipc_region_sleep(r, b, &w, deadline);
-		if (ret == -ETIMEDOUT)
+		/* The word changed under us. */
+		ret = kipc_lock_backoff(b, &tries, KIPC_BACKOFF_ANY,
+					deadline);
+		if (ret)
 			break;
 	}
+	/*
+	 * Woken to take the lock but leaving without it: the unlocker
+	 * counted on us, so pass the wake on to the next waiter.
+	 */
+	if (woken && ret && ret != -EOWNERDEAD)
+		kipc_bucket_wake(b, args.offset, true, 1, KIPC_RW_WOKEN, &wl);
 	spin_unlock(&b->lock);
+	kipc_wake_all(&wl);
 	return ret;
 }
 
@@ -495,6 +587,7 @@ static long kipc_region_unlock(struct kipc_region *r, struct kipc_handle *h,
 			       void __user *arg)
 {
 	struct kipc_wake_list wl = { 0 };
+	unsigned int tries = 0, nwait;
 	struct kipc_lock_op args;
 	struct kipc_rbucket *b;
 	u32 *word, v, new;
@@ -509,30 +602,49 @@ static long kipc_region_unlock(struct kipc_region *r, struct kipc_handle *h,
 	b = kipc_region_bucket(r, args.offset);
 
 	spin_lock(&b->lock);
-	do {
+	for (;;) {
 		v = READ_ONCE(*word);
 		if ((v & KIPC_LOCK_OWNER_MASK) != h->token) {
 			ret = -EPERM;
-			goto out;
+			break;
 		}
+		nwait = kipc_bucket_lock_waiters(b, args.offset, 2);
 		/* Unlocked without kipc_lock_consistent(): unusable. */
-		new = v & KIPC_LOCK_OWNER_DIED ? KIPC_LOCK_NOTRECOVERABLE : 0;
-	} while (cmpxchg(word, v, new) != v);
-	kipc_bucket_wake(b, args.offset, true, new ? UINT_MAX : 1,
-			 KIPC_RW_WOKEN, &wl);
-out:
+		if (v & KIPC_LOCK_OWNER_DIED)
+			new = KIPC_LOCK_NOTRECOVERABLE;
+		else
+			/* Free, and still contended if others sleep on. */
+			new = nwait > 1 ? KIPC_LOCK_WAITERS : 0;
+		if (cmpxchg(word, v, new) == v) {
+			kipc_bucket_wake(b, args.offset, true,
+					 v & KIPC_LOCK_OWNER_DIED ? UINT_MAX : 1,
+					 KIPC_RW_WOKEN, &wl);
+			break;
+		}
+		/* Not a wait: only a fatal signal stops it. */
+		ret = kipc_lock_backoff(b, &tries, KIPC_BACKOFF_FATAL, NULL);
+		if (ret)
+			break;
+	}
 	spin_unlock(&b->lock);
 	kipc_wake_all(&wl);
 	return ret;
 }
 
-/* The handle is going: every lock it holds becomes owner-died. */
+/*
+ * The handle is going: every lock it holds becomes owner-died.  Its token
+ * already names no live handle (kipc_region_handle_del()), so a waiter
+ * woken here takes the lock with -EOWNERDEAD even when a scribbler made
+ * the compare-and-swap below fail every time.
+ */
 static void kipc_region_release_locks(struct kipc_region *r,
 				      struct kipc_handle *h)
 {
 	struct kipc_wake_list wl = { 0 };
 	struct kipc_rbucket *b;
+	unsigned int tries;
 	unsigned long idx;
+	bool held;
 	void *entry;
 	u32 *word, v;
 	u64 off;
@@ -541,17 +653,27 @@ static void kipc_region_release_locks(struct kipc_region *r,
 		off = (u64)idx * sizeof(u32);
 		word = kipc_region_word(r, off);
 		b = kipc_region_bucket(r, off);
+		held = false;
+		tries = 0;
 		spin_lock(&b->lock);
-		do {
+		for (;;) {
 			v = READ_ONCE(*word);
 			if ((v & KIPC_LOCK_OWNER_MASK) != h->token)
 				break;
-		} while (cmpxchg(word, v, KIPC_LOCK_OWNER_DIED |
-				 (v & KIPC_LOCK_WAITERS)) != v);
-		if ((v & KIPC_LOCK_OWNER_MASK) == h->token)
+			held = true;
+			if (cmpxchg(word, v, KIPC_LOCK_OWNER_DIED |
+				    (v & KIPC_LOCK_WAITERS)) == v)
+				break;
+			/* A release cannot fail: give up on the word only. */
+			if (kipc_lock_backoff(b, &tries, KIPC_BACKOFF_NOSIG,
+					      NULL))
+				break;
+		}
+		if (held)
 			kipc_bucket_wake(b, off, true, 1, KIPC_RW_WOKEN, &wl);
 		spin_unlock(&b->lock);
 		kipc_wake_all(&wl);
+		cond_resched();
 	}
 }
 
@@ -581,6 +703,7 @@ static void kipc_ring_take_role(struct kipc_region *r, struct kipc_handle *h,
 				u32 role)
 {
 	r->role_taken |= role;
+	r->role_gone &= ~role;
 	h->ring_role = role;
 	*kipc_ring_role_pid(r, role) = get_pid(h->pid);
 	WRITE_ONCE(*kipc_ring_gone_flag(r, role), 0);
@@ -642,7 +765,8 @@ static __poll_t kipc_ring_poll(struct kipc_region *r, struct kipc_handle *h)
 
 	if (!h->ring_role)
 		return 0;
-	if (READ_ONCE(*kipc_ring_gone_flag(r, kipc_ring_other(h->ring_role))))
+	/* The kernel's own record: any mapper can rewrite the header. */
+	if (READ_ONCE(r->role_gone) & kipc_ring_other(h->ring_role))
 		mask |= EPOLLHUP;
 	waiting = h->ring_role == KIPC_RING_CONSUMER ? &hdr->consumer_waiting :
 						       &hdr->producer_waiting;
@@ -814,7 +938,14 @@ static void kipc_region_handle_del(struct kipc_handle *h)
 	struct kipc_region *r = kipc_region(h->obj);
 	bool hup;
 
-	/* Locks first: their waiters get -EOWNERDEAD, never -EPIPE. */
+	/*
+	 * The token names no live handle from here on (in an allocating
+	 * xarray, storing NULL reserves the index, so it is not reused
+	 * before the words that hold it are released).  Then the locks,
+	 * before the handle count: their waiters get -EOWNERDEAD, never
+	 * -EPIPE.
+	 */
+	xa_store(&r->tokens, h->token, NULL, GFP_KERNEL);
 	kipc_region_release_locks(r, h);
 	xa_erase(&r->tokens, h->token);
 
@@ -824,6 +955,7 @@ static void kipc_region_handle_del(struct kipc_handle *h)
 		WRITE_ONCE(r->orphaned, true);
 	if (h->ring_role) {
 		r->role_taken &= ~h->ring_role;
+		r->role_gone |= h->ring_role;
 		put_pid(*kipc_ring_role_pid(r, h->ring_role));
 		*kipc_ring_role_pid(r, h->ring_role) = NULL;
 		WRITE_ONCE(*kipc_ring_gone_flag(r, h->ring_role), 1);
@@ -909,13 +1041,15 @@ static int kipc_region_fill_ring(struct kipc_region *r, struct sk_buff *skb,
 				 struct pid_namespace *pidns)
 {
 	struct kipc_ring_hdr *hdr = kipc_ring_hdr(r);
-	pid_t pid[2];
 	struct nlattr *nest;
+	pid_t pid[2];
+	u32 gone;
 	int i;
 
 	spin_lock(&r->lock);
 	for (i = 0; i < 2; i++)
 		pid[i] = r->role_pid[i] ? pid_nr_ns(r->role_pid[i], pidns) : 0;
+	gone = r->role_gone;
 	spin_unlock(&r->lock);
 
 	nest = nla_nest_start(skb, KIPC_A_R_RING);
@@ -924,9 +1058,9 @@ static int kipc_region_fill_ring(struct kipc_region *r, struct sk_buff *skb,
 	    nla_put_u32(skb, KIPC_A_RING_USED, kipc_ring_used(r, hdr)) ||
 	    (pid[0] && nla_put_u32(skb, KIPC_A_RING_PRODUCER_PID, pid[0])) ||
 	    (pid[1] && nla_put_u32(skb, KIPC_A_RING_CONSUMER_PID, pid[1])) ||
-	    (READ_ONCE(hdr->producer_gone) &&
+	    (gone & KIPC_RING_PRODUCER &&
 	     nla_put_flag(skb, KIPC_A_RING_PRODUCER_GONE)) ||
-	    (READ_ONCE(hdr->consumer_gone) &&
+	    (gone & KIPC_RING_CONSUMER &&
 	     nla_put_flag(skb, KIPC_A_RING_CONSUMER_GONE)))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
@@ -1016,6 +1150,19 @@ static int kipc_region_alloc_pages(struct kipc_region *r)
 	return 0;
 }
 
+/*
+ * What one registered lock may cost: a node of the locks xarray per level
+ * of a tree indexing every word of the region (sparse locks each need
+ * their own nodes; dense ones share them, so this is an upper bound).
+ */
+static u32 kipc_region_lock_charge(u64 size)
+{
+	unsigned int bits = fls64(size / sizeof(u32) - 1);
+
+	return max(DIV_ROUND_UP(bits, XA_CHUNK_SHIFT), 1U) *
+	       sizeof(struct xa_node);
+}
+
 static void kipc_ring_init(struct kipc_region *r, u32 cap)
 {
 	struct kipc_ring_hdr *hdr = kipc_ring_hdr(r);
@@ -1061,6 +1208,7 @@ long kipc_region_create_ioctl(void __user *arg)
 	r->state = KIPC_STATE_LIVE;
 	r->size = size;
 	r->nr_pages = size >> PAGE_SHIFT;
+	r->lock_charge = kipc_region_lock_charge(size);
 	r->ring_role = args.ring;
 
 	ret = kipc_object_init(&r->obj, &kipc_region_ops, args.name,
