@@ -298,10 +298,14 @@ long kipc_ioctl_open(void __user *arg)
 		ret = -ENOENT;
 		goto out_ns;
 	}
-	if (obj->ops->kind != args.kind)
-		ret = -ENOTTY;
-	else if (!kipc_object_perm(obj, access))
+	/*
+	 * Access first: a caller who may not open the object is told
+	 * EACCES whatever it is, and learns its kind only with access.
+	 */
+	if (!kipc_object_perm(obj, access))
 		ret = -EACCES;
+	else if (obj->ops->kind != args.kind)
+		ret = -ENOTTY;
 	else
 		ret = kipc_object_install(obj, access, false,
 					  args.flags & KIPC_NONBLOCK);

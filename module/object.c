@@ -307,7 +307,9 @@ void kipc_object_kill(struct kipc_object *obj)
 	if (obj->name)
 		kipc_name_unlink_obj(obj);
 	obj->ops->kill(obj);
-	kipc_genl_notify(obj, KIPC_NOTIFY_OWNER_DIED, obj->owner_pid);
+	/* A create that failed (EEXIST) published nothing: say nothing. */
+	if (test_bit(KIPC_OBJ_PUBLISHED, &obj->flags))
+		kipc_genl_notify(obj, KIPC_NOTIFY_OWNER_DIED, obj->owner_pid);
 }
 
 /**
