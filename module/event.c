@@ -48,7 +48,9 @@
  * then gets -EPIPE.
  *
  * The count and state are also read locklessly by poll and fdinfo;
- * every change that could flip a poll bit wakes &kipc_event.poll_wq.
+ * every change that could flip a poll bit wakes &kipc_event.poll_wq
+ * after it is made, through wq_has_sleeper(), whose full barrier pairs
+ * with the smp_mb() poll makes after poll_wait().
  */
 
 /* Waiter states; a waiter's owner reads them with acquire. */
@@ -374,6 +376,12 @@ static __poll_t kipc_event_poll(struct kipc_handle *h, struct file *file,
 	u64 count;
 
 	poll_wait(file, &e->poll_wq, wait);
+	/*
+	 * Pairs with the barrier in wq_has_sleeper() of the waker: either
+	 * it sees this task on @poll_wq, or this reads its new state (the
+	 * store-buffering pattern; sock_poll_wait() does the same).
+	 */
+	smp_mb();
 	state = READ_ONCE(e->state);
 	count = READ_ONCE(e->count);
 	if (count && h->access & KIPC_RDONLY)
