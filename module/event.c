@@ -485,7 +485,8 @@ static int kipc_event_check_attr(const struct kipc_event_create *a)
  * @arg: user pointer to &struct kipc_event_create
  *
  * Creates a semaphore, counter or flag with its initial count.  An event
- * holds no user-sized memory, so nothing is charged to max_user_bytes.
+ * allocates nothing after its creation: its structure (and its name) is
+ * all it charges to max_user_bytes.
  *
  * Return: the owner handle's fd, or -errno.
  */
@@ -513,6 +514,6 @@ long kipc_event_create_ioctl(void __user *arg)
 	e->count = args.initial;
 
 	ret = kipc_object_init(&e->obj, &kipc_event_ops, args.name, args.mode,
-			       args.flags, 0);
+			       args.flags, kmalloc_size_roundup(sizeof(*e)));
 	return kipc_object_create(&e->obj, ret);
 }
