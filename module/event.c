@@ -48,7 +48,9 @@
  * then gets -EPIPE.
  *
  * The count and state are also read locklessly by poll and fdinfo;
- * every change that could flip a poll bit wakes &kipc_event.poll_wq.
+ * every change that could flip a poll bit wakes &kipc_event.poll_wq
+ * after it is made, through wq_has_sleeper(), whose full barrier pairs
+ * with the smp_mb() poll makes after poll_wait().
  */
 
 /* Waiter states; a waiter's owner reads them with acquire. */
@@ -374,6 +376,12 @@ static __poll_t kipc_event_poll(struct kipc_handle *h, struct file *file,
 	u64 count;
 
 	poll_wait(file, &e->poll_wq, wait);
+	/*
+	 * Pairs with the barrier in wq_has_sleeper() of the waker: either
+	 * it sees this task on @poll_wq, or this reads its new state (the
+	 * store-buffering pattern; sock_poll_wait() does the same).
+	 */
+	smp_mb();
 	state = READ_ONCE(e->state);
 	count = READ_ONCE(e->count);
 	if (count && h->access & KIPC_RDONLY)
@@ -477,7 +485,8 @@ static int kipc_event_check_attr(const struct kipc_event_create *a)
  * @arg: user pointer to &struct kipc_event_create
  *
  * Creates a semaphore, counter or flag with its initial count.  An event
- * holds no user-sized memory, so nothing is charged to max_user_bytes.
+ * allocates nothing after its creation: its structure (and its name) is
+ * all it charges to max_user_bytes.
  *
  * Return: the owner handle's fd, or -errno.
  */
@@ -505,6 +514,6 @@ long kipc_event_create_ioctl(void __user *arg)
 	e->count = args.initial;
 
 	ret = kipc_object_init(&e->obj, &kipc_event_ops, args.name, args.mode,
-			       args.flags, 0);
+			       args.flags, kmalloc_size_roundup(sizeof(*e)));
 	return kipc_object_create(&e->obj, ret);
 }

@@ -30,10 +30,15 @@
  * each event is unicast to the subscribers of the object's namespace,
  * with pids translated into each subscriber's pid namespace.  Subscribers
  * go away with their socket (NETLINK_URELEASE) or when a send finds the
- * socket gone.
+ * socket gone.  One user may hold KIPC_GENL_USER_SUBS_MAX subscriptions
+ * in all, whatever namespaces it makes: the table is global, so the cap
+ * counts the kuid, which a new user namespace maps but cannot change.
  */
 
-/* Per user in an IPC namespace (KIPC_GENL_USER_SUBS_MAX), and overall. */
+/*
+ * Per user (KIPC_GENL_USER_SUBS_MAX, counted by kuid over every namespace:
+ * making user and IPC namespaces gives a user no more), and overall.
+ */
 #define KIPC_GENL_MAX_SUBS	4096
 
 /**
@@ -43,7 +48,8 @@
  * @portid: its netlink port id
  * @kns: the IPC namespace it sees (referenced, so it stays pinned)
  * @pidns: the pid namespace pids are shown in (referenced)
- * @uid: the subscriber's euid, for the per-user limit
+ * @uid: the subscriber's euid as a kuid (the user in the initial user
+ *	namespace), for the per-user limit
  */
 struct kipc_sub {
 	struct list_head node;
@@ -277,7 +283,7 @@ static int kipc_genl_subscribe(struct sk_buff *skb, struct genl_info *info)
 	list_for_each_entry(sub, &kipc_subs, node) {
 		if (net_eq(sub->net, net) && sub->portid == info->snd_portid)
 			goto out;	/* already subscribed */
-		mine += sub->kns == kns && uid_eq(sub->uid, uid);
+		mine += uid_eq(sub->uid, uid);
 	}
 	if (mine >= KIPC_GENL_USER_SUBS_MAX || kipc_nr_subs >= KIPC_GENL_MAX_SUBS) {
 		NL_SET_ERR_MSG(info->extack, "too many subscribers");

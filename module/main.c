@@ -33,7 +33,7 @@ MODULE_PARM_DESC(max_objects, "Objects per IPC namespace (ENOSPC beyond)");
 unsigned long kipc_max_user_bytes = 256UL << 20;
 module_param_named(max_user_bytes, kipc_max_user_bytes, ulong, 0644);
 MODULE_PARM_DESC(max_user_bytes,
-		 "Capacity in bytes one uid may create (ENOSPC beyond)");
+		 "Kernel memory in bytes one uid's objects may hold, charged at creation (ENOSPC beyond)");
 
 unsigned int kipc_max_msg_size = KIPC_MSG_SIZE_MAX;
 module_param_named(max_msg_size, kipc_max_msg_size, uint, 0644);

@@ -135,7 +135,8 @@ static bool kipc_name_char_ok(char c)
 /**
  * kipc_name_from_user() - copy and check a name
  * @uname: user pointer to a NUL-terminated name
- * @name: out: the name without its leading '/', kmalloc()ed
+ * @name: out: the name without its leading '/', kmalloc()ed to its
+ *	length (kmalloc_size_roundup(strlen(name) + 1) bytes)
  *
  * Return: 0, -EFAULT, -ENAMETOOLONG, -EINVAL or -ENOMEM.
  */
@@ -146,7 +147,7 @@ int kipc_name_from_user(u64 uname, char **name)
 	int ret = -EINVAL;
 
 	/* Room for the optional '/', KIPC_NAME_MAX bytes and the NUL. */
-	buf = kmalloc(KIPC_NAME_MAX + 2, GFP_KERNEL);
+	buf = kmalloc(KIPC_NAME_MAX + 2, GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return -ENOMEM;
 	len = strncpy_from_user(buf, u64_to_user_ptr(uname), KIPC_NAME_MAX + 2);
@@ -165,9 +166,9 @@ int kipc_name_from_user(u64 uname, char **name)
 	for (len = 0; p[len]; len++)
 		if (!kipc_name_char_ok(p[len]))
 			goto err;
-	memmove(buf, p, len + 1);
-	*name = buf;
-	return 0;
+	/* Keep only what the name needs: that is what its object charges. */
+	*name = kmemdup(p, len + 1, GFP_KERNEL_ACCOUNT);
+	ret = *name ? 0 : -ENOMEM;
 err:
 	kfree(buf);
 	return ret;
@@ -298,10 +299,14 @@ long kipc_ioctl_open(void __user *arg)
 		ret = -ENOENT;
 		goto out_ns;
 	}
-	if (obj->ops->kind != args.kind)
-		ret = -ENOTTY;
-	else if (!kipc_object_perm(obj, access))
+	/*
+	 * Access first: a caller who may not open the object is told
+	 * EACCES whatever it is, and learns its kind only with access.
+	 */
+	if (!kipc_object_perm(obj, access))
 		ret = -EACCES;
+	else if (obj->ops->kind != args.kind)
+		ret = -ENOTTY;
 	else
 		ret = kipc_object_install(obj, access, false,
 					  args.flags & KIPC_NONBLOCK);

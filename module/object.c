@@ -34,12 +34,17 @@
  * released when the object is freed.
  */
 
-static DEFINE_XARRAY_ALLOC1(kipc_objects);
+/*
+ * Both xarrays grow with what users do, so their nodes are charged to the
+ * memcg of whoever makes them grow (the gfp of a store does not reach
+ * the node allocation without XA_FLAGS_ACCOUNT).
+ */
+static DEFINE_XARRAY_FLAGS(kipc_objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 static u32 kipc_next_id;
 static atomic_t kipc_nr_objects = ATOMIC_INIT(0);
 
 static DEFINE_MUTEX(kipc_users_lock);
-static DEFINE_XARRAY(kipc_users);
+static DEFINE_XARRAY_FLAGS(kipc_users, XA_FLAGS_ACCOUNT);
 
 static int kipc_charge(kuid_t uid, u64 bytes)
 {
@@ -55,7 +60,7 @@ static int kipc_charge(kuid_t uid, u64 bytes)
 		ret = -ENOSPC;
 	} else {
 		ret = xa_err(xa_store(&kipc_users, key, xa_mk_value(cur + bytes),
-				      GFP_KERNEL));
+				      GFP_KERNEL_ACCOUNT));
 	}
 	mutex_unlock(&kipc_users_lock);
 	return ret;
@@ -75,7 +80,9 @@ static void kipc_uncharge(kuid_t uid, u64 bytes)
 	if (cur == bytes)
 		xa_erase(&kipc_users, key);
 	else
-		xa_store(&kipc_users, key, xa_mk_value(cur - bytes), GFP_KERNEL);
+		/* Replaces an entry: allocates nothing. */
+		xa_store(&kipc_users, key, xa_mk_value(cur - bytes),
+			 GFP_KERNEL_ACCOUNT);
 	mutex_unlock(&kipc_users_lock);
 }
 
@@ -136,10 +143,12 @@ unsigned int kipc_live_objects(void)
  * @uname: user pointer to the object's name, or 0 for an anonymous object
  * @mode: permission bits
  * @create_flags: KIPC_PERSIST, KIPC_NONBLOCK
- * @charge: bytes to charge the caller's uid (max_user_bytes)
+ * @charge: bytes to charge the caller's uid (max_user_bytes) for the
+ *	kind's structure and everything it may allocate later
  *
  * Copies and checks the name, finds the caller's IPC namespace, checks the
- * max_objects and max_user_bytes limits and reserves an id.  Whatever it
+ * max_objects and max_user_bytes limits and reserves an id.  The name's
+ * allocation is charged with @charge.  Whatever it
  * returns, the object holds one reference and can be released: the caller
  * passes the result on to kipc_object_create().
  *
@@ -168,6 +177,7 @@ int kipc_object_init(struct kipc_object *obj,
 		ret = kipc_name_from_user(uname, &obj->name);
 		if (ret)
 			return ret;
+		charge += kmalloc_size_roundup(strlen(obj->name) + 1);
 	}
 	kns = kipc_ns_current();
 	if (!kns)
@@ -189,8 +199,11 @@ int kipc_object_init(struct kipc_object *obj,
 	atomic64_set(&obj->charge, charge);
 
 	/* Reserve the id; kipc_object_install() publishes the object. */
-	return xa_alloc_cyclic(&kipc_objects, &obj->id, NULL, xa_limit_32b,
-			       &kipc_next_id, GFP_KERNEL) < 0 ? -ENOSPC : 0;
+	ret = xa_alloc_cyclic(&kipc_objects, &obj->id, NULL, xa_limit_32b,
+			      &kipc_next_id, GFP_KERNEL_ACCOUNT);
+	if (ret == -EBUSY)
+		return -ENOSPC;
+	return ret < 0 ? ret : 0;
 }
 
 /**
@@ -307,7 +320,9 @@ void kipc_object_kill(struct kipc_object *obj)
 	if (obj->name)
 		kipc_name_unlink_obj(obj);
 	obj->ops->kill(obj);
-	kipc_genl_notify(obj, KIPC_NOTIFY_OWNER_DIED, obj->owner_pid);
+	/* A create that failed (EEXIST) published nothing: say nothing. */
+	if (test_bit(KIPC_OBJ_PUBLISHED, &obj->flags))
+		kipc_genl_notify(obj, KIPC_NOTIFY_OWNER_DIED, obj->owner_pid);
 }
 
 /**
@@ -438,7 +453,8 @@ int kipc_object_install(struct kipc_object *obj, unsigned int access,
 	}
 	if (owner) {
 		WRITE_ONCE(obj->owner_alive, true);
-		xa_store(&kipc_objects, obj->id, obj, GFP_KERNEL);
+		/* The id is reserved: this store allocates nothing. */
+		xa_store(&kipc_objects, obj->id, obj, GFP_KERNEL_ACCOUNT);
 		set_bit(KIPC_OBJ_PUBLISHED, &obj->flags);
 	}
 	fd_install(fd, file);

@@ -1433,6 +1433,113 @@ static int kipc_queue_check_attr(struct kipc_queue_create *a)
 	return 0;
 }
 
+/*
+ * What the allocator really hands out for one allocation of @size bytes:
+ * kvmalloc() tries kmalloc (rounded to its bucket, pages beyond
+ * KMALLOC_MAX_CACHE_SIZE) and falls back to vmalloc (whole pages, their
+ * page array and the area's bookkeeping); take the larger.
+ */
+static u64 kipc_kvmalloc_bytes(size_t size)
+{
+	u64 km = size <= KMALLOC_MAX_SIZE ? kmalloc_size_roundup(size) : 0;
+	u64 vm = PAGE_ALIGN(size) + (PAGE_ALIGN(size) >> PAGE_SHIFT) *
+		 sizeof(struct page *) + 2 * 64;
+
+	if (size <= KMALLOC_MAX_CACHE_SIZE)
+		km += sizeof(void *);	/* the memcg's per-object pointer */
+	return max(km, vm);
+}
+
+/*
+ * The size class kipc_qmsg_alloc() uses for a payload of @len bytes (the
+ * largest size it would serve from the same class), and in @bytes what
+ * that allocation really takes.
+ */
+static u64 kipc_qmsg_class(u64 len, u64 *bytes)
+{
+	size_t size = struct_size_t(struct kipc_qmsg, data, len);
+	unsigned int i;
+
+	for (i = 0; i < KIPC_QMSG_NR_CACHES; i++) {
+		if (size <= kipc_qmsg_sizes[i]) {
+			*bytes = kipc_qmsg_sizes[i] + sizeof(void *);
+			return kipc_qmsg_sizes[i];
+		}
+	}
+	*bytes = kipc_kvmalloc_bytes(size);
+	return size <= KMALLOC_MAX_SIZE ? kmalloc_size_roundup(size) :
+	       PAGE_ALIGN(size);
+}
+
+/*
+ * The most a message of at most @max_len payload bytes costs beyond its
+ * payload.  Within one size class the cost is constant, so the overhead
+ * peaks at the smallest length of each class (and, for vmalloc's page
+ * rounding, possibly at @max_len): try those.
+ */
+static u64 kipc_qmsg_overhead(u32 max_len)
+{
+	const size_t hdr = struct_size_t(struct kipc_qmsg, data, 0);
+	u64 len = 0, worst = 0, bytes, class;
+
+	while (len <= max_len) {
+		class = kipc_qmsg_class(len, &bytes);
+		worst = max(worst, bytes - len);
+		len = class - hdr + 1;	/* the first length of the next class */
+	}
+	kipc_qmsg_class(max_len, &bytes);
+	return max(worst, bytes - max_len);
+}
+
+/*
+ * The xarray nodes an index of @n entries can need at most.  A key is
+ * type << 5 | (31 - prio): 37 bits, 6 per level.  A node at shift s
+ * covers the keys that share their bits above s + 6, so a level has at
+ * most one node per entry and at most 2^(37 - s - 6) nodes.
+ */
+static u64 kipc_qindex_nodes(u64 n)
+{
+	const unsigned int bits = 32 + 5;
+	unsigned int shift;
+	u64 nodes = 0;
+
+	for (shift = 0; shift < bits; shift += XA_CHUNK_SHIFT) {
+		unsigned int above = bits > shift + XA_CHUNK_SHIFT ?
+				     bits - shift - XA_CHUNK_SHIFT : 0;
+
+		nodes += min_t(u64, n, 1ULL << above);
+	}
+	return nodes;
+}
+
+/* A list head and an xarray node, as their caches hand them out. */
+#define KIPC_QTP_BYTES	(ALIGN(sizeof(struct kipc_qtp), 8) + sizeof(void *))
+#define KIPC_XA_NODE_BYTES (sizeof(struct xa_node) + 2 * sizeof(void *))
+
+/**
+ * kipc_queue_charge() - the most memory a queue can make the kernel hold
+ * @a: the checked attributes
+ *
+ * As mqueue charges mq_treesize: the queue itself, max_bytes of payload
+ * and, for each of max_msgs messages, the worst overhead of a message
+ * (its header and the size class or page rounding of its allocation)
+ * plus a (type, priority) list of its own and that list's share of the
+ * index when every message has a distinct type and priority (the
+ * xarray's nodes for max_msgs keys spread as far apart as they can be),
+ * and the spare list.  See docs/architecture.md, "Memory and the quota".
+ *
+ * Return: bytes to charge against max_user_bytes.
+ */
+static u64 kipc_queue_charge(const struct kipc_queue_create *a)
+{
+	return kmalloc_size_roundup(sizeof(struct kipc_queue)) +
+	       a->max_bytes +
+	       (u64)a->max_msgs * (kipc_qmsg_overhead(a->max_msg_size) +
+				   KIPC_QTP_BYTES) +
+	       KIPC_QTP_BYTES +
+	       kipc_qindex_nodes(a->max_msgs) * KIPC_XA_NODE_BYTES;
+}
+
 /**
  * kipc_queue_create_ioctl() - KIPC_IOC_QUEUE_CREATE
  * @arg: user pointer to &struct kipc_queue_create
@@ -1457,7 +1564,8 @@ long kipc_queue_create_ioctl(void __user *arg)
 		return -ENOMEM;
 
 	mutex_init(&q->lock);
-	xa_init(&q->index);
+	/* Without the flag, the index's nodes escape the memcg. */
+	xa_init_flags(&q->index, XA_FLAGS_ACCOUNT);
 	for (i = 0; i < KIPC_NR_PRIO; i++)
 		q->prio[i] = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&q->recv_waiters);
@@ -1472,7 +1580,7 @@ long kipc_queue_create_ioctl(void __user *arg)
 	q->qflags = args.qflags;
 
 	ret = kipc_object_init(&q->obj, &kipc_queue_ops, args.name, args.mode,
-			       args.flags, args.max_bytes);
+			       args.flags, kipc_queue_charge(&args));
 	return kipc_object_create(&q->obj, ret);
 }
 

@@ -725,6 +725,9 @@ struct tev {
 
 #define MAX_SEEN	512
 
+/* More namespaces than the whole table (4096) needs at 32 each. */
+#define KIPC_GENL_MAX_SUBS_GUESS	(4096 / KIPC_GENL_USER_SUBS_MAX + 4)
+
 /* A subscribed socket and the events read from it so far. */
 struct evsock {
 	struct nlt t;
@@ -1682,8 +1685,12 @@ TEST_F(nl, get_module)
 		  nla_get_u32(tb2[KIPC_A_M_NS_OBJECTS]));
 	EXPECT_EQ(nla_get_u32(tb[KIPC_A_M_LIVE_OBJECTS]) + 1,
 		  nla_get_u32(tb2[KIPC_A_M_LIVE_OBJECTS]));
-	/* A queue charges its capacity to its creator's uid. */
-	EXPECT_EQ(nla_get_u64(tb[KIPC_A_M_USER_BYTES]) + 16 * 1000,
+	/*
+	 * A queue charges its creator's uid its capacity and, per message,
+	 * at least a message header's slab object (256 bytes) and a list
+	 * of its own (docs/architecture.md, "Memory and the quota").
+	 */
+	EXPECT_LE(nla_get_u64(tb[KIPC_A_M_USER_BYTES]) + 16 * 1000 + 16 * 256,
 		  nla_get_u64(tb2[KIPC_A_M_USER_BYTES]));
 	p = module_param("live_objects");
 	if (p >= 0)
@@ -2310,6 +2317,10 @@ static void *churn_fn(void *arg)
 
 #define STABLE	100
 
+static const struct kipc_queue_attr small_q = {
+	.max_msgs = 16, .max_msg_size = 256,
+};
+
 TEST_F_TIMEOUT(nl, dump_races_churn, 300)
 {
 	struct churn c[2];
@@ -2324,7 +2335,8 @@ TEST_F_TIMEOUT(nl, dump_races_churn, 300)
 		char name[96];
 
 		snprintf(name, sizeof(name), "%s.stable.%d", self->name, i);
-		fds[i] = kipc_queue_create(name, NULL, 0, 0600);
+		/* Small: 100 default queues would pass the uid's quota. */
+		fds[i] = kipc_queue_create(name, &small_q, 0, 0600);
 		ASSERT_LE(0, fds[i]);
 		ids[i] = queue_id(fds[i]);
 	}
@@ -2666,6 +2678,137 @@ TEST_F_TIMEOUT(nl, fuzz, 600)
 	ASSERT_EQ(0, get_module(&self->t, tb, &r, err)) TH_LOG("%s", err);
 	nlt_reply_free(&r);
 	free(m);
+}
+
+/*
+ * A create that fails with EEXIST published nothing, so it must send
+ * nothing: no OWNER_DIED (nor anything else) with the name of an object
+ * that never existed for anyone.
+ */
+TEST_F_TIMEOUT(nl, create_eexist_sends_nothing, 120)
+{
+	struct evsock *s = calloc(1, sizeof(*s));
+	uint32_t x, mk;
+	int q, i;
+
+	ASSERT_TRUE(s != NULL);
+	ASSERT_EQ(0, ev_open(s));
+	q = kipc_queue_create(self->name, NULL, 0, 0600);
+	ASSERT_LE(0, q);
+	x = queue_id(q);
+	ASSERT_LE(0, ev_wait(s, KIPC_NOTIFY_CREATED, x, 5000));
+	EXPECT_EQ(-EEXIST, kipc_queue_create(self->name, NULL, 0, 0600));
+	EXPECT_EQ(-EEXIST, kipc_event_create(self->name, KIPC_EVENT_FLAG, 0,
+					     0, 0600));
+	EXPECT_EQ(-EEXIST, kipc_region_create(self->name, 4096, 0, 0600));
+	mk = marker();
+	ASSERT_LE(0, ev_wait(s, KIPC_NOTIFY_DESTROYED, mk, 5000));
+	for (i = 0; i < s->nseen; i++)
+		EXPECT_TRUE(s->seen[i].id == x || s->seen[i].id == mk)
+			TH_LOG("event type %u about object %u (name \"%s\"), "
+			       "which was never published", s->seen[i].type,
+			       s->seen[i].id, s->seen[i].has_name ?
+			       s->seen[i].name : "");
+	EXPECT_EQ(1, ev_count(s, 0, x));
+	close(q);
+	EXPECT_EQ(0, s->bad) TH_LOG("%s", s->bad_err);
+	free(s);
+}
+
+/*
+ * The subscriber limit counts per real user (the kuid), not per user in
+ * an IPC namespace: an unprivileged user who makes user and IPC
+ * namespaces in a loop and subscribes in each gets no more than
+ * KIPC_GENL_USER_SUBS_MAX in all, and another user can still subscribe.
+ */
+TEST_F_TIMEOUT(nl, subscribers_per_real_user, 900)
+{
+	int up[2], down[2], total, ret;
+	pid_t pid, other;
+
+	if (geteuid())
+		SKIP(return, "needs root to become two other users");
+	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(down));
+	pid = kt_fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		static pid_t kids[KIPC_GENL_MAX_SUBS_GUESS];
+		int nkids = 0, sum = 0, i;
+
+		if (setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(2);
+		for (i = 0; i < KIPC_GENL_MAX_SUBS_GUESS; i++) {
+			int p[2], got = 0, k;
+			pid_t g;
+
+			KT_CHILD_CHECK(pipe(p) == 0);
+			g = fork();
+			KT_CHILD_CHECK(g >= 0);
+			if (!g) {
+				struct nlt t[KIPC_GENL_USER_SUBS_MAX + 1];
+
+				if (unshare(CLONE_NEWUSER | CLONE_NEWIPC))
+					got = -1;
+				for (k = 0; got >= 0 &&
+				     k <= KIPC_GENL_USER_SUBS_MAX; k++)
+					if (!nlt_open(&t[k]) &&
+					    !ev_subscribe(&t[k]))
+						got++;
+				write_u32(p[1], got);
+				pause();
+				_exit(0);
+			}
+			kids[nkids++] = g;
+			got = (int)read_u32(p[0]);
+			close(p[0]);
+			close(p[1]);
+			if (got < 0) {
+				sum = -1;
+				break;
+			}
+			sum += got;
+			if (!got)
+				break;	/* nothing more for this user */
+		}
+		write_u32(up[1], sum);
+		read_u32(down[0]);
+		for (i = 0; i < nkids; i++) {
+			kill(kids[i], SIGKILL);
+			waitpid(kids[i], NULL, 0);
+		}
+		_exit(0);
+	}
+	total = (int)read_u32(up[0]);
+	if (total == -1) {
+		write_u32(down[1], 0);
+		kt_reap(pid);
+		SKIP(return, "unprivileged user namespaces are not allowed");
+	}
+	TH_LOG("uid 65534 got %d subscriptions over its namespaces", total);
+	EXPECT_GE(KIPC_GENL_USER_SUBS_MAX, total);
+	EXPECT_LE(1, total);
+	/* While they are held, another user still gets one. */
+	other = fork();
+	ASSERT_LE(0, other);
+	if (!other) {
+		struct nlt u;
+
+		if (setresgid(65533, 65533, 65533) ||
+		    setresuid(65533, 65533, 65533))
+			_exit(2);
+		if (nlt_open(&u))
+			_exit(3);
+		ret = ev_subscribe(&u);
+		if (ret)
+			fprintf(stderr, "# uid 65533: subscribe: %s\n",
+				strerror(-ret));
+		_exit(ret ? 1 : 0);
+	}
+	EXPECT_EQ(0, kt_reap(other));
+	write_u32(down[1], 0);
+	EXPECT_EQ(0, kt_reap(pid));
 }
 
 TEST_HARNESS_MAIN

@@ -491,4 +491,50 @@ TEST_F(perm, mode_bits_checked)
 	close(q);
 }
 
+/* Open and close again as an event or a region: 0 or -errno. */
+static int try_open_event(const void *arg)
+{
+	const struct open_args *a = arg;
+	int h = kipc_event_open(a->name, a->flags);
+
+	if (h < 0)
+		return h;
+	close(h);
+	return 0;
+}
+
+static int try_open_region(const void *arg)
+{
+	const struct open_args *a = arg;
+	int h = kipc_region_open(a->name, a->flags);
+
+	if (h < 0)
+		return h;
+	close(h);
+	return 0;
+}
+
+/*
+ * A caller without access must not learn what an object is: opening a
+ * 0600 queue as an event or a region answers as opening it as a queue
+ * does (EACCES), not ENOTTY.  With access, the wrong kind is ENOTTY.
+ */
+TEST_F(perm, wrong_kind_without_access_is_eacces)
+{
+	struct open_args a = { self->name, KIPC_RDONLY };
+	int q = kipc_queue_create(self->name, &small, 0, 0600);
+
+	ASSERT_LE(0, q);
+	EXPECT_EQ(-EACCES, run_as(&nobody, try_open, &a));
+	EXPECT_EQ(-EACCES, run_as(&nobody, try_open_event, &a));
+	EXPECT_EQ(-EACCES, run_as(&nobody, try_open_region, &a));
+	/* The owner has access: it is told the kind is wrong. */
+	EXPECT_EQ(-ENOTTY, try_open_event(&a));
+	close(q);
+	q = kipc_queue_create(self->name, &small, 0, 0604);
+	ASSERT_LE(0, q);
+	EXPECT_EQ(-ENOTTY, run_as(&nobody, try_open_event, &a));
+	close(q);
+}
+
 TEST_HARNESS_MAIN

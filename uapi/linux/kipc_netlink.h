@@ -27,8 +27,9 @@
  *   scoped by IPC namespace.  The group KIPC_GENL_MCGRP_EVENTS exists for
  *   tools that join it out of habit; nothing is sent on it.  A subscriber
  *   whose receive buffer is full misses events (the dump is the truth).
- *   Each user may hold KIPC_GENL_USER_SUBS_MAX subscriptions per IPC
- *   namespace; more is -ENOSPC.
+ *   Each user (kuid: the user namespace it is mapped from does not
+ *   matter) may hold KIPC_GENL_USER_SUBS_MAX subscriptions over all
+ *   namespaces; more is -ENOSPC.
  *
  * Attributes are validated strictly: unknown attributes, wrong types and
  * oversized strings are -EINVAL with an extack message.
