@@ -29,6 +29,7 @@ PKGS="
 	man-db
 	pkg-config
 	trinity
+	debootstrap
 "
 
 # Print the packages of $PKGS that are not installed, space-separated.
