@@ -67,12 +67,15 @@ nstep=0
 
 cleanup()
 {
-	local rc=$? i d
-	for d in "$root"/root/kipc/build/vm*; do
-		[ -d "$d" ] || continue
-		mkdir -p "$logs/$(basename "$d")"
-		cp "$d"/*.log "$logs/$(basename "$d")/" 2>/dev/null || true
-	done
+	local rc=$? i f
+	# The VM consoles and logs (build/vm/, build/vm-debug/, ...).
+	if [ -d "$root/root/kipc/build" ]; then
+		(cd "$root/root/kipc/build" && find . -name '*.log' -type f) |
+		while read -r f; do
+			mkdir -p "$logs/$(dirname "$f")"
+			cp "$root/root/kipc/build/$f" "$logs/$f"
+		done
+	fi
 	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
 		umount "${mounts[i]}" 2>/dev/null ||
 			umount -l "${mounts[i]}" 2>/dev/null ||
@@ -90,7 +93,7 @@ cleanup()
 		printf '  %s\n' "${times[@]}"
 	fi
 	if [ $rc -eq 0 ]; then say "passed ($rev)"; else say "FAILED ($rev)"; fi
-	say "logs in $logs; the runs' results:"
+	say "logs in $logs; the VM runs' results (Debian's kernel, the debug kernel):"
 	cat "$logs"/*.log 2>/dev/null | grep -E '^[0-9]+ passed, [0-9]+ failed' || true
 	exit $rc
 }
@@ -111,7 +114,7 @@ step()
 	"$@" > >(tee "$log") 2>&1 || rc=$?
 	wait $! 2>/dev/null || true
 	t1=$(date +%s)
-	times+=("$(printf '%-28s %4d s  %s' "$name" $((t1 - t0)) \
+	times+=("$(printf '%-34s %4d s  %s' "$name" $((t1 - t0)) \
 		"$([ $rc -eq 0 ] && echo ok || echo "FAILED ($rc)")")")
 	[ $rc -eq 0 ] || die "$name (exit $rc)"
 }
