@@ -61,13 +61,12 @@ root=$(mktemp -d "$parent/kipc-fresh.XXXXXX")
 logs=$repo/build/fresh
 rm -rf "$logs"
 mkdir -p "$logs"
-mounts=()
 times=()
 nstep=0
 
 cleanup()
 {
-	local rc=$? i f
+	local rc=$? m f
 	# The VM consoles and logs (build/vm/, build/vm-debug/, ...).
 	if [ -d "$root/root/kipc/build" ]; then
 		(cd "$root/root/kipc/build" && find . -name '*.log' -type f) |
@@ -76,10 +75,11 @@ cleanup()
 			cp "$root/root/kipc/build/$f" "$logs/$f"
 		done
 	fi
-	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
-		umount "${mounts[i]}" 2>/dev/null ||
-			umount -l "${mounts[i]}" 2>/dev/null ||
-			echo "fresh-check: could not unmount ${mounts[i]}" >&2
+	# Everything mounted under the root, the deepest first.
+	for m in $(awk -v r="$root/" 'index($2, r) == 1 { print $2 }' \
+		   /proc/mounts | sort -r); do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null ||
+			echo "fresh-check: could not unmount $m" >&2
 	done
 	if [ "${KIPC_FRESH_KEEP:-0}" = 1 ]; then
 		say "root kept in $root"
@@ -100,8 +100,9 @@ cleanup()
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# step NAME CMD...: run CMD (its output also to build/fresh/NN-*.log),
-# record how long it took, fail when it fails.
+# step NAME CMD...: run CMD in a subshell with errexit on (so a failing
+# command inside a function fails the step), its output also to
+# build/fresh/NN-*.log; record how long it took, fail when it fails.
 step()
 {
 	local name=$1 t0 t1 rc=0 log
@@ -111,8 +112,11 @@ step()
 		sed 's/--*/-/g; s/-$//').log
 	say "== $name ($(date -u +%T))"
 	t0=$(date +%s)
-	"$@" > >(tee "$log") 2>&1 || rc=$?
-	wait $! 2>/dev/null || true
+	set +e
+	(set -e; "$@") > >(tee "$log") 2>&1
+	rc=$?
+	[ -z "${!:-}" ] || wait "$!" 2>/dev/null
+	set -e
 	t1=$(date +%s)
 	times+=("$(printf '%-34s %4d s  %s' "$name" $((t1 - t0)) \
 		"$([ $rc -eq 0 ] && echo ok || echo "FAILED ($rc)")")")
@@ -123,9 +127,8 @@ mnt()
 {
 	local dst=$1
 	shift
-	mkdir -p "$dst"
+	[ -e "$dst" ] || mkdir -p "$dst"
 	mount "$@" "$dst"
-	mounts+=("$dst")
 }
 
 # The bare base, cached by suite and date; older ones of the suite go.
