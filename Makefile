@@ -3,25 +3,54 @@
 # kipc top-level Makefile: the module (kbuild), libkipc, tools and tests,
 # and the VM targets that load the module and run the suite.
 
-KVER_DEB  := $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1)
-KDIR      ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then \
-		echo /lib/modules/$$(uname -r)/build; else echo $(KVER_DEB); fi)
+# Everything below that depends on installed packages (KDIR, KVER,
+# DKMS_KVER, the sub-Makefiles' pkg-config calls) is computed when make
+# parses a Makefile.  So the targets that run `deps` first (check, demo,
+# heavy-prep, bench) do the rest in a fresh $(MAKE), which parses again
+# with the packages in place, and none of these values is exported: a
+# sub-make computes its own instead of inheriting an empty one.
+#
+# KDIR: the running kernel's build tree when its headers are installed,
+# otherwise the newest Debian kernel headers (the kernel the VM boots).
+KRUN      := $(shell uname -r)
+KDIR_DEB  := $(shell for d in $$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | 		sort -V); do [ -f $$d/Makefile ] && k=$$d; done; echo $$k)
+ifeq ($(strip $(KDIR)),)
+override KDIR := $(shell d=/lib/modules/$(KRUN)/build; 		if [ -f $$d/Makefile ]; then echo $$d; else echo $(KDIR_DEB); fi)
+endif
 KSRC_TAR  ?= /usr/src/linux-source-6.1.tar.xz
 CACHE     ?= $(HOME)/.cache/kipc
 KSFT_DIR  ?= $(CACHE)/ksft-6.1
-export KDIR KSRC_TAR CACHE KSFT_DIR
+export KSRC_TAR CACHE KSFT_DIR
+
+# Without headers, `make module` stops with one line naming the package:
+# the running kernel's headers when it is a Debian kernel, otherwise
+# those of the newest Debian kernel in /boot (what the VM boots), or the
+# current Debian kernel's when there is none.
+KDEB_IMG  := $(shell ls /boot/vmlinuz-*-amd64 2>/dev/null | sort -V | tail -n 1)
+ifneq ($(wildcard /boot/config-$(KRUN)),)
+KHDR_FOR  := $(KRUN)
+KHDR_PKG  := linux-headers-$(KRUN)
+else ifneq ($(KDEB_IMG),)
+KHDR_FOR  := $(patsubst /boot/vmlinuz-%,%,$(KDEB_IMG))
+KHDR_PKG  := linux-headers-$(KHDR_FOR)
+else
+KHDR_FOR  := $(KRUN) or a Debian kernel
+KHDR_PKG  := linux-headers-amd64
+endif
+kipc_need_kdir = $(if $(KDIR),,$(error kipc: no kernel headers for \
+	$(KHDR_FOR): apt-get install $(KHDR_PKG)))
 
 .PHONY: all deps module lib tools tests ksft-headers check check-debian \
-	check-debug module-debug demo clean module-check checkpatch
+	check-debug module-debug demo clean module-check checkpatch fresh-check
 
 all: module lib tools tests examples
 
 module:
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/module CONFIG_KIPC=m W=1 modules
+	$(kipc_need_kdir)$(MAKE) -C $(KDIR) M=$(CURDIR)/module CONFIG_KIPC=m W=1 modules
 
 # W=1 and sparse (C=1) over the module, warnings are errors here.
 module-check:
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/module CONFIG_KIPC=m W=1 C=1 \
+	$(kipc_need_kdir)$(MAKE) -C $(KDIR) M=$(CURDIR)/module CONFIG_KIPC=m W=1 C=1 \
 		CHECK="sparse -Wno-unknown-attribute" modules 2>&1 | tee build.log
 	@! grep -E 'warning:|error:' build.log
 	@rm -f build.log
@@ -60,9 +89,13 @@ deps:
 	scripts/install-deps.sh
 
 # The whole suite, in QEMU: on Debian's kernel, then on the debug kernel
-# (KASAN, lockdep, kmemleak, UBSAN), built once and cached in $(CACHE).
-# The debug run divides the heavy tests' counts by KIPC_TEST_SCALE=10
-# (see kt_scaled()): the full counts run on Debian's kernel.
+# (KASAN, lockdep, kmemleak, UBSAN, full preemption, the lockup, hung-task
+# and RCU-stall detectors, fault injection), built once and cached in
+# $(CACHE).  The debug run divides the heavy tests' counts by
+# KIPC_TEST_SCALE=10 (see kt_scaled()): the full counts run on Debian's
+# kernel.  Debian's kernel has no fault injection, so the fail-nth tests
+# skip there; on the debug kernel KIPC_FAILNTH_REQUIRED=1 makes a missing
+# /proc/thread-self/fail-nth a failure.
 check: deps
 	$(MAKE) all
 	$(MAKE) man-check
@@ -89,7 +122,7 @@ module-debug:
 check-debug: module-debug
 	kdir=$$(tests/vm/build-debug-kernel.sh) && \
 	KIPC_VM_BUILD=$(CURDIR)/build/vm-debug \
-	KIPC_VM_APPEND="$$KIPC_VM_APPEND KIPC_TEST_SCALE=10" \
+	KIPC_VM_APPEND="$$KIPC_VM_APPEND KIPC_TEST_SCALE=10 KIPC_FAILNTH_REQUIRED=1" \
 	tests/vm/run-suite.sh \
 		--kernel $$kdir/arch/x86/boot/bzImage --ko $(DEBUG_MOD)/kipc.ko
 
@@ -98,8 +131,14 @@ demo: deps
 	$(MAKE) all
 	tests/vm/run-demo.sh
 
+# README's two commands, `make demo` then `make check`, on a bare Debian
+# bookworm root made by debootstrap, from a clone of HEAD; then
+# `make install` there (root; tests/fresh/fresh-check.sh).
+fresh-check:
+	tests/fresh/fresh-check.sh
+
 clean:
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/module clean || true
+	$(if $(KDIR),$(MAKE) -C $(KDIR) M=$(CURDIR)/module clean || true)
 	$(MAKE) -C lib clean
 	$(MAKE) -C tools clean
 	$(MAKE) -C tests clean
@@ -121,7 +160,7 @@ examples: lib
 # the module for KVER (the release of the kernel KDIR was built for) into
 # /lib/modules/KVER/extra, then depmod; libkipc (.so.0 with its symbol
 # versions, .a, <kipc.h>, <linux/kipc*.h>, kipc.pc); kipcctl and
-# kipc-bench if they are built; the man pages; a udev rule, a modprobe.d
+# kipc-bench; the man pages; a udev rule, a modprobe.d
 # file of the module's parameters and a modules-load.d file that loads it
 # at boot.  Without kernel headers: make install-lib install-man.
 VERSION		:= $(shell sed -n 's/^VERSION[[:space:]]*:=[[:space:]]*//p' lib/Makefile)
@@ -130,8 +169,8 @@ BINDIR		?= $(PREFIX)/bin
 MANDIR		?= $(PREFIX)/share/man
 # Debian's headers report kernelrelease 6.1.x; modules live under the
 # UTS release (6.1.0-N-amd64), which is what utsrelease.h holds.
-ifeq ($(origin KVER),undefined)
-KVER		:= $(if $(KDIR),$(shell \
+ifeq ($(strip $(KVER)),)
+override KVER	:= $(if $(KDIR),$(shell \
 		   sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
 			$(KDIR)/include/generated/utsrelease.h 2>/dev/null || \
 		   $(MAKE) -s --no-print-directory -C $(KDIR) kernelrelease 2>/dev/null))
@@ -170,10 +209,8 @@ install-lib: lib
 
 install-tools: tools
 	@for t in $(TOOLS_INSTALL); do \
-		if [ -x tools/$$t ]; then \
-			echo "install tools/$$t $(DESTDIR)$(BINDIR)/$$t"; \
-			install -D -m 755 tools/$$t $(DESTDIR)$(BINDIR)/$$t || exit; \
-		fi; \
+		echo "install tools/$$t $(DESTDIR)$(BINDIR)/$$t"; \
+		install -D -m 755 tools/$$t $(DESTDIR)$(BINDIR)/$$t || exit; \
 	done
 
 # .so pages (siblings of a function, liburing-style) are installed as is.
@@ -251,7 +288,7 @@ pkgconfig-check: lib
 # touched, so it is idempotent and needs no cleanup on failure).
 DKMS_ROOT	:= $(CURDIR)/build/dkms
 DKMS_KVER	:= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
-			$(KVER_DEB)/include/generated/utsrelease.h 2>/dev/null)
+			$(KDIR_DEB)/include/generated/utsrelease.h 2>/dev/null)
 DKMS		= dkms --sourcetree $(DKMS_ROOT)/src --dkmstree $(DKMS_ROOT)/tree
 
 dkms-check:

@@ -29,6 +29,7 @@ PKGS="
 	man-db
 	pkg-config
 	trinity
+	debootstrap
 "
 
 # Print the packages of $PKGS that are not installed, space-separated.
@@ -58,9 +59,12 @@ main()
 
 	export DEBIAN_FRONTEND=noninteractive
 	echo "install-deps: installing: $missing"
-	apt-get update -q
+	# Wait for another apt (unattended-upgrades, a second job) instead
+	# of failing on its lock.
+	set -- -o DPkg::Lock::Timeout=600
+	apt-get "$@" update -q
 	# shellcheck disable=SC2086 # word splitting of the list is wanted
-	apt-get install -y -q --no-install-recommends $missing
+	apt-get "$@" install -y -q --no-install-recommends $missing
 }
 
 main "$@"
