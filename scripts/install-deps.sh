@@ -29,6 +29,10 @@ PKGS="
 	man-db
 	pkg-config
 	trinity
+	debhelper
+	dh-dkms
+	lintian
+	debootstrap
 "
 
 # Print the packages of $PKGS that are not installed, space-separated.
