@@ -108,7 +108,7 @@ step()
 	local name=$1 t0 t1 rc=0 log
 	shift
 	nstep=$((nstep + 1))
-	log=$out/$(printf '%02d' $nstep)-$(echo "$name" | tr -c 'a-z0-9\n' '-' |
+	log=$out/$(printf '%02d' $nstep)-$(echo "$name" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9\n' '-' |
 		sed 's/--*/-/g; s/-$//').log
 	say "== $name ($(date -u +%T))"
 	t0=$(date +%s)
