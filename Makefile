@@ -183,7 +183,7 @@ MODPROBEDIR	?= /lib/modprobe.d
 MODULESLOADDIR	?= /lib/modules-load.d
 DKMSDIR		?= /usr/src/kipc-$(VERSION)
 TOOLS_INSTALL	:= kipcctl kipc-bench
-MAN_PAGES	= $(wildcard man/man3/*.3 man/man7/*.7 man/man8/*.8)
+MAN_PAGES	= $(wildcard man/man1/*.1 man/man3/*.3 man/man7/*.7 man/man8/*.8)
 
 install: install-module install-lib install-tools install-man install-config
 
@@ -215,8 +215,9 @@ install-tools: tools
 
 # .so pages (siblings of a function, liburing-style) are installed as is.
 install-man:
-	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 \
-		$(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	install -m 644 man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 man/man7/*.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 644 man/man8/*.8 $(DESTDIR)$(MANDIR)/man8/
@@ -400,3 +401,32 @@ tests: tests/trinity/kipc-trinity-shim.so
 
 tests/trinity/kipc-trinity-shim.so: tests/trinity/kipc-trinity-shim.c uapi/linux/kipc.h
 	$(CC) -O2 -Wall -Wextra -shared -fPIC -Iuapi -o $@ $<
+
+
+# --- Debian packages ------------------------------------------------------
+
+.PHONY: deb deb-check
+
+# kipc-dkms, libkipcN, libkipc-dev and kipc-tools (debian/), built by
+# dpkg-buildpackage -us -uc -b in a copy of the tree (its tracked and
+# untracked, not ignored, files) in build/deb/kipc-VERSION, so this tree's
+# static tools and objects are left alone; the .debs, .buildinfo and
+# .changes land in build/deb/, then lintian checks them.
+DEB_DIR		:= $(CURDIR)/build/deb
+DEB_SRC		:= $(DEB_DIR)/kipc-$(VERSION)
+
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_SRC)
+	git ls-files -z --cached --others --exclude-standard | \
+		xargs -0 cp -a --parents -t $(DEB_SRC)
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
+	rm -rf $(DEB_SRC)
+	cd $(DEB_DIR) && ls -l *.deb
+	lintian --fail-on error,warning $(DEB_DIR)/*.changes
+
+# Builds the packages, installs them in a bare bookworm root, builds an
+# outside program with pkg-config, checks DKMS built kipc.ko, purges, and
+# boots the VM with that kipc.ko (tests/deb/deb-check.sh, as root).
+deb-check:
+	tests/deb/deb-check.sh

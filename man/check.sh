@@ -10,7 +10,7 @@
 #   ".so man3/OTHER.3" link to the page that documents it with siblings;
 #   a linked page names SYMBOL in its NAME section;
 # - every page renders with groff -man -ww -z (all warnings) and prints
-#   nothing; pages that are not links have NAME, SYNOPSIS (sections 3
+#   nothing; pages that are not links have NAME, SYNOPSIS (sections 1, 3
 #   and 8), DESCRIPTION and SEE ALSO, and section 3 pages also RETURN
 #   VALUE and ERRORS;
 # - every kipc page a SEE ALSO or .so names exists.
@@ -66,7 +66,7 @@ for sym in $symbols; do
 	fi
 done
 
-for page in man3/*.3 man7/*.7 man8/*.8; do
+for page in man1/*.1 man3/*.3 man7/*.7 man8/*.8; do
 	[ -f "$page" ] || continue
 	sect=${page##*.}
 	target=$(so_target "$page")
@@ -91,7 +91,7 @@ for page in man3/*.3 man7/*.7 man8/*.8; do
 	want="NAME DESCRIPTION"
 	case $sect in
 	3) want="$want SYNOPSIS \"RETURN VALUE\" ERRORS \"SEE ALSO\"" ;;
-	8) want="$want SYNOPSIS \"SEE ALSO\"" ;;
+	1|8) want="$want SYNOPSIS \"SEE ALSO\"" ;;
 	*) want="$want \"SEE ALSO\"" ;;
 	esac
 	eval "set -- $want"
@@ -108,7 +108,7 @@ for page in man3/*.3 man7/*.7 man8/*.8; do
 done
 
 if [ "$bad" = 0 ]; then
-	n=$(ls man3/*.3 man7/*.7 man8/*.8 2>/dev/null | wc -l)
+	n=$(ls man1/*.1 man3/*.3 man7/*.7 man8/*.8 2>/dev/null | wc -l)
 	echo "man-check: $(echo "$symbols" | wc -l) symbols documented, $n pages render cleanly"
 fi
 exit $bad

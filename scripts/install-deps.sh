@@ -29,6 +29,9 @@ PKGS="
 	man-db
 	pkg-config
 	trinity
+	debhelper
+	dh-dkms
+	lintian
 	debootstrap
 "
 
