@@ -20,21 +20,7 @@
 #include "kipc_test.h"
 #include "kipc_nlraw.h"
 
-#define FAILNTH		"/proc/thread-self/fail-nth"
-#define DEBUGFS		"/sys/kernel/debug"
 #define MAX_N		2000
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
 
 static long read_long(const char *path)
 {
@@ -87,24 +73,13 @@ static int nth_fd = -1;
 
 static int fail_nth_arm(unsigned int n)
 {
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%u", n);
-
-	return pwrite(nth_fd, buf, len, 0) == len ? 0 : -errno;
+	return kt_failnth_arm(nth_fd, n);
 }
 
 /* The count left: 0 when the fault was injected.  Disarms. */
 static long fail_nth_disarm(void)
 {
-	char buf[16];
-	ssize_t n = pread(nth_fd, buf, sizeof(buf) - 1, 0);
-
-	if (pwrite(nth_fd, "0", 1, 0) != 1)
-		return -1;
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
+	return kt_failnth_disarm(nth_fd);
 }
 
 static int ret_fd(int fd, struct op *o)
@@ -244,37 +219,11 @@ FIXTURE(failnth) {
 
 FIXTURE_SETUP(failnth)
 {
-	const char *req = getenv("KIPC_FAILNTH_REQUIRED");
-	static const char *const knobs[][2] = {
-		{ DEBUGFS "/failslab/ignore-gfp-wait", "N" },
-		{ DEBUGFS "/failslab/verbose", "0" },
-		{ DEBUGFS "/fail_page_alloc/ignore-gfp-wait", "N" },
-		{ DEBUGFS "/fail_page_alloc/ignore-gfp-highmem", "N" },
-		{ DEBUGFS "/fail_page_alloc/verbose", "0" },
-	};
-	struct stat st;
-	unsigned int i;
-
 	KT_REQUIRE_KIPC();
 	kt_name(self->name, sizeof(self->name), "failnth");
-	if (access(FAILNTH, W_OK)) {
-		if (req && !strcmp(req, "1"))
-			ASSERT_EQ(0, access(FAILNTH, W_OK))
-				TH_LOG("KIPC_FAILNTH_REQUIRED=1 but " FAILNTH
-				       " is missing: not the debug kernel?");
-		SKIP(_exit(KT_SKIP_STATUS), FAILNTH " is missing: the kernel "
-		     "has no CONFIG_FAULT_INJECTION_DEBUG_FS (use the debug "
-		     "kernel)");
-	}
 	if (geteuid())
 		SKIP(_exit(KT_SKIP_STATUS), "needs root for debugfs");
-	if (stat(DEBUGFS "/failslab", &st))
-		mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
-	for (i = 0; i < ARRAY_SIZE(knobs); i++)
-		ASSERT_EQ(0, write_str(knobs[i][0], knobs[i][1]))
-			TH_LOG("cannot set %s", knobs[i][0]);
-	nth_fd = open(FAILNTH, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, nth_fd);
+	KT_REQUIRE_FAILNTH(nth_fd);
 	/* Open libkipc's context before any window. */
 	ASSERT_EQ(-ENOENT, kipc_unlink(self->name));
 }

@@ -13,101 +13,26 @@
  * debug kernel); elsewhere each test is skipped, or fails when the
  * environment has KIPC_FAILNTH_REQUIRED=1.
  */
-#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include "kipc_test.h"
 
-#define FAILNTH		"/proc/thread-self/fail-nth"
-#define DBGFS		"/sys/kernel/debug"
 #define MAX_NTH		64
 
 FIXTURE(failnth) {
 	char name[64];
-	int nth;	/* fd of FAILNTH */
+	int nth;	/* fd of KT_FAILNTH */
 };
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -EIO;
-}
-
-/* Fail sleeping allocations too, and keep the log quiet. */
-static int failnth_configure(void)
-{
-	static const char *const attrs[] = { "failslab", "fail_page_alloc" };
-	char path[128];
-	unsigned int i;
-	int ret;
-
-	if (access(DBGFS "/failslab", F_OK))
-		mount("debugfs", DBGFS, "debugfs", 0, NULL);
-	for (i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), DBGFS "/%s/ignore-gfp-wait",
-			 attrs[i]);
-		ret = write_str(path, "N");
-		if (ret)
-			return ret;
-		snprintf(path, sizeof(path), DBGFS "/%s/verbose", attrs[i]);
-		ret = write_str(path, "0");
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
 
 FIXTURE_SETUP(failnth)
 {
-	const char *req = getenv("KIPC_FAILNTH_REQUIRED");
-
 	KT_REQUIRE_KIPC();
 	kt_name(self->name, sizeof(self->name), "fnth");
-	if (access(FAILNTH, F_OK)) {
-		if (req && !strcmp(req, "1"))
-			ASSERT_EQ(0, access(FAILNTH, F_OK)) {
-				TH_LOG("KIPC_FAILNTH_REQUIRED=1 but no "
-				       FAILNTH);
-			}
-		SKIP(_exit(KT_SKIP_STATUS),
-		     "no " FAILNTH ": kernel without fault injection");
-	}
-	ASSERT_EQ(0, failnth_configure()) {
-		TH_LOG("cannot configure failslab/fail_page_alloc in "
-		       DBGFS);
-	}
-	self->nth = open(FAILNTH, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->nth);
+	KT_REQUIRE_FAILNTH(self->nth);
 }
 
 FIXTURE_TEARDOWN(failnth)
 {
-}
-
-/* Arm fail-nth: the @n-th allocation from now on fails. */
-static void arm(struct __test_metadata *_metadata, int fd, int n)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%d", n);
-
-	ASSERT_EQ(len, pwrite(fd, buf, len, 0));
-}
-
-/* Disarm; returns true if the armed failure was injected. */
-static bool disarm(struct __test_metadata *_metadata, int fd)
-{
-	char buf[16] = "";
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-
-	EXPECT_LT(0, n);
-	EXPECT_EQ(1, pwrite(fd, "0", 1, 0));
-	return atoi(buf) == 0;
 }
 
 /* A raw KIPC_IOC_SEND of @n descriptors: the count, or -errno. */
@@ -193,9 +118,9 @@ static void run_shape(struct __test_metadata *_metadata,
 		}
 
 		last = n;
-		arm(_metadata, self->nth, n);
+		ASSERT_EQ(0, kt_failnth_arm(self->nth, n));
 		ret = send_raw(q, d, count);
-		injected = disarm(_metadata, self->nth);
+		injected = kt_failnth_disarm(self->nth) == 0;
 
 		ASSERT_EQ(0, kt_stat(q, &st));
 		KT_EXPECT_BALANCED(st);

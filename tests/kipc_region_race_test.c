@@ -236,18 +236,6 @@ TEST_F_TIMEOUT(race, wait_wake_then_signal, 300)
 
 /* --- fault injection ---------------------------------------------- */
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
-}
-
 static int read_ulong(const char *path, unsigned long *v)
 {
 	char buf[64];
@@ -265,65 +253,10 @@ static int read_ulong(const char *path, unsigned long *v)
 	return 0;
 }
 
-/*
- * Set up failslab and fail_page_alloc for fail-nth: sleeping allocations
- * too, order 0 pages too, quietly.  0, or a reason to skip in *why.
- */
-static int failnth_setup(const char **why)
-{
-	static const char *const knobs[][2] = {
-		{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
-		{ "/sys/kernel/debug/failslab/verbose", "0" },
-		{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
-		{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
-		{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
-	};
-	unsigned int i;
-
-	if (access("/proc/thread-self/fail-nth", F_OK)) {
-		*why = "no /proc/thread-self/fail-nth (kernel without CONFIG_FAULT_INJECTION)";
-		return -ENOENT;
-	}
-	if (access("/sys/kernel/debug/failslab", F_OK))
-		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
-		if (write_file(knobs[i][0], knobs[i][1])) {
-			*why = "cannot configure failslab/fail_page_alloc in debugfs";
-			return -ENOENT;
-		}
-	}
-	return 0;
-}
-
-#define FAILNTH_REQUIRE() do {						\
-	const char *__why = NULL;					\
-	const char *__req = getenv("KIPC_FAILNTH_REQUIRED");		\
-									\
-	if (failnth_setup(&__why)) {					\
-		if (__req && !strcmp(__req, "1"))			\
-			ASSERT_TRUE(0) TH_LOG("%s", __why);		\
-		SKIP(return, "%s", __why);				\
-	}								\
-} while (0)
-
-/* Arm fail-nth for the calling thread: the @n-th injection point fails. */
-static int failnth_arm(int fd, unsigned int n)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%u", n);
-
-	return pwrite(fd, buf, len, 0) == len ? 0 : -errno;
-}
-
 /* Was the armed fault injected (the counter ran out)?  Disarms it. */
 static bool failnth_fired(int fd)
 {
-	char buf[16] = "";
-	bool fired;
-
-	fired = pread(fd, buf, sizeof(buf) - 1, 0) > 0 && atoi(buf) == 0;
-	failnth_arm(fd, 0);
-	return fired;
+	return kt_failnth_disarm(fd) == 0;
 }
 
 /*
@@ -385,7 +318,7 @@ static int failslab_all(bool on, int mfd)
 	for (i = 0; i < 4; i++) {
 		k = on ? i : 3 - i;
 		snprintf(path, sizeof(path), "%s%s", d, knobs[k][0]);
-		err = write_file(path, knobs[k][on ? 1 : 2]);
+		err = kt_write_file(path, knobs[k][on ? 1 : 2]);
 		ret = ret ?: err;
 	}
 	if (on && !ret && pwrite(mfd, "1", 1, 0) != 1)
@@ -408,9 +341,7 @@ TEST_F_TIMEOUT(race, failnth_lock_init, 300)
 	unsigned int n, off, failed = 0;
 	long long ub0, ub;
 
-	FAILNTH_REQUIRE();
-	fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
+	KT_REQUIRE_FAILNTH(fd);
 	ub0 = user_bytes();
 	h = kipc_region_create(NULL, 1 << 20, 0, 0600);
 	ASSERT_LE(0, h);
@@ -438,7 +369,7 @@ TEST_F_TIMEOUT(race, failnth_lock_init, 300)
 	for (off = 0; off < (1 << 20); off += 256 * 1024 + 4096) {
 		ASSERT_EQ(0, kipc_region_stat(h, &st0));
 		for (n = 1; n < 1000; n++) {
-			ASSERT_EQ(0, failnth_arm(fd, n));
+			ASSERT_EQ(0, kt_failnth_arm(fd, n));
 			ret = kipc_lock_init(h, off);
 			if (!failnth_fired(fd)) {
 				ASSERT_EQ(0, ret);
@@ -477,14 +408,12 @@ TEST_F_TIMEOUT(race, failnth_region_create_map, 300)
 	size_t msize;
 	void *p;
 
-	FAILNTH_REQUIRE();
+	KT_REQUIRE_FAILNTH(fd);
 	kt_name(name, sizeof(name), "failnth");
-	fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
 	live0 = live_objects();
 
 	for (n = 1; n < 10000; n++) {
-		ASSERT_EQ(0, failnth_arm(fd, n));
+		ASSERT_EQ(0, kt_failnth_arm(fd, n));
 		h = kipc_region_create(name, 8 * 4096, 0, 0600);
 		if (!failnth_fired(fd)) {
 			ASSERT_LE(0, h);
@@ -507,7 +436,7 @@ TEST_F_TIMEOUT(race, failnth_region_create_map, 300)
 	ASSERT_LE(0, h);
 
 	for (n = 1; n < 10000; n++) {
-		ASSERT_EQ(0, failnth_arm(fd, n));
+		ASSERT_EQ(0, kt_failnth_arm(fd, n));
 		ret = kipc_region_map(h, &p, &msize);
 		if (!failnth_fired(fd)) {
 			ASSERT_EQ(0, ret);
@@ -556,7 +485,7 @@ TEST_F(race, lock_charge_quota)
 			/* Only now shrink the quota to what is held + 64 KiB. */
 			snprintf(buf, sizeof(buf), "%lu",
 				 region + 4096 * 4 + (64UL << 10));
-			ASSERT_EQ(0, write_file(QUOTA_PARAM, buf));
+			ASSERT_EQ(0, kt_write_file(QUOTA_PARAM, buf));
 			ok++;
 			continue;
 		}
@@ -565,7 +494,7 @@ TEST_F(race, lock_charge_quota)
 		ok++;
 	}
 	snprintf(buf, sizeof(buf), "%lu", old);
-	ASSERT_EQ(0, write_file(QUOTA_PARAM, buf));
+	ASSERT_EQ(0, kt_write_file(QUOTA_PARAM, buf));
 	TH_LOG("%u sparse locks registered under a 64 KiB margin, then %d",
 	       ok, ret);
 	ub = user_bytes();

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 
 #include <kipc.h>
@@ -419,6 +420,104 @@ static inline unsigned int kt_scaled(unsigned int n)
 	if (div <= 1)
 		return n;
 	return n / div ? n / div : 1;
+}
+
+/*
+ * fail-nth (CONFIG_FAULT_INJECTION_DEBUG_FS: the debug kernel).  Writing N
+ * to /proc/thread-self/fail-nth makes the calling thread's N-th injection
+ * point fail; reading it gives how many are left, 0 once one fired.
+ * kt_failnth_open() sets failslab and fail_page_alloc to fail sleeping
+ * and order-0 allocations too, without logging a stack for each, and
+ * opens the file.  Returns its fd, or -errno with the reason in *@why.
+ */
+#define KT_FAILNTH	"/proc/thread-self/fail-nth"
+#define KT_DEBUGFS	"/sys/kernel/debug"
+
+static inline int kt_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+	ssize_t len = strlen(val);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, len) != len)
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
+static inline int kt_failnth_open(const char **why)
+{
+	static const char *const knobs[][2] = {
+		{ KT_DEBUGFS "/failslab/ignore-gfp-wait", "N" },
+		{ KT_DEBUGFS "/failslab/verbose", "0" },
+		{ KT_DEBUGFS "/fail_page_alloc/ignore-gfp-wait", "N" },
+		{ KT_DEBUGFS "/fail_page_alloc/ignore-gfp-highmem", "N" },
+		{ KT_DEBUGFS "/fail_page_alloc/min-order", "0" },
+		{ KT_DEBUGFS "/fail_page_alloc/verbose", "0" },
+	};
+	unsigned int i;
+	int fd;
+
+	if (access(KT_FAILNTH, W_OK)) {
+		*why = KT_FAILNTH " is missing: the kernel has no fault "
+		       "injection (CONFIG_FAULT_INJECTION_DEBUG_FS)";
+		return -ENOENT;
+	}
+	if (access(KT_DEBUGFS "/failslab", F_OK))
+		mount("debugfs", KT_DEBUGFS, "debugfs", 0, NULL);
+	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		if (kt_write_file(knobs[i][0], knobs[i][1])) {
+			*why = "cannot configure failslab and fail_page_alloc "
+			       "in " KT_DEBUGFS;
+			return -EACCES;
+		}
+	}
+	fd = open(KT_FAILNTH, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		*why = "cannot open " KT_FAILNTH;
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Set @fd to a fail-nth fd (kt_failnth_open()), or skip the test when the
+ * kernel has no fault injection; the debug kernel's run sets
+ * KIPC_FAILNTH_REQUIRED=1, which makes that a failure instead.  Usable in
+ * a FIXTURE_SETUP (see KT_SKIP_STATUS) and in a test.
+ */
+#define KT_REQUIRE_FAILNTH(fd) do {					\
+	const char *__kt_why = "";					\
+	const char *__kt_req = getenv("KIPC_FAILNTH_REQUIRED");	\
+									\
+	(fd) = kt_failnth_open(&__kt_why);				\
+	if ((fd) < 0) {							\
+		if (__kt_req && !strcmp(__kt_req, "1"))			\
+			ASSERT_LE(0, (fd))				\
+				TH_LOG("KIPC_FAILNTH_REQUIRED=1: %s",	\
+				       __kt_why);			\
+		SKIP(_exit(KT_SKIP_STATUS), "%s", __kt_why);		\
+	}								\
+} while (0)
+
+/* Arm fail-nth: the @n-th injection point from now on fails (0 disarms). */
+static inline int kt_failnth_arm(int fd, unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	return pwrite(fd, buf, len, 0) == len ? 0 : -errno;
+}
+
+/* Disarm; the count that was left: 0 when the armed failure fired. */
+static inline long kt_failnth_disarm(int fd)
+{
+	char buf[16];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (kt_failnth_arm(fd, 0) || n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
 }
 
 #endif /* KIPC_TEST_H */
