@@ -49,11 +49,19 @@ module:
 	$(kipc_need_kdir)$(MAKE) -C $(KDIR) M=$(CURDIR)/module CONFIG_KIPC=m W=1 modules
 
 # W=1 and sparse (C=1) over the module, warnings are errors here.
+# C=2 runs sparse on every file, also those already built; a failing
+# build fails this target, and so does any warning in its output.
+MODCHECK_LOG := build/module-check.log
+
 module-check:
-	$(kipc_need_kdir)$(MAKE) -C $(KDIR) M=$(CURDIR)/module CONFIG_KIPC=m W=1 C=1 \
-		CHECK="sparse -Wno-unknown-attribute" modules 2>&1 | tee build.log
-	@! grep -E 'warning:|error:' build.log
-	@rm -f build.log
+	@mkdir -p build
+	$(kipc_need_kdir){ $(MAKE) -C $(KDIR) M=$(CURDIR)/module CONFIG_KIPC=m \
+		W=1 C=2 CHECK="sparse -Wno-unknown-attribute" modules 2>&1; \
+		echo $$? >$(MODCHECK_LOG).rc; } | tee $(MODCHECK_LOG)
+	@test "$$(cat $(MODCHECK_LOG).rc)" = 0 || \
+		{ echo "module-check: the build failed"; exit 1; }
+	@! grep -E 'warning:|error:' $(MODCHECK_LOG)
+	@rm -f $(MODCHECK_LOG) $(MODCHECK_LOG).rc
 
 checkpatch: $(KSFT_DIR)/.stamp
 	$(KSFT_DIR)/scripts/checkpatch.pl --no-tree --strict --terse -q \

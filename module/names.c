@@ -105,8 +105,8 @@ struct kipc_ns *kipc_ns_find(struct ipc_namespace *ipc_ns)
 	return NULL;
 }
 
+/* Called by kref_put_mutex() with kipc_ns_mutex held; drops it. */
 static void kipc_ns_release(struct kref *ref)
-	__releases(&kipc_ns_mutex)
 {
 	struct kipc_ns *kns = container_of(ref, struct kipc_ns, ref);
 
