@@ -58,16 +58,41 @@ static int kipc__lock_op(int r, unsigned long cmd, size_t off,
  * *@token) and, in *@word, the mapped lock word at @off, or NULL when
  * the fast path does not apply: no recorded mapping, no write access, or
  * an offset the kernel must judge (misaligned, outside).
+ *
+ * The common case reads the fd's mapping record and the thread's
+ * one-entry cache only: no call, no lock.
  */
-static int kipc__lock_word(int r, size_t off, uint32_t **word,
-			   uint32_t *token)
+static inline int kipc__lock_word(int r, size_t off, uint32_t **word,
+				  uint32_t *token)
 {
+	struct kipc__map_slot *chunk, *s;
 	struct kipc__mapping m;
+	uintptr_t base;
+	size_t size;
 	int mapped, t;
+
+	*word = NULL;
+	if (r >= 0 && r < KIPC__MAP_L1 * KIPC__MAP_L2 && kipc__fast.rfd == r) {
+		chunk = atomic_load_explicit(&kipc__maps[r / KIPC__MAP_L2],
+					     memory_order_acquire);
+		s = chunk ? &chunk[r % KIPC__MAP_L2] : NULL;
+		base = s ? atomic_load_explicit(&s->base,
+						memory_order_acquire) : 0;
+		if (base && kipc__fast.gen ==
+		    atomic_load_explicit(&s->gen, memory_order_relaxed)) {
+			/* The cache holds writable mappings only. */
+			size = atomic_load_explicit(&s->size,
+						    memory_order_relaxed);
+			*token = kipc__fast.token;
+			if (!(off % sizeof(uint32_t)) && off < size &&
+			    size - off >= sizeof(uint32_t))
+				*word = (uint32_t *)(base + off);
+			return kipc__fast.tfd;
+		}
+	}
 
 	mapped = kipc__region_lookup(r, &m);
 	t = kipc__thread_handle(r, mapped ? &m : NULL, token);
-	*word = NULL;
 	if (t < 0 || !mapped || !(m.access & KIPC_WRONLY))
 		return t;
 	if (off % sizeof(uint32_t) || off > m.size ||

@@ -43,20 +43,10 @@ _Static_assert(_IOC_SIZE(KIPC_IOC_REGION_INFO) == 56, "struct kipc_region_info A
 _Static_assert(_IOC_SIZE(KIPC_IOC_WAIT) == 32, "struct kipc_wait ABI");
 _Static_assert(_IOC_SIZE(KIPC_IOC_WAKE) == 24, "struct kipc_wake ABI");
 
-#define KIPC__MAP_L2	1024
-#define KIPC__MAP_L1	1024
-
-struct kipc__map_slot {
-	_Atomic(uintptr_t) base;	/* 0: no mapping recorded */
-	_Atomic(size_t) size;
-	_Atomic(uint32_t) access;
-	_Atomic(uint32_t) id;
-	_Atomic(uint64_t) gen;
-};
 
 static _Atomic(uint64_t) kipc__map_gen;
 
-static _Atomic(struct kipc__map_slot *) kipc__maps[KIPC__MAP_L1];
+_Atomic(struct kipc__map_slot *) kipc__maps[KIPC__MAP_L1];
 
 /* The slot of @fd, allocating its chunk if @create; NULL if none. */
 static struct kipc__map_slot *kipc__slot(int fd, int create)
@@ -84,25 +74,6 @@ static struct kipc__map_slot *kipc__slot(int fd, int create)
 		chunk = cur;
 	}
 	return &chunk[lo];
-}
-
-int kipc__region_lookup(int fd, struct kipc__mapping *m)
-{
-	struct kipc__map_slot *s = kipc__slot(fd, 0);
-	uintptr_t base;
-
-	if (!s)
-		return 0;
-	/* Pairs with the release store of base in kipc_region_map(). */
-	base = atomic_load_explicit(&s->base, memory_order_acquire);
-	if (!base)
-		return 0;
-	m->base = (unsigned char *)base;
-	m->size = atomic_load_explicit(&s->size, memory_order_relaxed);
-	m->access = atomic_load_explicit(&s->access, memory_order_relaxed);
-	m->id = atomic_load_explicit(&s->id, memory_order_relaxed);
-	m->gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
-	return 1;
 }
 
 /* KIPC_IOC_REGION_INFO into @ri. */

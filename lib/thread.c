@@ -75,6 +75,8 @@ struct kipc__th_tab {
 
 static __thread struct kipc__th_tab *kipc__tab
 	__attribute__((tls_model("initial-exec")));
+__thread struct kipc__th_fast kipc__fast
+	__attribute__((tls_model("initial-exec")));
 
 static pthread_mutex_t kipc__th_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct kipc__th_tab *kipc__th_all;	/* every thread's table */
@@ -112,6 +114,7 @@ static void kipc__th_destroy(void *arg)
 	kipc__tab_free(t);
 	pthread_mutex_unlock(&kipc__th_mutex);
 	kipc__tab = NULL;
+	kipc__fast.gen = 0;
 }
 
 static void kipc__th_prepare(void)
@@ -133,6 +136,7 @@ static void kipc__th_child(void)
 	while (kipc__th_all)
 		kipc__tab_free(kipc__th_all);
 	kipc__tab = NULL;
+	kipc__fast.gen = 0;
 	pthread_setspecific(kipc__th_key, NULL);
 	pthread_mutex_unlock(&kipc__th_mutex);
 }
@@ -225,6 +229,7 @@ static void kipc__th_drop(struct kipc__th_ent *e)
 	unsigned int i;
 
 	e->rfd = -1;
+	kipc__fast.gen = 0;
 	for (i = 0; i < t->n; i++)
 		if (t->ent[i].rfd >= 0 && t->ent[i].tfd == e->tfd)
 			return;
@@ -241,10 +246,8 @@ int kipc__thread_handle(int r, const struct kipc__mapping *m,
 	int ret, tfd;
 
 	e = kipc__th_find(r);
-	if (e && m && e->gen == m->gen) {
-		*token = e->token;
-		return e->tfd;
-	}
+	if (e && m && e->gen == m->gen)
+		goto found;
 	if (m) {
 		id = m->id;
 		access = m->access;
@@ -257,8 +260,7 @@ int kipc__thread_handle(int r, const struct kipc__mapping *m,
 	}
 	if (e && e->id == id && e->access == access) {
 		e->gen = m ? m->gen : 0;
-		*token = e->token;
-		return e->tfd;
+		goto found;
 	}
 	/* Locks need write access: say so as the kernel would. */
 	if (!(access & KIPC_WRONLY))
@@ -299,8 +301,16 @@ int kipc__thread_handle(int r, const struct kipc__mapping *m,
 	e->access = access;
 	e->gen = m ? m->gen : 0;
 	e->rfd = r;
+	pthread_mutex_unlock(&kipc__th_mutex);
+found:
+	/* Thread handles are made from writable handles only. */
+	if (m)
+		kipc__fast = (struct kipc__th_fast) {
+			.rfd = r, .tfd = e->tfd, .token = e->token,
+			.gen = m->gen,
+		};
 	*token = e->token;
-	ret = tfd;
+	return e->tfd;
 out:
 	pthread_mutex_unlock(&kipc__th_mutex);
 	return ret;
