@@ -592,9 +592,12 @@ TEST_F_TIMEOUT(lockt, forked_child_does_not_keep_thread_alive, 60)
 		/* Not the holder: the lock is another thread's. */
 		KT_CHILD_CHECK(kipc_unlock(r, LOCK_OFF) == -EPERM);
 		KT_CHILD_CHECK(kipc_lock(r, LOCK_OFF, 0) == -EAGAIN);
+		kt_signal(h.locked[1]);
 		pause();
 		_exit(0);
 	}
+	/* The child checked; now the holder thread ends. */
+	kt_await(h.locked[0]);
 	kt_signal(h.go[1]);
 	pthread_join(t, NULL);
 	EXPECT_EQ(-EOWNERDEAD, kipc_lock(r, LOCK_OFF, 10000 * MS));
@@ -838,6 +841,8 @@ static void *fast_rounds(void *arg)
 	return NULL;
 }
 
+static int warmed[2];	/* the second thread has its handle */
+
 static void *warm_then_wait(void *arg)
 {
 	struct shared *s = arg;
@@ -846,6 +851,7 @@ static void *warm_then_wait(void *arg)
 	/* First lock: makes this thread's handle (an ioctl). */
 	if (kipc_lock(s->r, LOCK_OFF, FOREVER) || kipc_unlock(s->r, LOCK_OFF))
 		return (void *)3;
+	kt_signal(warmed[1]);
 	kt_await(s->rounds);	/* the filter is in place */
 	ret = fast_rounds(s);
 	return ret;
@@ -868,11 +874,13 @@ TEST_F_TIMEOUT(lockt, fast_path_no_syscall_in_threads, 60)
 		void *tret;
 
 		KT_CHILD_CHECK(pipe(pfd) == 0);
+		KT_CHILD_CHECK(pipe(warmed) == 0);
 		s.rounds = pfd[0];
 		KT_CHILD_CHECK(pthread_create(&t, NULL, warm_then_wait,
 					      &s) == 0);
 		KT_CHILD_CHECK(kipc_lock(r, LOCK_OFF, FOREVER) == 0);
 		KT_CHILD_CHECK(kipc_unlock(r, LOCK_OFF) == 0);
+		kt_await(warmed[0]);
 		ret = forbid_ioctl_all_threads();
 		if (ret == -EOPNOTSUPP)
 			_exit(KT_SKIP_STATUS);
