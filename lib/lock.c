@@ -185,3 +185,15 @@ KIPC_API int kipc_lock_token(int r)
 	t = kipc__lock_word(r, 0, &word, &token);
 	return t < 0 ? t : (int)token;
 }
+
+/*
+ * Close the calling thread's thread handle for @r, which close(r) alone
+ * does not: a lock the thread still holds through it becomes owner-died.
+ */
+KIPC_API int kipc_lock_release(int r)
+{
+	if (r < 0)
+		return -EBADF;
+	kipc__thread_forget(r);
+	return 0;
+}

@@ -356,6 +356,9 @@ TEST_F(lock, access_needs_write)
 	EXPECT_EQ(-EBADF, kipc_lock_init(ro, LOCK_OFF));
 	EXPECT_EQ(-EBADF, kipc_lock(ro, LOCK_OFF, 0));
 	EXPECT_EQ(-EBADF, kipc_lock(ro, LOCK_OFF, FOREVER));
+	EXPECT_EQ(-EBADF, kipc_unlock(ro, LOCK_OFF));
+	EXPECT_EQ(-EBADF, kipc_lock_consistent(ro, LOCK_OFF));
+	EXPECT_EQ(-EBADF, kipc_lock_token(ro));
 	EXPECT_EQ(0, kipc_lock(r, LOCK_OFF, 0));
 	EXPECT_EQ(0, kipc_unlock(r, LOCK_OFF));
 }

@@ -959,6 +959,22 @@ TEST_F_TIMEOUT(lockt, thread_handles_are_not_peers, 60)
 	EXPECT_EQ(0, kipc_region_unmap(r));
 	EXPECT_EQ(0, thread_handles(r));
 	close(r);
+
+	/* Not mapped: kipc_lock_release(); a lock still held dies with it. */
+	r = kipc_region_create(NULL, 4096, 0, 0600);
+	ASSERT_LE(0, r);
+	ASSERT_EQ(0, kipc_lock_init(r, LOCK_OFF));
+	ASSERT_EQ(0, kipc_lock(r, LOCK_OFF, 0));
+	EXPECT_EQ(1, thread_handles(r));
+	EXPECT_EQ(0, kipc_lock_release(r));
+	EXPECT_EQ(0, thread_handles(r));
+	EXPECT_EQ(-EOWNERDEAD, kipc_lock(r, LOCK_OFF, 0));
+	EXPECT_EQ(1, thread_handles(r));
+	EXPECT_EQ(0, kipc_lock_consistent(r, LOCK_OFF));
+	EXPECT_EQ(0, kipc_unlock(r, LOCK_OFF));
+	EXPECT_EQ(0, kipc_lock_release(r));
+	EXPECT_EQ(-EBADF, kipc_lock_release(-1));
+	close(r);
 }
 
 /* A process in another PID namespace shares the lock. */

@@ -129,6 +129,8 @@ int kipc_lock_consistent(int r, size_t off);
 int kipc_unlock(int r, size_t off);
 /* The calling thread's lock owner token for region handle @r, or -errno. */
 int kipc_lock_token(int r);
+/* Close the calling thread's lock handle for @r (before close(r)). */
+int kipc_lock_release(int r);
 
 /*
  * SPSC rings in a region.  kipc_ring_create takes KIPC_RING_PRODUCER or
