@@ -10,7 +10,10 @@
  *     master's wait takes everything that accumulated at once, as with
  *     eventfd;
  *   - a shared region holding the jobs and their results, mapped by every
- *     process (kipc_region_map);
+ *     process (kipc_region_map), whose totals the workers update under a
+ *     robust lock (kipc_lock) taken through the region handle they
+ *     inherited with fork(): the lock's owner is the thread that takes
+ *     it, so forked workers exclude each other on one shared handle;
  *   - a start barrier: the master releases jobs once every worker has
  *     opened the pool (another counter), so none can miss it;
  *   - shutdown by owner death: the master closes the semaphore it owns,
@@ -23,6 +26,7 @@
  * Needs /dev/kipc.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,8 +52,13 @@ struct job {
 struct pool {
 	uint32_t next;		/* next job to take (atomic) */
 	uint32_t njobs;
+	uint32_t lock;		/* robust lock over the totals below */
+	uint32_t ndone;		/* jobs finished, under the lock */
+	uint64_t total_steps;	/* their steps summed, under the lock */
 	struct job jobs[NJOBS];
 };
+
+#define POOL_LOCK	offsetof(struct pool, lock)
 
 struct names {
 	char sem[64], done[64], ready[64], region[64];
@@ -73,14 +82,34 @@ static uint64_t collatz(uint64_t n)
 	return steps;
 }
 
-static int worker(const struct names *nm)
+/* Add one job's result to the totals, under the robust lock. */
+static void account(int region, struct pool *pool, uint64_t steps)
 {
-	struct pool *pool;
+	int ret = kipc_lock(region, POOL_LOCK, TIMEOUT);
+
+	if (ret == -EOWNERDEAD) {
+		/*
+		 * A worker died holding it.  Each update below is complete
+		 * or not started once the lock is ours again, so there is
+		 * nothing to repair: mark the totals consistent.
+		 */
+		ret = kipc_lock_consistent(region, POOL_LOCK);
+	}
+	if (ret < 0)
+		fail("lock the totals", ret);
+	pool->ndone++;
+	pool->total_steps += steps;
+	ret = kipc_unlock(region, POOL_LOCK);
+	if (ret < 0)
+		fail("unlock the totals", ret);
+}
+
+/* @region is the master's handle, inherited with fork(), mapped at @pool. */
+static int worker(const struct names *nm, int region, struct pool *pool)
+{
 	unsigned int mine = 0;
 	uint32_t i;
-	size_t size;
-	void *addr;
-	int sem, done, ready, region, ret;
+	int sem, done, ready, ret;
 
 	/* Waiting takes from the semaphore: read access is enough. */
 	sem = kipc_event_open(nm->sem, KIPC_RDONLY);
@@ -89,14 +118,6 @@ static int worker(const struct names *nm)
 	done = kipc_event_open(nm->done, KIPC_WRONLY);
 	if (done < 0)
 		fail("open counter", done);
-	region = kipc_region_open(nm->region, KIPC_RDWR);
-	if (region < 0)
-		fail("open region", region);
-	ret = kipc_region_map(region, &addr, &size);
-	if (ret < 0)
-		fail("map region", ret);
-	pool = addr;
-
 	/* Everything is open: tell the master this worker is in. */
 	ready = kipc_event_open(nm->ready, KIPC_WRONLY);
 	if (ready < 0)
@@ -121,6 +142,7 @@ static int worker(const struct names *nm)
 		}
 		pool->jobs[i].steps = collatz(pool->jobs[i].input);
 		pool->jobs[i].worker = getpid();
+		account(region, pool, pool->jobs[i].steps);
 		mine++;
 
 		/* The kernel's locking orders the result before the post. */
@@ -173,6 +195,9 @@ int main(void)
 	if (ret < 0)
 		fail("map region", ret);
 	pool = addr;
+	ret = kipc_lock_init(region, POOL_LOCK);
+	if (ret < 0)
+		fail("init lock", ret);
 
 	for (w = 0; w < NWORKERS; w++) {
 		pids[w] = fork();
@@ -180,17 +205,17 @@ int main(void)
 			return 1;
 		if (pids[w] == 0) {
 			/*
-			 * Forked handles are the master's own: drop them and
-			 * open the pool by name, as a separate program would.
-			 * Keeping the semaphore's owner handle open would keep
-			 * it alive after the master closes its copy.
+			 * Forked handles are the master's own.  The events
+			 * are dropped and opened by name, as a separate
+			 * program would: keeping the semaphore's owner handle
+			 * open would keep it alive after the master closes
+			 * its copy.  The region handle and its mapping are
+			 * kept and shared: its locks exclude every worker.
 			 */
-			kipc_region_unmap(region);
-			close(region);
 			close(ready);
 			close(done);
 			close(sem);
-			exit(worker(&nm));
+			exit(worker(&nm, region, pool));
 		}
 	}
 
@@ -219,13 +244,23 @@ int main(void)
 		finished += got;
 	}
 
-	for (i = 0; i < NJOBS; i++) {
+	for (i = 0, got = 0; i < NJOBS; i++) {
 		if (pool->jobs[i].steps != collatz(pool->jobs[i].input) ||
 		    !pool->jobs[i].worker) {
 			fprintf(stderr, "worker_pool: job %u is wrong\n", i);
 			return 1;
 		}
+		got += pool->jobs[i].steps;
 	}
+	/* The totals the workers kept under the lock are exact. */
+	if (pool->ndone != NJOBS || pool->total_steps != got) {
+		fprintf(stderr, "worker_pool: totals %u jobs, %llu steps; want %u, %llu\n",
+			pool->ndone, (unsigned long long)pool->total_steps,
+			NJOBS, (unsigned long long)got);
+		return 1;
+	}
+	printf("totals under the lock: %u jobs, %llu steps\n", pool->ndone,
+	       (unsigned long long)pool->total_steps);
 	ret = kipc_event_stat(sem, &st);
 	if (ret < 0)
 		fail("stat", ret);

@@ -5,10 +5,15 @@
  * The contract names a region by its handle fd (kipc_lock(r, off, ...)),
  * but the lock fast path is a compare-and-swap on the mapped word, so the
  * library must find the mapping from the fd.  kipc_region_map() records
- * {base, size, token} in a process-wide table indexed by fd and
- * kipc_region_unmap() clears it; lock.c reads it (kipc__region_lookup()).
+ * {base, size, access, id, generation} in a process-wide table indexed by
+ * fd and kipc_region_unmap() clears it; lock.c reads it
+ * (kipc__region_lookup()).
  * A region that was never mapped through kipc_region_map() has no entry,
  * and its lock calls always go through the kernel.
+ *
+ * Each record also has the region's id and a generation number unique
+ * to that kipc_region_map() call, with which thread.c checks that the
+ * thread handle it keeps for the fd number is still the one for it.
  *
  * The table is two-level: a fixed array of KIPC__MAP_L1 pointers to
  * chunks of KIPC__MAP_L2 slots, each chunk allocated on first use and
@@ -38,16 +43,10 @@ _Static_assert(_IOC_SIZE(KIPC_IOC_REGION_INFO) == 56, "struct kipc_region_info A
 _Static_assert(_IOC_SIZE(KIPC_IOC_WAIT) == 32, "struct kipc_wait ABI");
 _Static_assert(_IOC_SIZE(KIPC_IOC_WAKE) == 24, "struct kipc_wake ABI");
 
-#define KIPC__MAP_L2	1024
-#define KIPC__MAP_L1	1024
 
-struct kipc__map_slot {
-	_Atomic(uintptr_t) base;	/* 0: no mapping recorded */
-	_Atomic(size_t) size;
-	_Atomic(uint32_t) token;	/* 0: no write access, no fast path */
-};
+static _Atomic(uint64_t) kipc__map_gen;
 
-static _Atomic(struct kipc__map_slot *) kipc__maps[KIPC__MAP_L1];
+_Atomic(struct kipc__map_slot *) kipc__maps[KIPC__MAP_L1];
 
 /* The slot of @fd, allocating its chunk if @create; NULL if none. */
 static struct kipc__map_slot *kipc__slot(int fd, int create)
@@ -75,23 +74,6 @@ static struct kipc__map_slot *kipc__slot(int fd, int create)
 		chunk = cur;
 	}
 	return &chunk[lo];
-}
-
-int kipc__region_lookup(int fd, struct kipc__mapping *m)
-{
-	struct kipc__map_slot *s = kipc__slot(fd, 0);
-	uintptr_t base;
-
-	if (!s)
-		return 0;
-	/* Pairs with the release store of base in kipc_region_map(). */
-	base = atomic_load_explicit(&s->base, memory_order_acquire);
-	if (!base)
-		return 0;
-	m->base = (unsigned char *)base;
-	m->size = atomic_load_explicit(&s->size, memory_order_relaxed);
-	m->token = atomic_load_explicit(&s->token, memory_order_relaxed);
-	return 1;
 }
 
 /* KIPC_IOC_REGION_INFO into @ri. */
@@ -181,14 +163,16 @@ KIPC_API int kipc_region_map(int r, void **addr, size_t *size)
 		return -errno;
 
 	/*
-	 * Readers load base first (acquire), so size and token are valid
+	 * Readers load base first (acquire), so the other fields are valid
 	 * once base is.  Mapping an fd again while another thread locks
 	 * through it is the caller's race, as with any reuse of an fd.
 	 */
 	atomic_store_explicit(&s->base, 0, memory_order_relaxed);
 	atomic_store_explicit(&s->size, ri.region_size, memory_order_relaxed);
-	atomic_store_explicit(&s->token,
-			      (ri.access & KIPC_WRONLY) ? ri.token : 0,
+	atomic_store_explicit(&s->access, ri.access, memory_order_relaxed);
+	atomic_store_explicit(&s->id, ri.id, memory_order_relaxed);
+	atomic_store_explicit(&s->gen,
+			      atomic_fetch_add(&kipc__map_gen, 1) + 1,
 			      memory_order_relaxed);
 	atomic_store_explicit(&s->base, (uintptr_t)p, memory_order_release);
 
@@ -207,6 +191,7 @@ KIPC_API int kipc_region_unmap(int r)
 	base = atomic_exchange_explicit(&s->base, 0, memory_order_acq_rel);
 	if (!base)
 		return -EINVAL;
+	kipc__thread_forget(r);
 	if (munmap((void *)base, atomic_load_explicit(&s->size,
 						      memory_order_relaxed)))
 		return -errno;

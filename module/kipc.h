@@ -163,6 +163,9 @@ struct kipc_object {
  * @access: KIPC_RDONLY and/or KIPC_WRONLY
  * @owner: this handle created the object
  * @pid: the process that opened it (introspection)
+ * @thread: regions: a thread handle (KIPC_IOC_REGION_THREAD), which is
+ *	no peer: it counts in no handle count and holds no ring role
+ * @tid: a thread handle's creating thread (introspection), else NULL
  * @token: regions: this handle's robust-lock owner id
  * @ring_role: regions: KIPC_RING_PRODUCER, KIPC_RING_CONSUMER or 0
  */
@@ -170,7 +173,9 @@ struct kipc_handle {
 	struct kipc_object *obj;
 	unsigned int access;
 	bool owner;
+	bool thread;
 	struct pid *pid;
+	struct pid *tid;
 	u32 token;
 	u32 ring_role;
 };
@@ -228,6 +233,8 @@ void kipc_object_uncharge(struct kipc_object *obj, u64 bytes);
 void kipc_object_release_common(struct kipc_object *obj);
 int kipc_object_install(struct kipc_object *obj, unsigned int access,
 			bool owner, bool nonblock);
+int kipc_object_install_thread(struct kipc_object *obj, unsigned int access,
+			       bool nonblock);
 void kipc_object_kill(struct kipc_object *obj);
 bool kipc_object_perm(struct kipc_object *obj, unsigned int access);
 bool kipc_object_may_admin(struct kipc_object *obj);

@@ -382,6 +382,9 @@ static void kipc_handle_count(struct kipc_handle *h, int n)
 {
 	struct kipc_object *obj = h->obj;
 
+	/* A thread handle is no peer: the counts show peers only. */
+	if (h->thread)
+		return;
 	atomic_add(n, &obj->nr_handles);
 	if (h->access & KIPC_RDONLY)
 		atomic_add(n, &obj->nr_readers);
@@ -389,18 +392,8 @@ static void kipc_handle_count(struct kipc_handle *h, int n)
 		atomic_add(n, &obj->nr_writers);
 }
 
-/**
- * kipc_object_install() - give the caller a new handle fd on @obj
- * @obj: the object; the handle takes its own reference
- * @access: KIPC_RDONLY and/or KIPC_WRONLY
- * @owner: this is the creating handle; the object's name, if any, is
- *	linked here, after the file exists and before the fd is installed
- * @nonblock: set O_NONBLOCK on the handle
- *
- * Return: the fd, or -errno (-EEXIST when the name is taken).
- */
-int kipc_object_install(struct kipc_object *obj, unsigned int access,
-			bool owner, bool nonblock)
+static int kipc_handle_install(struct kipc_object *obj, unsigned int access,
+			       bool owner, bool thread, bool nonblock)
 {
 	struct kipc_handle *h;
 	struct file *file;
@@ -418,9 +411,13 @@ int kipc_object_install(struct kipc_object *obj, unsigned int access,
 	h->obj = obj;
 	h->access = access;
 	h->owner = owner;
+	h->thread = thread;
 	h->pid = get_task_pid(current, PIDTYPE_TGID);
+	if (thread)
+		h->tid = get_task_pid(current, PIDTYPE_PID);
 	ret = obj->ops->handle_add ? obj->ops->handle_add(h) : 0;
 	if (ret) {
+		put_pid(h->tid);
 		put_pid(h->pid);
 		put_unused_fd(fd);
 		kfree(h);
@@ -435,6 +432,7 @@ int kipc_object_install(struct kipc_object *obj, unsigned int access,
 		kipc_handle_count(h, -1);
 		if (obj->ops->handle_del)
 			obj->ops->handle_del(h);
+		put_pid(h->tid);
 		put_pid(h->pid);
 		put_unused_fd(fd);
 		kipc_object_put(obj);
@@ -463,6 +461,40 @@ int kipc_object_install(struct kipc_object *obj, unsigned int access,
 	return fd;
 }
 
+/**
+ * kipc_object_install() - give the caller a new handle fd on @obj
+ * @obj: the object; the handle takes its own reference
+ * @access: KIPC_RDONLY and/or KIPC_WRONLY
+ * @owner: this is the creating handle; the object's name, if any, is
+ *	linked here, after the file exists and before the fd is installed
+ * @nonblock: set O_NONBLOCK on the handle
+ *
+ * Return: the fd, or -errno (-EEXIST when the name is taken).
+ */
+int kipc_object_install(struct kipc_object *obj, unsigned int access,
+			bool owner, bool nonblock)
+{
+	return kipc_handle_install(obj, access, owner, false, nonblock);
+}
+
+/**
+ * kipc_object_install_thread() - give the caller a thread handle on @obj
+ * @obj: the object (a region); the handle takes its own reference
+ * @access: KIPC_RDONLY and/or KIPC_WRONLY, at most the caller's handle's
+ * @nonblock: set O_NONBLOCK on the handle
+ *
+ * A thread handle is never the owner and is no peer: it counts in none
+ * of the object's handle counts (kipc_handle_count()).  Its fd is
+ * close-on-exec, as every handle's.
+ *
+ * Return: the fd, or -errno.
+ */
+int kipc_object_install_thread(struct kipc_object *obj, unsigned int access,
+			       bool nonblock)
+{
+	return kipc_handle_install(obj, access, false, true, nonblock);
+}
+
 static int kipc_handle_release(struct inode *inode, struct file *file)
 {
 	struct kipc_handle *h = file->private_data;
@@ -476,6 +508,7 @@ static int kipc_handle_release(struct inode *inode, struct file *file)
 		if (!(obj->create_flags & KIPC_PERSIST))
 			kipc_object_kill(obj);
 	}
+	put_pid(h->tid);
 	put_pid(h->pid);
 	kipc_object_put(obj);
 	kfree(h);
@@ -525,6 +558,8 @@ static void kipc_handle_show_fdinfo(struct seq_file *m, struct file *file)
 		seq_printf(m, "kipc-name:\t/%s\n", obj->name);
 	seq_printf(m, "kipc-access:\t%s\n", access[h->access & KIPC_RDWR]);
 	seq_printf(m, "kipc-owner:\t%d\n", h->owner);
+	if (h->thread)
+		seq_puts(m, "kipc-thread-handle:\t1\n");
 	if (obj->ops->show_fdinfo)
 		obj->ops->show_fdinfo(h, m);
 }

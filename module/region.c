@@ -41,7 +41,11 @@
  * word holds its owner's token.  When a handle is released, every
  * registered lock whose word holds its token becomes owner-died and one
  * waiter is woken to take it with -EOWNERDEAD.  An owner field naming no
- * live handle is treated the same way.
+ * live handle is treated the same way.  libkipc makes the owner a thread
+ * by locking through a *thread handle* per thread and region
+ * (KIPC_IOC_REGION_THREAD): a handle like the others for the locks, with
+ * its own token, but no peer, so it changes no handle count, orphaned
+ * state or ring role.
  *
  * Any process that maps a region can rewrite a lock word at any time, so
  * no value in it may decide how long the kernel works: a compare-and-swap
@@ -102,7 +106,8 @@ struct kipc_rbucket {
  * @tokens: live handles by lock token
  * @lock: protects the fields below
  * @state: KIPC_STATE_LIVE or KIPC_STATE_DEAD
- * @handles: handles open
+ * @handles: handles open, thread handles not counted
+ * @thread_handles: thread handles open (KIPC_IOC_REGION_THREAD)
  * @orphaned: a peer handle existed and only one handle is left
  * @nr_locks: registered locks
  * @lock_charge: bytes charged per registered lock (kipc_region_lock_add())
@@ -127,6 +132,7 @@ struct kipc_region {
 	spinlock_t lock;	/* see the comment above */
 	u32 state;
 	u32 handles;
+	u32 thread_handles;
 	bool orphaned;
 	u32 nr_locks;
 	u32 lock_charge;
@@ -632,6 +638,62 @@ static long kipc_region_unlock(struct kipc_region *r, struct kipc_handle *h,
 }
 
 /*
+ * KIPC_IOC_LOCK_CONSISTENT: clear KIPC_LOCK_OWNER_DIED of a lock this
+ * handle took with -EOWNERDEAD, for a caller without a mapping.
+ */
+static long kipc_region_lock_consistent(struct kipc_region *r,
+					struct kipc_handle *h,
+					void __user *arg)
+{
+	struct kipc_lock_op args;
+	struct kipc_rbucket *b;
+	unsigned int tries = 0;
+	u32 *word, v;
+	long ret;
+
+	ret = kipc_region_lock_args(r, h, arg, &args, false);
+	if (ret)
+		return ret;
+	if (!kipc_region_lock_registered(r, args.offset))
+		return -EINVAL;
+	word = kipc_region_word(r, args.offset);
+	b = kipc_region_bucket(r, args.offset);
+
+	spin_lock(&b->lock);
+	for (;;) {
+		v = READ_ONCE(*word);
+		if ((v & KIPC_LOCK_OWNER_MASK) != h->token ||
+		    !(v & KIPC_LOCK_OWNER_DIED)) {
+			ret = -EINVAL;
+			break;
+		}
+		if (cmpxchg(word, v, v & ~KIPC_LOCK_OWNER_DIED) == v)
+			break;
+		ret = kipc_lock_backoff(b, &tries, KIPC_BACKOFF_FATAL, NULL);
+		if (ret)
+			break;
+	}
+	spin_unlock(&b->lock);
+	return ret;
+}
+
+/* KIPC_IOC_REGION_THREAD: another handle of @r for one thread's locks. */
+static long kipc_region_thread(struct kipc_region *r, struct file *file,
+			       struct kipc_handle *h, void __user *arg)
+{
+	struct kipc_region_thread args;
+	long ret;
+
+	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
+	if (ret)
+		return ret;
+	if (args.flags)
+		return -EINVAL;
+	return kipc_object_install_thread(&r->obj, h->access,
+					  kipc_file_nonblock(file));
+}
+
+/*
  * The handle is going: every lock it holds becomes owner-died.  Its token
  * already names no live handle (kipc_region_handle_del()), so a waiter
  * woken here takes the lock with -EOWNERDEAD even when a scribbler made
@@ -727,6 +789,8 @@ static long kipc_region_ring_attach(struct kipc_region *r,
 		return -ENOTTY;
 	if ((h->access & KIPC_RDWR) != KIPC_RDWR)
 		return -EBADF;
+	if (h->thread)
+		return -EINVAL;	/* no peer, so no role */
 
 	spin_lock(&r->lock);
 	role = args.role;
@@ -853,6 +917,10 @@ static long kipc_region_ioctl(struct kipc_handle *h, struct file *file,
 		return kipc_region_unlock(r, h, arg);
 	case KIPC_IOC_RING_ATTACH:
 		return kipc_region_ring_attach(r, h, arg);
+	case KIPC_IOC_REGION_THREAD:
+		return kipc_region_thread(r, file, h, arg);
+	case KIPC_IOC_LOCK_CONSISTENT:
+		return kipc_region_lock_consistent(r, h, arg);
 	}
 	return -ENOTTY;
 }
@@ -925,6 +993,11 @@ static int kipc_region_handle_add(struct kipc_handle *h)
 	if (ret)
 		return ret == -EBUSY ? -ENOSPC : ret;
 	spin_lock(&r->lock);
+	if (h->thread) {
+		r->thread_handles++;
+		spin_unlock(&r->lock);
+		return 0;
+	}
 	if (++r->handles > 1)
 		WRITE_ONCE(r->orphaned, false);
 	if (h->owner && r->ring_role)
@@ -950,6 +1023,11 @@ static void kipc_region_handle_del(struct kipc_handle *h)
 	xa_erase(&r->tokens, h->token);
 
 	spin_lock(&r->lock);
+	if (h->thread) {
+		r->thread_handles--;
+		spin_unlock(&r->lock);
+		return;
+	}
 	hup = --r->handles == 1;
 	if (hup)
 		WRITE_ONCE(r->orphaned, true);
@@ -973,6 +1051,8 @@ static void kipc_region_show_fdinfo(struct kipc_handle *h, struct seq_file *m)
 	seq_printf(m, "kipc-state:\t%s\n",
 		   kipc_state_name(READ_ONCE(r->state)));
 	seq_printf(m, "kipc-size:\t%llu\n", r->size);
+	seq_printf(m, "kipc-thread-handles:\t%u\n",
+		   READ_ONCE(r->thread_handles));
 	if (h->ring_role)
 		seq_printf(m, "kipc-ring-role:\t%s\n",
 			   h->ring_role == KIPC_RING_PRODUCER ? "producer" :
@@ -1007,7 +1087,7 @@ static int kipc_region_fill_lock(struct kipc_region *r, struct sk_buff *skb,
 	struct kipc_handle *h;
 	struct nlattr *nest;
 	u32 waiters = 0;
-	pid_t holder = 0;
+	pid_t holder = 0, tid = 0;
 
 	spin_lock(&b->lock);
 	list_for_each_entry(w, &b->waiters, node)
@@ -1017,8 +1097,11 @@ static int kipc_region_fill_lock(struct kipc_region *r, struct sk_buff *skb,
 		/* A handle is freed only after its token is erased. */
 		xa_lock(&r->tokens);
 		h = xa_load(&r->tokens, owner);
-		if (h)
+		if (h) {
 			holder = pid_nr_ns(h->pid, pidns);
+			if (h->tid)
+				tid = pid_nr_ns(h->tid, pidns);
+		}
 		xa_unlock(&r->tokens);
 	}
 
@@ -1027,6 +1110,7 @@ static int kipc_region_fill_lock(struct kipc_region *r, struct sk_buff *skb,
 	    nla_put_u64_64bit(skb, KIPC_A_L_OFFSET, off, KIPC_A_L_PAD) ||
 	    nla_put_u32(skb, KIPC_A_L_WORD, word) ||
 	    (holder && nla_put_u32(skb, KIPC_A_L_HOLDER_PID, holder)) ||
+	    (tid && nla_put_u32(skb, KIPC_A_L_HOLDER_TID, tid)) ||
 	    (word & KIPC_LOCK_OWNER_DIED &&
 	     nla_put_flag(skb, KIPC_A_L_OWNER_DIED)) ||
 	    (owner == KIPC_LOCK_NOTRECOVERABLE &&

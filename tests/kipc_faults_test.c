@@ -794,6 +794,32 @@ static void drop_lib_ctx(int keep)
 }
 
 /* One cycle: load, hold something, rmmod refused, release, rmmod. */
+struct lock_arg {
+	int r;
+	size_t off;
+	int ret;
+};
+
+static void *lock_thread(void *arg)
+{
+	struct lock_arg *a = arg;
+
+	a->ret = kipc_lock(a->r, a->off, 0);
+	return NULL;
+}
+
+/* kipc_lock() in a thread that ends holding the lock. */
+static int lock_in_thread(int r, size_t off)
+{
+	struct lock_arg a = { .r = r, .off = off, .ret = 1 };
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, lock_thread, &a))
+		return -EAGAIN;
+	pthread_join(t, NULL);
+	return a.ret;
+}
+
 static int cycle_one(uint64_t c, uint64_t *refused)
 {
 	struct kipc_queue_attr qa = { .max_msgs = 16 };
@@ -832,7 +858,11 @@ static int cycle_one(uint64_t c, uint64_t *refused)
 		h = kipc_region_create(NULL, 3 * 4096, 0, 0600);
 		KS_CHECK(h >= 0, "create: %d", h);
 		KS_EXPECT(0, kipc_lock_init(h, 8));
-		KS_EXPECT(0, kipc_lock(h, 8, 0));
+		/*
+		 * A lock left held by a thread that ended: the thread's own
+		 * handle (libkipc's) went with it, the word stays owner-died.
+		 */
+		KS_EXPECT(0, lock_in_thread(h, 8));
 		p = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, h, 0);
 		KS_CHECK(p != MAP_FAILED, "mmap: %s", strerror(errno));
 		close(h);

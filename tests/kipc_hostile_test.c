@@ -285,7 +285,8 @@ static void victim(const char *name, enum hostile_mode mode,
 		h = kipc_region_open(name, KIPC_RDWR);
 		KT_CHILD_CHECK(h >= 0);
 	}
-	ctl->victim_token = (uint32_t)kt_region_token(h);
+	/* The token its lock calls carry: its thread's. */
+	ctl->victim_token = (uint32_t)kipc_lock_token(h);
 	ctl->victim_ready = 1;
 	while (!ctl->hammer_ready)
 		usleep(1000);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Robust locks in a region, as docs/regions.md states them: the
- * uncontended fast path puts the handle's token in the word and makes no
- * syscall (checked under a seccomp filter that fails every ioctl);
+ * uncontended fast path puts the thread's token in the word and makes no
+ * syscall once the thread has its handle (checked under a seccomp filter
+ * that fails every ioctl);
  * EDEADLK, try-lock, non-blocking handles and timeouts, EPERM, EINVAL
  * for offsets that are not registered locks, EBUSY and ENOSPC from
  * lock_init, mutual exclusion among four processes, hand-over to a
@@ -87,9 +88,11 @@ TEST_F(lock, uncontended_fast_path)
 
 	r = new_locked_region(self->name, self->page, &p);
 	ASSERT_LE(0, r);
-	token = kt_region_token(r);
+	token = kipc_lock_token(r);
 	ASSERT_LT(0, token);
 	ASSERT_GT((int64_t)KIPC_LOCK_OWNER_MASK, token);
+	/* The thread's own handle, not the one it passes. */
+	EXPECT_NE(kt_region_token(r), token);
 	EXPECT_EQ(0, load_word(p, LOCK_OFF));
 
 	EXPECT_EQ(0, kipc_lock(r, LOCK_OFF, FOREVER));
@@ -114,14 +117,17 @@ TEST_F_TIMEOUT(lock, fast_path_makes_no_syscall, 60)
 
 	r = new_locked_region(self->name, self->page, &p);
 	ASSERT_LE(0, r);
-	token = kt_region_token(r);
-	ASSERT_LT(0, token);
 
 	/* Every ioctl fails in the child: lock and unlock still work. */
 	pid = kt_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int i, ret = kt_forbid_ioctl();
+		int i, ret;
+
+		/* The first lock of a thread makes its handle (an ioctl). */
+		token = kipc_lock_token(r);
+		KT_CHILD_CHECK(token > 0);
+		ret = kt_forbid_ioctl();
 
 		if (ret == -EOPNOTSUPP)
 			_exit(KT_SKIP_STATUS);
@@ -156,7 +162,7 @@ TEST_F(lock, without_mapping_uses_the_kernel)
 	r = kipc_region_create(self->name, self->page, 0, 0600);
 	ASSERT_LE(0, r);
 	ASSERT_EQ(0, kipc_lock_init(r, LOCK_OFF));
-	token = kt_region_token(r);
+	token = kipc_lock_token(r);
 	ASSERT_LT(0, token);
 	p = mmap(NULL, self->page, PROT_READ, MAP_SHARED, r, 0);
 	ASSERT_NE(MAP_FAILED, p);
@@ -165,6 +171,7 @@ TEST_F(lock, without_mapping_uses_the_kernel)
 	EXPECT_EQ(0, kipc_lock(r, LOCK_OFF, FOREVER));
 	EXPECT_EQ(token, *w & KIPC_LOCK_OWNER_MASK);
 	EXPECT_EQ(-EDEADLK, kipc_lock(r, LOCK_OFF, FOREVER));
+	/* Not owner-died: the kernel's kipc_lock_consistent() says no. */
 	EXPECT_EQ(-EINVAL, kipc_lock_consistent(r, LOCK_OFF));
 	EXPECT_EQ(0, kipc_unlock(r, LOCK_OFF));
 	EXPECT_EQ(0, *w);
@@ -185,15 +192,16 @@ TEST_F_TIMEOUT(lock, relock_and_shared_handle, 60)
 	EXPECT_EQ(-EDEADLK, kipc_lock(r, LOCK_OFF, 0));
 	EXPECT_EQ(-EDEADLK, kipc_lock(r, LOCK_OFF, 10 * MS));
 
-	/* The owner is the handle: a child sharing it owns the lock too. */
+	/* The owner is the thread: a child sharing the handle is not. */
 	pid = kt_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		KT_CHILD_CHECK(kipc_lock(r, LOCK_OFF, FOREVER) == -EDEADLK);
-		KT_CHILD_CHECK(kipc_unlock(r, LOCK_OFF) == 0);
+		KT_CHILD_CHECK(kipc_lock(r, LOCK_OFF, 0) == -EAGAIN);
+		KT_CHILD_CHECK(kipc_unlock(r, LOCK_OFF) == -EPERM);
 		_exit(0);
 	}
 	EXPECT_EQ(0, kt_reap(pid));
+	EXPECT_EQ(0, kipc_unlock(r, LOCK_OFF));
 	EXPECT_EQ(0, load_word(p, LOCK_OFF));
 	EXPECT_EQ(-EPERM, kipc_unlock(r, LOCK_OFF));
 }
@@ -203,38 +211,51 @@ TEST_F_TIMEOUT(lock, trylock_timeout_eperm, 60)
 	int64_t t0, dt, otoken;
 	void *p, *q;
 	int r, o, nb;
+	pid_t pid;
 
 	r = new_locked_region(self->name, self->page, &p);
 	ASSERT_LE(0, r);
 	o = open_mapped(self->name, &q);
 	ASSERT_LE(0, o);
-	otoken = kt_region_token(o);
+	/* One thread is one owner, whichever handle it passes. */
+	otoken = kipc_lock_token(o);
 	ASSERT_LT(0, otoken);
-	EXPECT_NE(kt_region_token(r), otoken);
+	EXPECT_EQ(kipc_lock_token(r), otoken);
 
 	ASSERT_EQ(0, kipc_lock(r, LOCK_OFF, FOREVER));
-	EXPECT_EQ(-EAGAIN, kipc_lock(o, LOCK_OFF, 0));
-	t0 = kt_now_ns();
-	EXPECT_EQ(-ETIMEDOUT, kipc_lock(o, LOCK_OFF, 50 * MS));
-	dt = kt_now_ns() - t0;
-	EXPECT_LE(50 * MS, dt);
-	EXPECT_GT(10000 * MS, dt);
-	EXPECT_EQ(-EPERM, kipc_unlock(o, LOCK_OFF));
-	EXPECT_EQ(-EINVAL, kipc_lock_consistent(o, LOCK_OFF));
-	/* A non-blocking handle never sleeps for a lock. */
-	nb = kipc_region_open(self->name, KIPC_RDWR | KIPC_NONBLOCK);
-	ASSERT_LE(0, nb);
-	EXPECT_EQ(-EAGAIN, kipc_lock(nb, LOCK_OFF, FOREVER));
-	close(nb);
+	EXPECT_EQ(-EDEADLK, kipc_lock(o, LOCK_OFF, 0));
+	/* Another process, on its own handle. */
+	pid = kt_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int c;
+
+		close(r);
+		c = open_mapped(self->name, &q);
+		KT_CHILD_CHECK(c >= 0);
+		KT_CHILD_CHECK(kipc_lock(c, LOCK_OFF, 0) == -EAGAIN);
+		t0 = kt_now_ns();
+		KT_CHILD_CHECK(kipc_lock(c, LOCK_OFF, 50 * MS) == -ETIMEDOUT);
+		dt = kt_now_ns() - t0;
+		KT_CHILD_CHECK(dt >= 50 * MS && dt < 10000 * MS);
+		KT_CHILD_CHECK(kipc_unlock(c, LOCK_OFF) == -EPERM);
+		KT_CHILD_CHECK(kipc_lock_consistent(c, LOCK_OFF) == -EINVAL);
+		/* A non-blocking handle never sleeps for a lock. */
+		nb = kipc_region_open(self->name, KIPC_RDWR | KIPC_NONBLOCK);
+		KT_CHILD_CHECK(nb >= 0);
+		KT_CHILD_CHECK(kipc_lock(nb, LOCK_OFF, FOREVER) == -EAGAIN);
+		_exit(0);
+	}
+	EXPECT_EQ(0, kt_reap(pid));
 	EXPECT_EQ(-EINVAL, kipc_lock_consistent(r, LOCK_OFF));
 	EXPECT_EQ(0, kt_region_nwaiters(r));
 
-	EXPECT_EQ(0, kipc_unlock(r, LOCK_OFF));
+	EXPECT_EQ(0, kipc_unlock(o, LOCK_OFF));
 	EXPECT_EQ(-EPERM, kipc_unlock(r, LOCK_OFF));
 	EXPECT_EQ(0, kipc_lock(o, LOCK_OFF, 0));
 	EXPECT_EQ(otoken, load_word(p, LOCK_OFF));
-	EXPECT_EQ(-EAGAIN, kipc_lock(r, LOCK_OFF, 0));
-	EXPECT_EQ(0, kipc_unlock(o, LOCK_OFF));
+	EXPECT_EQ(-EDEADLK, kipc_lock(r, LOCK_OFF, 0));
+	EXPECT_EQ(0, kipc_unlock(r, LOCK_OFF));
 }
 
 TEST_F(lock, not_a_registered_lock)
@@ -288,7 +309,7 @@ TEST_F(lock, init_busy_and_reset)
 	ASSERT_EQ(0, kipc_lock(r, LOCK_OFF, FOREVER));
 	EXPECT_EQ(-EBUSY, kipc_lock_init(r, LOCK_OFF));
 	EXPECT_EQ(-EBUSY, kipc_lock_init(o, LOCK_OFF));
-	EXPECT_EQ(kt_region_token(r), load_word(p, LOCK_OFF));
+	EXPECT_EQ(kipc_lock_token(r), load_word(p, LOCK_OFF));
 	EXPECT_EQ(0, kipc_unlock(r, LOCK_OFF));
 	/* Re-initialising a free lock is fine, and not a new lock. */
 	EXPECT_EQ(0, kipc_lock_init(o, LOCK_OFF));
@@ -335,6 +356,9 @@ TEST_F(lock, access_needs_write)
 	EXPECT_EQ(-EBADF, kipc_lock_init(ro, LOCK_OFF));
 	EXPECT_EQ(-EBADF, kipc_lock(ro, LOCK_OFF, 0));
 	EXPECT_EQ(-EBADF, kipc_lock(ro, LOCK_OFF, FOREVER));
+	EXPECT_EQ(-EBADF, kipc_unlock(ro, LOCK_OFF));
+	EXPECT_EQ(-EBADF, kipc_lock_consistent(ro, LOCK_OFF));
+	EXPECT_EQ(-EBADF, kipc_lock_token(ro));
 	EXPECT_EQ(0, kipc_lock(r, LOCK_OFF, 0));
 	EXPECT_EQ(0, kipc_unlock(r, LOCK_OFF));
 }
@@ -417,7 +441,7 @@ TEST_F_TIMEOUT(lock, unlock_hands_over_to_waiter, 60)
 
 		o = open_mapped(self->name, &c);
 		KT_CHILD_CHECK(o >= 0);
-		token = kt_region_token(o);
+		token = kipc_lock_token(o);
 		KT_CHILD_CHECK(kipc_lock(o, LOCK_OFF, 20000 * MS) == 0);
 		KT_CHILD_CHECK((load_word(c, LOCK_OFF) &
 				KIPC_LOCK_OWNER_MASK) == token);
@@ -428,7 +452,7 @@ TEST_F_TIMEOUT(lock, unlock_hands_over_to_waiter, 60)
 	}
 	ASSERT_EQ(0, kt_region_waiters(r, 1));
 	/* A sleeper announced itself in the word. */
-	EXPECT_EQ(kt_region_token(r) | KIPC_LOCK_WAITERS,
+	EXPECT_EQ(kipc_lock_token(r) | KIPC_LOCK_WAITERS,
 		  load_word(p, LOCK_OFF));
 	EXPECT_EQ(0, kipc_unlock(r, LOCK_OFF));
 	EXPECT_EQ(0, kt_reap(pid));
@@ -475,7 +499,7 @@ static void check_owner_died_word(struct __test_metadata *_metadata,
 {
 	uint32_t w = load_word(p, LOCK_OFF);
 
-	EXPECT_EQ(kt_region_token(r), w & KIPC_LOCK_OWNER_MASK);
+	EXPECT_EQ(kipc_lock_token(r), w & KIPC_LOCK_OWNER_MASK);
 	EXPECT_TRUE(w & KIPC_LOCK_OWNER_DIED) TH_LOG("word %#x", w);
 }
 
@@ -511,7 +535,7 @@ TEST_F_TIMEOUT(lock, holder_killed_waiter_recovers, 60)
 
 	/* Recover: consistent, unlock, and the lock is an ordinary one. */
 	EXPECT_EQ(0, kipc_lock_consistent(r, LOCK_OFF));
-	EXPECT_EQ(kt_region_token(r), load_word(p, LOCK_OFF));
+	EXPECT_EQ(kipc_lock_token(r), load_word(p, LOCK_OFF));
 	EXPECT_EQ(-EINVAL, kipc_lock_consistent(r, LOCK_OFF));
 	EXPECT_EQ(0, kipc_unlock(r, LOCK_OFF));
 	EXPECT_EQ(0, load_word(p, LOCK_OFF));
@@ -618,7 +642,8 @@ TEST_F_TIMEOUT(lock, owner_holder_killed, 60)
 
 	/* The lock keeps working among the survivors, sleeping included. */
 	EXPECT_EQ(0, kipc_lock(o2, LOCK_OFF, 0));
-	EXPECT_EQ(-EAGAIN, kipc_lock(o, LOCK_OFF, 0));
+	/* This thread holds it, whichever handle it passes. */
+	EXPECT_EQ(-EDEADLK, kipc_lock(o, LOCK_OFF, 0));
 	pid = kt_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {

@@ -312,6 +312,7 @@ static const uint8_t lock_types[KIPC_A_L_MAX + 1] = {
 	[KIPC_A_L_NOTRECOVERABLE]	= T_FLAG,
 	[KIPC_A_L_WAITERS]		= T_U32,
 	[KIPC_A_L_PAD]			= T_PAD,
+	[KIPC_A_L_HOLDER_TID]		= T_U32,
 };
 
 static const uint8_t ring_types[KIPC_A_RING_MAX + 1] = {
@@ -1261,7 +1262,8 @@ TEST_F_TIMEOUT(nl, dump_region_locks, 180)
 	ASSERT_EQ(0, kipc_lock_init(r, 64));
 	ASSERT_EQ(0, kipc_lock_init(r, 128));
 	ASSERT_EQ(0, kipc_lock(r, 64, 0));
-	token = kt_region_token(r);
+	/* The word holds this thread's token (its thread handle's). */
+	token = kipc_lock_token(r);
 	ASSERT_LT(0, token);
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(res));
@@ -1327,6 +1329,7 @@ TEST_F_TIMEOUT(nl, dump_region_locks, 180)
 	l = find_lock(&o, 64);
 	ASSERT_TRUE(l != NULL);
 	EXPECT_U32(l, KIPC_A_L_HOLDER_PID, getpid());
+	EXPECT_U32(l, KIPC_A_L_HOLDER_TID, (uint32_t)syscall(SYS_gettid));
 	EXPECT_U32(l, KIPC_A_L_WAITERS, 0);
 	EXPECT_U32(l, KIPC_A_L_WORD, token);
 	l = find_lock(&o, 128);

@@ -299,7 +299,11 @@ static inline int kt_region_nwaiters(int r)
 	return ret < 0 ? ret : (int)st.waiters;
 }
 
-/* The lock owner token of handle @r (KIPC_IOC_REGION_INFO), or -errno. */
+/*
+ * The lock owner token of handle @r itself (KIPC_IOC_REGION_INFO), or
+ * -errno.  libkipc's locks carry the calling thread's token instead:
+ * kipc_lock_token().
+ */
 static inline int64_t kt_region_token(int r)
 {
 	struct kipc_region_info ri;

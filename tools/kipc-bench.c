@@ -14,6 +14,8 @@
  *             type-1 messages (kipc EQ vs SysV msgrcv(type 2))
  *   death     kill -9 of a queue owner with 10,000 messages queued and
  *             64 receivers blocked; time until the last one has -EPIPE
+ *   lock      uncontended kipc_lock() + kipc_unlock() in a mapped region
+ *             (the userspace fast path), ns per pair
  *
  * Every sender writes each payload it sends once, from a template, as an
  * application builds its message: a copy mechanism into its send buffer
@@ -57,6 +59,7 @@ static const char *kb_only_cases;
 static size_t kb_sizes[8] = { 64, 4096, 65536, 1048576 };
 static unsigned int kb_nsizes = 4;
 static unsigned int kb_death_reps = 5;
+static unsigned int kb_lock_pairs = 2000000;
 static double kb_select_budget = 0.5;
 
 /*
@@ -853,7 +856,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 "usage: kipc-bench [-c CASES] [-m MECHS] [-s SIZES] [-t SECS] [-r N] [-d N] [-q] [-l]\n"
-"  -c CASES  comma list of pingpong,stream,scale,select,death (default all)\n"
+"  -c CASES  comma list of pingpong,stream,scale,select,death,lock\n"
+"            (default all)\n"
 "  -m MECHS  comma list of mechanisms (default all; -l lists them)\n"
 "  -s SIZES  comma list of payload sizes in bytes (default 64,4096,65536,1048576)\n"
 "  -t SECS   time per ping-pong and streaming case (default 0.6)\n"
@@ -943,6 +947,7 @@ int main(int argc, char **argv)
 			kb_pp_budget = kb_stream_dur = 0.1;
 			kb_pp_min = 30;
 			kb_death_reps = 1;
+			kb_lock_pairs = 200000;
 			kb_select_budget = 0.1;
 			break;
 		case 'l':
@@ -983,6 +988,8 @@ int main(int argc, char **argv)
 		kb_case_select(kb_select_budget);
 	if (kb_listed(kb_only_cases, "death"))
 		kb_case_owner_death(kb_death_reps);
+	if (kb_listed(kb_only_cases, "lock"))
+		kb_case_lock(kb_lock_pairs);
 	printf("@@BENCH-DONE\n");
 	return 0;
 }

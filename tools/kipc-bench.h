@@ -115,6 +115,7 @@ double kb_pct(double *v, size_t n, double pct);
 /* kipc-bench-cases.c */
 void kb_case_select(double budget_s);
 void kb_case_owner_death(unsigned int reps);
+void kb_case_lock(unsigned int n);
 
 static inline void kb_stamp(void *buf, uint64_t v)
 {

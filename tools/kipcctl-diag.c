@@ -181,6 +181,8 @@ void kctl_rel_summary(struct sbuf *sb, const struct kctl_obj *o)
 				sb_add(sb, "held by pid %u", l->holder_pid);
 			else
 				sb_add(sb, "free");
+			if (l->has_holder && l->holder_tid)
+				sb_add(sb, " tid %u", l->holder_tid);
 			sb_add(sb, " (%u waiting)", l->waiters);
 		}
 		if (o->r.has_ring)

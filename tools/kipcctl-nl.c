@@ -145,6 +145,7 @@ static struct nla_policy kctl_lock_policy[KIPC_A_L_MAX + 1] = {
 	[KIPC_A_L_OFFSET]		= { .type = NLA_U64 },
 	[KIPC_A_L_WORD]			= { .type = NLA_U32 },
 	[KIPC_A_L_HOLDER_PID]		= { .type = NLA_U32 },
+	[KIPC_A_L_HOLDER_TID]		= { .type = NLA_U32 },
 	[KIPC_A_L_OWNER_DIED]		= { .type = NLA_FLAG },
 	[KIPC_A_L_NOTRECOVERABLE]	= { .type = NLA_FLAG },
 	[KIPC_A_L_WAITERS]		= { .type = NLA_U32 },
@@ -228,6 +229,7 @@ static int kctl_parse_lock(struct nlattr *nest, struct kctl_lock *l)
 	l->word = get_u32(tb, KIPC_A_L_WORD);
 	l->has_holder = tb[KIPC_A_L_HOLDER_PID];
 	l->holder_pid = get_u32(tb, KIPC_A_L_HOLDER_PID);
+	l->holder_tid = get_u32(tb, KIPC_A_L_HOLDER_TID);
 	l->owner_died = tb[KIPC_A_L_OWNER_DIED];
 	l->notrecoverable = tb[KIPC_A_L_NOTRECOVERABLE];
 	l->waiters = get_u32(tb, KIPC_A_L_WAITERS);

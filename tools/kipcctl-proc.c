@@ -2,7 +2,9 @@
 /*
  * kipcctl - which processes hold handles on an object, like ss -p or
  * fuser: walk /proc/PID/fd for kipc handles ("anon_inode:[kipc-KIND]") and
- * read their fdinfo ("kipc-id", "kipc-access", "kipc-owner").  For each
+ * read their fdinfo ("kipc-id", "kipc-access", "kipc-owner"), leaving
+ * out libkipc's thread handles ("kipc-thread-handle"), which are no
+ * peers.  For each
  * holder, the thread (if any) asleep in a kipc call is found through
  * /proc/PID/task/TID/wchan.
  *
@@ -161,6 +163,9 @@ static int scan_pid(pid_t pid, uint32_t id, struct kctl_holder **v,
 		if (handle_fdinfo(pid, d->d_name, info, sizeof(info)) ||
 		    !fdinfo_value(info, "kipc-id", val, sizeof(val)) ||
 		    strtoul(val, NULL, 10) != id)
+			continue;
+		/* libkipc's per-thread lock handles are no peers. */
+		if (fdinfo_value(info, "kipc-thread-handle", val, sizeof(val)))
 			continue;
 		h.fd = atoi(d->d_name);
 		if (fdinfo_value(info, "kipc-access", val, sizeof(val)))

@@ -252,6 +252,10 @@ static void kctl_json_region(struct json *j, const struct kctl_region *r)
 			json_u64(j, "holder_pid", l->holder_pid);
 		else
 			json_null(j, "holder_pid");
+		if (l->has_holder && l->holder_tid)
+			json_u64(j, "holder_tid", l->holder_tid);
+		else
+			json_null(j, "holder_tid");
 		json_bool(j, "owner_died", l->owner_died);
 		json_bool(j, "notrecoverable", l->notrecoverable);
 		json_u64(j, "waiters", l->waiters);
@@ -522,6 +526,8 @@ static void kctl_show_text(const struct kctl_show *s,
 				printf("held by pid %u", l->holder_pid);
 			else
 				printf("free");
+			if (l->has_holder && l->holder_tid)
+				printf(" tid %u", l->holder_tid);
 			printf(", %u waiting%s%s\n", l->waiters,
 			       l->owner_died ? ", owner died" : "",
 			       l->notrecoverable ? ", not recoverable" : "");

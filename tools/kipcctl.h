@@ -83,6 +83,7 @@ struct kctl_lock {
 	uint64_t offset;
 	uint32_t word;
 	uint32_t holder_pid;
+	uint32_t holder_tid;	/* 0: not known (an old module) */
 	uint32_t waiters;
 	bool has_holder;
 	bool owner_died;

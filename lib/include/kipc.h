@@ -101,7 +101,8 @@ int kipc_queue_stat(int q, struct kipc_queue_stat *st);
  * Regions: shared memory with wait/wake and robust locks.  kipc_region_map
  * remembers the mapping of its fd so that an uncontended kipc_lock and
  * kipc_unlock need no syscall; call kipc_region_unmap before closing the
- * fd.  Semantics: docs/regions.md.
+ * fd.  A robust lock is owned by the thread that took it, whichever
+ * handle it used.  Semantics: docs/regions.md.
  */
 struct kipc_region_stat {
 	uint64_t size;			/* bytes, page-rounded */
@@ -126,6 +127,10 @@ int kipc_lock_init(int r, size_t off);
 int kipc_lock(int r, size_t off, int64_t timeout_ns);
 int kipc_lock_consistent(int r, size_t off);
 int kipc_unlock(int r, size_t off);
+/* The calling thread's lock owner token for region handle @r, or -errno. */
+int kipc_lock_token(int r);
+/* Close the calling thread's lock handle for @r (before close(r)). */
+int kipc_lock_release(int r);
 
 /*
  * SPSC rings in a region.  kipc_ring_create takes KIPC_RING_PRODUCER or

@@ -401,7 +401,9 @@ struct kipc_wake {
  * Robust lock word, a __u32 in a region: the owner handle's token in the
  * low 30 bits (0 = unlocked), KIPC_LOCK_OWNER_DIED when the previous owner
  * died holding it, KIPC_LOCK_WAITERS when someone sleeps in the kernel.
- * An owner field of all ones means the lock is not recoverable.
+ * An owner field of all ones means the lock is not recoverable.  libkipc
+ * takes locks through a *thread handle* (KIPC_IOC_REGION_THREAD) of the
+ * calling thread, so the owner is the thread.
  */
 #define KIPC_LOCK_OWNER_MASK	0x3fffffffU
 #define KIPC_LOCK_OWNER_DIED	0x40000000U
@@ -420,13 +422,30 @@ struct kipc_wake {
  * owner, or -ENOTRECOVERABLE, -EDEADLK (this handle holds it), -EAGAIN,
  * -ETIMEDOUT, -EINTR.  UNLOCK returns -EPERM unless this handle owns the
  * lock; unlocking an owner-died lock that was not made consistent makes it
- * not recoverable.
+ * not recoverable.  KIPC_IOC_LOCK_CONSISTENT (timeout_ns 0) clears
+ * KIPC_LOCK_OWNER_DIED of a lock this handle owns; -EINVAL otherwise.
  */
 struct kipc_lock_op {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 offset;
 	__s64 timeout_ns;
+};
+
+/**
+ * struct kipc_region_thread - KIPC_IOC_REGION_THREAD argument
+ * @size: sizeof(struct kipc_region_thread)
+ * @flags: must be 0
+ *
+ * Makes a *thread handle*: another handle of the same region with the
+ * same access, never the owner, close-on-exec, with its own lock token
+ * (KIPC_IOC_REGION_INFO on it).  A thread handle is no peer: it counts in
+ * no handle count, holds no ring role and does not keep a region from
+ * being orphaned.  Returns the new fd.
+ */
+struct kipc_region_thread {
+	__u32 size;
+	__u32 flags;
 };
 
 /*
@@ -586,6 +605,8 @@ struct kipc_event_info {
 #define KIPC_IOC_LOCK		_IOW(KIPC_IOC_MAGIC, 0x24, struct kipc_lock_op)
 #define KIPC_IOC_UNLOCK		_IOW(KIPC_IOC_MAGIC, 0x25, struct kipc_lock_op)
 #define KIPC_IOC_RING_ATTACH	_IOWR(KIPC_IOC_MAGIC, 0x26, struct kipc_ring_attach)
+#define KIPC_IOC_REGION_THREAD	_IOW(KIPC_IOC_MAGIC, 0x27, struct kipc_region_thread)
+#define KIPC_IOC_LOCK_CONSISTENT _IOW(KIPC_IOC_MAGIC, 0x28, struct kipc_lock_op)
 
 /* Event handle ioctls. */
 #define KIPC_IOC_EVENT_POST	_IOW(KIPC_IOC_MAGIC, 0x30, struct kipc_event_post)

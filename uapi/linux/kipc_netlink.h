@@ -144,6 +144,7 @@ enum kipc_attr_lock {
 	KIPC_A_L_NOTRECOVERABLE,	/* flag */
 	KIPC_A_L_WAITERS,		/* u32: tasks asleep on it */
 	KIPC_A_L_PAD,
+	KIPC_A_L_HOLDER_TID,		/* u32: thread of a thread handle */
 
 	__KIPC_A_L_MAX,
 	KIPC_A_L_MAX = __KIPC_A_L_MAX - 1
