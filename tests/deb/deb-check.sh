@@ -245,8 +245,12 @@ compare_snapshots()
 
 vm_smoke()
 {
-	[ -f "$repo/tests/kipc_kipcctl_test" ] ||
+	# In a fresh clone (CI) nothing is built yet: the test links
+	# libkipc.a and includes the kselftest harness.
+	[ -f "$repo/tests/kipc_kipcctl_test" ] || {
+		make -C "$repo" lib ksft-headers
 		make -C "$repo/tests" kipc_kipcctl_test
+	}
 	KIPC_VM_BUILD=$out/vm KIPC_VM_EXTRA_DIRS='' \
 	KIPC_VM_EXTRA_DYN="$out/kipcctl:/usr/bin/kipcctl" \
 		"$repo/tests/vm/run-suite.sh" --ko "$out/kipc.ko" \
