@@ -6,9 +6,10 @@
 #   1. make deb: the four packages in build/deb/, lintian clean;
 #   2. a bare bookworm root: debootstrap --variant=minbase
 #      --include=git,make,ca-certificates, cached in ~/.cache/kipc/rootfs/
-#      keyed by suite and date (the same tarball as
-#      tests/fresh/fresh-check.sh), with Debian's sources, /proc, /sys,
-#      /dev, /tmp; apt downloads what it needs itself;
+#      keyed by suite and date (tests/lib/bare-root.sh, the same tarball
+#      as tests/fresh/fresh-check.sh), with Debian's sources (from the
+#      archives this host's apt uses), /proc, /sys, /dev, /tmp; apt
+#      downloads what it needs itself;
 #   3. the packages' dependencies, gcc, pkgconf, dkms and
 #      linux-headers-amd64 (and the headers of the kernel in the host's
 #      /boot that the VM boots, when that is another one), depmod's
@@ -38,61 +39,32 @@
 # build/deb-check/.
 #
 # Environment: KIPC_DEB_DIR (the root's parent, default /var/tmp),
-# KIPC_DEB_MIRROR (default http://deb.debian.org/debian),
-# KIPC_DEB_SECURITY (default http://deb.debian.org/debian-security),
+# KIPC_ROOT_MIRROR and KIPC_ROOT_SECURITY (the archive and the security
+# archive; by default the ones this host's apt sources use for bookworm
+# and bookworm-security: tests/lib/bare-root.sh),
 # KIPC_DEB_VM=0 (skip step 7).
 
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-suite=bookworm
-mirror=${KIPC_DEB_MIRROR:-http://deb.debian.org/debian}
-security=${KIPC_DEB_SECURITY:-http://deb.debian.org/debian-security}
-cache=${CACHE:-$HOME/.cache/kipc}
-basedir=$cache/rootfs
-base=$basedir/$suite-minbase-$(date -u +%Y%m%d).tar.gz
-parent=${KIPC_DEB_DIR:-/var/tmp}
-path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 debs=$repo/build/deb
 out=$repo/build/deb-check
 
-say() { echo "deb-check: $*"; }
-die() { say "FAILED: $*" >&2; exit 1; }
+# shellcheck source=tests/lib/bare-root.sh
+. "$repo/tests/lib/bare-root.sh"
 
-[ "$(id -u)" -eq 0 ] || die "run as root (debootstrap, mount, chroot)"
-command -v debootstrap >/dev/null ||
-	die "no debootstrap: scripts/install-deps.sh installs it"
+bare_init deb-check "$out" "${KIPC_DEB_DIR:-/var/tmp}"
 
 version=$(sed -n 's/^VERSION[[:space:]]*:=[[:space:]]*//p' "$repo/lib/Makefile")
 soversion=$(sed -n 's/^SOVERSION[[:space:]]*:=[[:space:]]*//p' "$repo/lib/Makefile")
 pkgs="kipc-dkms kipc-tools libkipc-dev libkipc$soversion"
 
-rm -rf "$out"
-mkdir -p "$out"
-root=$(mktemp -d "$parent/kipc-deb.XXXXXX")
-times=()
-nstep=0
-
 cleanup()
 {
-	local rc=$? m
-	for m in $(awk -v r="$root/" 'index($2, r) == 1 { print $2 }' \
-		   /proc/mounts | sort -r); do
-		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null ||
-			echo "deb-check: could not unmount $m" >&2
-	done
-	if [ "${KIPC_DEB_KEEP:-0}" = 1 ]; then
-		say "root kept in $root"
-	elif ! grep -q " $root/" /proc/mounts; then
-		rm -rf --one-file-system "$root"
-	else
-		say "something is still mounted under $root: not removed" >&2
-	fi
-	if [ ${#times[@]} -gt 0 ]; then
-		say "step times:"
-		printf '  %s\n' "${times[@]}"
-	fi
+	local rc=$?
+
+	bare_remove "${KIPC_DEB_KEEP:-0}"
 	if [ $rc -eq 0 ]; then say "passed"; else say "FAILED"; fi
 	say "logs in $out"
 	grep -hE '^[0-9]+ passed, [0-9]+ failed' "$out"/*.log 2>/dev/null || true
@@ -101,42 +73,10 @@ cleanup()
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# step NAME CMD...: run CMD with errexit on, its output also to
-# build/deb-check/NN-NAME.log; record its time; fail when it fails.
-step()
-{
-	local name=$1 t0 t1 rc=0 log
-	shift
-	nstep=$((nstep + 1))
-	log=$out/$(printf '%02d' $nstep)-$(echo "$name" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9\n' '-' |
-		sed 's/--*/-/g; s/-$//').log
-	say "== $name ($(date -u +%T))"
-	t0=$(date +%s)
-	set +e
-	(set -e; "$@") > >(tee "$log") 2>&1
-	rc=$?
-	[ -z "${!:-}" ] || wait "$!" 2>/dev/null
-	set -e
-	t1=$(date +%s)
-	times+=("$(printf '%-40s %4d s  %s' "$name" $((t1 - t0)) \
-		"$([ $rc -eq 0 ] && echo ok || echo "FAILED ($rc)")")")
-	[ $rc -eq 0 ] || die "$name (exit $rc)"
-}
-
-mnt()
-{
-	local dst=$1
-	shift
-	[ -e "$dst" ] || mkdir -p "$dst"
-	mount "$@" "$dst"
-}
-
 # in_root CMD: CMD by bash in the root, clean environment, no stdin.
 in_root()
 {
-	chroot "$root" /usr/bin/env -i HOME=/root PATH="$path" TERM=dumb \
-		LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
-		/bin/bash -ec "$1" </dev/null
+	bare_chroot DEBIAN_FRONTEND=noninteractive /bin/bash -ec "$1"
 }
 
 build_debs()
@@ -145,49 +85,10 @@ build_debs()
 	ls -l "$debs"/*.deb
 }
 
-# The bare base, cached by suite and date (as fresh-check.sh does, with
-# the same packages, so the two share the tarball).
-make_base()
-{
-	if [ -f "$base" ]; then
-		say "bare base from the cache: $base"
-		tar -xzf "$base" -C "$root"
-		return
-	fi
-	local tmp
-	tmp=$(mktemp -d "$parent/kipc-base.XXXXXX")
-	if ! debootstrap --variant=minbase --include=git,make,ca-certificates \
-	     "$suite" "$tmp" "$mirror" >"$out/debootstrap.log" 2>&1; then
-		tail -n 20 "$out/debootstrap.log" >&2
-		rm -rf --one-file-system "$tmp"
-		return 1
-	fi
-	rm -f "$tmp"/var/cache/apt/archives/*.deb
-	mkdir -p "$basedir"
-	rm -f "$basedir/$suite"-minbase-*.tar.gz
-	tar -czf "$base.tmp" -C "$tmp" .
-	mv "$base.tmp" "$base"
-	rm -rf --one-file-system "$tmp"
-	tar -xzf "$base" -C "$root"
-	say "bare base cached: $base"
-}
-
+# The bare base's setup, and the packages where apt reads them.
 setup_root()
 {
-	cat >"$root/etc/apt/sources.list" <<-EOF
-	deb $mirror $suite main
-	deb $mirror $suite-updates main
-	deb $security $suite-security main
-	EOF
-	printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
-	chmod 755 "$root/usr/sbin/policy-rc.d"
-	touch "$root/etc/resolv.conf"
-	mnt "$root/etc/resolv.conf" --bind /etc/resolv.conf
-	mnt "$root/proc" -t proc proc
-	mnt "$root/sys" -t sysfs sysfs
-	mnt "$root/dev" --bind /dev
-	mnt "$root/dev/pts" --bind /dev/pts
-	mnt "$root/tmp" -t tmpfs -o mode=1777 tmp
+	bare_setup
 	mkdir -p "$root/tmp/debs"
 	cp "$debs"/*.deb "$root/tmp/debs/"
 	rm -f "$root"/tmp/debs/*-dbgsym_*.deb
@@ -344,8 +245,12 @@ compare_snapshots()
 
 vm_smoke()
 {
-	[ -f "$repo/tests/kipc_kipcctl_test" ] ||
+	# In a fresh clone (CI) nothing is built yet: the test links
+	# libkipc.a and includes the kselftest harness.
+	[ -f "$repo/tests/kipc_kipcctl_test" ] || {
+		make -C "$repo" lib ksft-headers
 		make -C "$repo/tests" kipc_kipcctl_test
+	}
 	KIPC_VM_BUILD=$out/vm KIPC_VM_EXTRA_DIRS='' \
 	KIPC_VM_EXTRA_DYN="$out/kipcctl:/usr/bin/kipcctl" \
 		"$repo/tests/vm/run-suite.sh" --ko "$out/kipc.ko" \
@@ -353,7 +258,7 @@ vm_smoke()
 }
 
 step "make deb (build, lintian)" build_debs
-step "bare base (debootstrap)" make_base
+step "bare base (debootstrap)" bare_base
 step "root setup and mounts" setup_root
 step "dependencies and kernel headers" install_deps
 step "file list before" snapshot "$out/before.list"

@@ -7,10 +7,12 @@
 #   1. a minbase root: debootstrap --variant=minbase
 #      --include=git,make,ca-certificates bookworm; that bare base (and
 #      nothing the project installs) is cached as a tarball in
-#      ~/.cache/kipc/rootfs/, keyed by suite and date;
-#   2. Debian's standard sources (bookworm, -updates, -security), /proc,
-#      /sys, /dev, /dev/pts, /dev/shm, /tmp (tmpfs) and resolv.conf;
-#      apt downloads everything itself (no host apt cache);
+#      ~/.cache/kipc/rootfs/, keyed by suite and date
+#      (tests/lib/bare-root.sh, shared with tests/deb/deb-check.sh);
+#   2. Debian's standard sources (bookworm, -updates, -security, from
+#      the archives this host's apt uses), /proc, /sys, /dev, /dev/pts,
+#      /dev/shm, /tmp (tmpfs) and resolv.conf; apt downloads everything
+#      itself (no host apt cache);
 #   3. git clone of this repository's HEAD (the committed tree, not the
 #      work tree) to /root/kipc in the root;
 #   4. `make demo`, then `make check`, there, exactly as README writes
@@ -27,9 +29,9 @@
 # VM consoles are kept in build/fresh/ of this repository.
 #
 # Environment: KIPC_FRESH_DIR (root's parent, default /var/tmp),
-# KIPC_FRESH_MIRROR and KIPC_FRESH_SECURITY (the archive and the security
+# KIPC_ROOT_MIRROR and KIPC_ROOT_SECURITY (the archive and the security
 # archive; by default the ones this host's apt sources use for bookworm
-# and bookworm-security),
+# and bookworm-security: tests/lib/bare-root.sh),
 # KIPC_FRESH_DEBUG_KERNEL=0 (do not share the host's debug kernel: the
 # root builds its own, which takes long).
 
@@ -37,69 +39,20 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(git -C "$here" rev-parse --show-toplevel)
-suite=bookworm
 
-# host_archive SUITE: the URI this host's apt sources (one-line or deb822)
-# fetch SUITE's main component from; nothing when none does.
-host_archive()
-{
-	local want=$1
+# shellcheck source=tests/lib/bare-root.sh
+. "$repo/tests/lib/bare-root.sh"
 
-	{
-		cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-			2>/dev/null | awk -v s="$want" '
-			$1 == "deb" {
-				i = 2
-				if ($i ~ /^\[/) while ($i !~ /\]$/) i++
-				if ($i ~ /^\[/ || $i ~ /\]$/) i++
-				if ($(i + 1) == s) print $i
-			}'
-		cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk -v s="$want" '
-			function flush() {
-				if (deb && suite) print uri
-				deb = 0; suite = 0; uri = ""
-			}
-			/^[ \t]*$/ { flush(); next }
-			/^Types:/ { deb = $0 ~ /[ \t]deb([ \t]|$)/ }
-			/^URIs:/ { uri = $2 }
-			/^Suites:/ { for (i = 2; i <= NF; i++) if ($i == s) suite = 1 }
-			END { flush() }'
-	} | head -n 1
-}
-
-mirror=${KIPC_FRESH_MIRROR:-$(host_archive "$suite")}
-security=${KIPC_FRESH_SECURITY:-$(host_archive "$suite-security")}
-cache=${CACHE:-$HOME/.cache/kipc}
-basedir=$cache/rootfs
-base=$basedir/$suite-minbase-$(date -u +%Y%m%d).tar.gz
-parent=${KIPC_FRESH_DIR:-/var/tmp}
-path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-
-say() { echo "fresh-check: $*"; }
-die() { say "FAILED: $*" >&2; exit 1; }
-
-[ "$(id -u)" -eq 0 ] || die "run as root (debootstrap, mount, chroot)"
-[ -n "$mirror" ] || die "no apt source for $suite here: set KIPC_FRESH_MIRROR"
-[ -n "$security" ] ||
-	die "no apt source for $suite-security here: set KIPC_FRESH_SECURITY"
-command -v debootstrap >/dev/null ||
-	die "no debootstrap: scripts/install-deps.sh installs it"
+bare_init fresh-check "$repo/build/fresh" "${KIPC_FRESH_DIR:-/var/tmp}"
 
 rev=$(git -C "$repo" rev-parse HEAD)
 if [ -n "$(git -C "$repo" status --porcelain --untracked-files=no)" ]; then
 	say "note: uncommitted changes are not checked; HEAD is $rev"
 fi
 
-root=$(mktemp -d "$parent/kipc-fresh.XXXXXX")
-logs=$repo/build/fresh
-rm -rf "$logs"
-mkdir -p "$logs"
-times=()
-nstep=0
-
 cleanup()
 {
-	local rc=$? m f
+	local rc=$? f
 	# The VM consoles and logs (build/vm/, build/vm-debug/, ...).
 	if [ -d "$root/root/kipc/build" ]; then
 		(cd "$root/root/kipc/build" && find . -name '*.log' -type f) |
@@ -108,23 +61,7 @@ cleanup()
 			cp "$root/root/kipc/build/$f" "$logs/$f"
 		done
 	fi
-	# Everything mounted under the root, the deepest first.
-	for m in $(awk -v r="$root/" 'index($2, r) == 1 { print $2 }' \
-		   /proc/mounts | sort -r); do
-		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null ||
-			echo "fresh-check: could not unmount $m" >&2
-	done
-	if [ "${KIPC_FRESH_KEEP:-0}" = 1 ]; then
-		say "root kept in $root"
-	elif ! grep -q " $root/" /proc/mounts; then
-		rm -rf --one-file-system "$root"
-	else
-		say "something is still mounted under $root: not removed" >&2
-	fi
-	if [ ${#times[@]} -gt 0 ]; then
-		say "step times:"
-		printf '  %s\n' "${times[@]}"
-	fi
+	bare_remove "${KIPC_FRESH_KEEP:-0}"
 	if [ $rc -eq 0 ]; then say "passed ($rev)"; else say "FAILED ($rev)"; fi
 	say "logs in $logs; the VM runs' results (Debian's kernel, the debug kernel):"
 	cat "$logs"/*.log 2>/dev/null | grep -E '^[0-9]+ passed, [0-9]+ failed' || true
@@ -133,85 +70,11 @@ cleanup()
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# step NAME CMD...: run CMD in a subshell with errexit on (so a failing
-# command inside a function fails the step), its output also to
-# build/fresh/NN-*.log; record how long it took, fail when it fails.
-step()
-{
-	local name=$1 t0 t1 rc=0 log
-	shift
-	nstep=$((nstep + 1))
-	log=$logs/$(printf '%02d' $nstep)-$(echo "$name" | tr -c 'a-z0-9\n' '-' |
-		sed 's/--*/-/g; s/-$//').log
-	say "== $name ($(date -u +%T))"
-	t0=$(date +%s)
-	set +e
-	(set -e; "$@") > >(tee "$log") 2>&1
-	rc=$?
-	[ -z "${!:-}" ] || wait "$!" 2>/dev/null
-	set -e
-	t1=$(date +%s)
-	times+=("$(printf '%-34s %4d s  %s' "$name" $((t1 - t0)) \
-		"$([ $rc -eq 0 ] && echo ok || echo "FAILED ($rc)")")")
-	[ $rc -eq 0 ] || die "$name (exit $rc)"
-}
-
-mnt()
-{
-	local dst=$1
-	shift
-	[ -e "$dst" ] || mkdir -p "$dst"
-	mount "$@" "$dst"
-}
-
-# The bare base, cached by suite and date; older ones of the suite go.
-make_base()
-{
-	if [ -f "$base" ]; then
-		say "bare base from the cache: $base"
-		tar -xzf "$base" -C "$root"
-		return
-	fi
-	local tmp
-	tmp=$(mktemp -d "$parent/kipc-base.XXXXXX")
-	if ! debootstrap --variant=minbase --include=git,make,ca-certificates \
-	     "$suite" "$tmp" "$mirror" >"$root.debootstrap.log" 2>&1; then
-		tail -n 20 "$root.debootstrap.log" >&2
-		rm -rf --one-file-system "$tmp" "$root.debootstrap.log"
-		return 1
-	fi
-	rm -f "$root.debootstrap.log"
-	# debootstrap's own downloads: installed already, not worth caching.
-	rm -f "$tmp"/var/cache/apt/archives/*.deb
-	mkdir -p "$basedir"
-	rm -f "$basedir/$suite"-minbase-*.tar.gz
-	tar -czf "$base.tmp" -C "$tmp" .
-	mv "$base.tmp" "$base"
-	rm -rf --one-file-system "$tmp"
-	tar -xzf "$base" -C "$root"
-	say "bare base cached: $base"
-}
-
-# What a Debian install has and a debootstrap root lacks: the updates
-# and security suites, a resolver, no services started by package
-# scripts in a chroot.  Then the kernel file systems QEMU and apt use.
+# The bare base's setup, and the shared memory QEMU uses.
 setup_root()
 {
-	cat >"$root/etc/apt/sources.list" <<-EOF
-	deb $mirror $suite main
-	deb $mirror $suite-updates main
-	deb $security $suite-security main
-	EOF
-	printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
-	chmod 755 "$root/usr/sbin/policy-rc.d"
-	touch "$root/etc/resolv.conf"
-	mnt "$root/etc/resolv.conf" --bind /etc/resolv.conf
-	mnt "$root/proc" -t proc proc
-	mnt "$root/sys" -t sysfs sysfs
-	mnt "$root/dev" --bind /dev
-	mnt "$root/dev/pts" --bind /dev/pts
+	bare_setup
 	mnt "$root/dev/shm" -t tmpfs -o mode=1777 shm
-	mnt "$root/tmp" -t tmpfs -o mode=1777 tmp
 }
 
 # The committed tree: a clone of HEAD, checked out detached.
@@ -239,9 +102,7 @@ share_debug_kernel()
 # environment and no stdin, like a user's login shell.
 in_root()
 {
-	chroot "$root" /usr/bin/env -i HOME=/root PATH="$path" TERM=dumb \
-		LANG=C.UTF-8 ${CI:+CI=$CI} \
-		/bin/bash -c "cd /root/kipc && $1" </dev/null
+	bare_chroot ${CI:+CI=$CI} /bin/bash -c "cd /root/kipc && $1"
 }
 
 # What README says `make install` installs: the module (for the kernel
@@ -292,7 +153,7 @@ report_debug_key()
 	fi
 }
 
-step "bare base (debootstrap)" make_base
+step "bare base (debootstrap)" bare_base
 step "root setup and mounts" setup_root
 step "git clone HEAD" clone_tree
 step "make demo" in_root 'make demo'
