@@ -20,7 +20,7 @@ extern "C" {
 
 /* Version of this header; kipc_version_major/minor() report the library's. */
 #define KIPC_VERSION_MAJOR	0
-#define KIPC_VERSION_MINOR	1
+#define KIPC_VERSION_MINOR	2
 
 /* struct kipc_queue_attr: queue creation attributes; 0 means default. */
 struct kipc_queue_attr {
