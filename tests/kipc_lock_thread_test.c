@@ -754,7 +754,9 @@ TEST_F_TIMEOUT(lockt, consistent_without_mapping, 60)
 TEST_F_TIMEOUT(lockt, write_only_handle_threads, 300)
 {
 	unsigned int n = kt_scaled(2000);
-	int r, wo;
+	struct shared s1, s2;
+	pthread_t t[4];
+	int r, wo, i;
 	void *p;
 
 	r = new_region(self->name, &p);
@@ -767,19 +769,13 @@ TEST_F_TIMEOUT(lockt, write_only_handle_threads, 300)
 	EXPECT_EQ(-EPERM, in_thread(wo, 1, 0));
 	EXPECT_EQ(0, kipc_unlock(wo, LOCK_OFF));
 	/* Two threads on the write-only handle, two on the mapped one. */
-	{
-		struct shared s1 = { .r = wo, .p = p, .rounds = n };
-		struct shared s2 = { .r = r, .p = p, .rounds = n };
-		pthread_t t[4];
-		int i;
-
-		for (i = 0; i < 4; i++)
-			ASSERT_EQ(0, pthread_create(&t[i], NULL,
-						    increment_thread,
-						    i % 2 ? &s1 : &s2));
-		for (i = 0; i < 4; i++)
-			pthread_join(t[i], NULL);
-	}
+	s1 = (struct shared){ .r = wo, .p = p, .rounds = n };
+	s2 = (struct shared){ .r = r, .p = p, .rounds = n };
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, increment_thread,
+					    i % 2 ? &s1 : &s2));
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
 	EXPECT_EQ(0, load_word(p, ERR_OFF));
 	EXPECT_EQ(4 * n, *ctr(p));
 	close(wo);
