@@ -787,38 +787,6 @@ TEST_F_TIMEOUT(lockt, write_only_handle_threads, 300)
  * locks and unlocks with no ioctl at all (a seccomp filter fails every
  * one), in the main thread and in a second thread.
  */
-static int forbid_ioctl_all_threads(void)
-{
-#ifdef __x86_64__
-	struct sock_filter filter[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = {
-		.len	= sizeof(filter) / sizeof(filter[0]),
-		.filter	= filter,
-	};
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return -errno;
-	/* TSYNC: the thread that already runs gets the filter too. */
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-		    SECCOMP_FILTER_FLAG_TSYNC, &prog))
-		return errno == EINVAL || errno == ENOSYS ? -EOPNOTSUPP :
-							    -errno;
-	return 0;
-#else
-	return -EOPNOTSUPP;
-#endif
-}
-
 static void *fast_rounds(void *arg)
 {
 	struct shared *s = arg;
@@ -877,7 +845,7 @@ TEST_F_TIMEOUT(lockt, fast_path_no_syscall_in_threads, 60)
 		KT_CHILD_CHECK(kipc_lock(r, LOCK_OFF, FOREVER) == 0);
 		KT_CHILD_CHECK(kipc_unlock(r, LOCK_OFF) == 0);
 		kt_await(warmed[0]);
-		ret = forbid_ioctl_all_threads();
+		ret = kt_forbid_ioctl();
 		if (ret == -EOPNOTSUPP)
 			_exit(KT_SKIP_STATUS);
 		KT_CHILD_CHECK(ret == 0);

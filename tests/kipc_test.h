@@ -355,7 +355,8 @@ static inline int kt_killer_join(struct kt_killer *k)
 }
 
 /*
- * Make every later ioctl(2) of this process fail with ENOSYS (seccomp),
+ * Make every later ioctl(2) of this process, in every thread already
+ * running too (SECCOMP_FILTER_FLAG_TSYNC), fail with ENOSYS (seccomp),
  * to prove a fast path makes none.  Call it in a forked child; 0, or
  * -errno: -EOPNOTSUPP off x86-64 or without CONFIG_SECCOMP_FILTER (the
  * child should then exit with KT_SKIP_STATUS).
@@ -381,8 +382,10 @@ static inline int kt_forbid_ioctl(void)
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -errno;
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
-		return errno == EINVAL ? -EOPNOTSUPP : -errno;	/* !SECCOMP */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		    SECCOMP_FILTER_FLAG_TSYNC, &prog))	/* !SECCOMP */
+		return errno == EINVAL || errno == ENOSYS ? -EOPNOTSUPP :
+							    -errno;
 	return 0;
 #else
 	return -EOPNOTSUPP;
