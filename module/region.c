@@ -426,6 +426,18 @@ static bool kipc_region_lock_registered(struct kipc_region *r, u64 off)
 	return xa_load(&r->locks, off / sizeof(u32));
 }
 
+/* The arguments of a call on a registered lock: lock, unlock, consistent. */
+static int kipc_region_lock_find(struct kipc_region *r,
+				 struct kipc_handle *h, void __user *arg,
+				 struct kipc_lock_op *args, bool timeout_ok)
+{
+	int ret = kipc_region_lock_args(r, h, arg, args, timeout_ok);
+
+	if (!ret && !kipc_region_lock_registered(r, args->offset))
+		ret = -EINVAL;
+	return ret;
+}
+
 /*
  * Register the lock at word index @idx: take one of the region's
  * KIPC_REGION_LOCKS_MAX slots, charge the uid, then allocate, with no
@@ -527,11 +539,9 @@ static long kipc_region_lock(struct kipc_region *r, struct file *file,
 	u32 *word, v;
 	long ret;
 
-	ret = kipc_region_lock_args(r, h, arg, &args, true);
+	ret = kipc_region_lock_find(r, h, arg, &args, true);
 	if (ret)
 		return ret;
-	if (!kipc_region_lock_registered(r, args.offset))
-		return -EINVAL;
 
 	nonblock = !args.timeout_ns || kipc_file_nonblock(file);
 	deadline = kipc_deadline(args.timeout_ns, &dl);
@@ -599,11 +609,9 @@ static long kipc_region_unlock(struct kipc_region *r, struct kipc_handle *h,
 	u32 *word, v, new;
 	long ret;
 
-	ret = kipc_region_lock_args(r, h, arg, &args, false);
+	ret = kipc_region_lock_find(r, h, arg, &args, false);
 	if (ret)
 		return ret;
-	if (!kipc_region_lock_registered(r, args.offset))
-		return -EINVAL;
 	word = kipc_region_word(r, args.offset);
 	b = kipc_region_bucket(r, args.offset);
 
@@ -651,11 +659,9 @@ static long kipc_region_lock_consistent(struct kipc_region *r,
 	u32 *word, v;
 	long ret;
 
-	ret = kipc_region_lock_args(r, h, arg, &args, false);
+	ret = kipc_region_lock_find(r, h, arg, &args, false);
 	if (ret)
 		return ret;
-	if (!kipc_region_lock_registered(r, args.offset))
-		return -EINVAL;
 	word = kipc_region_word(r, args.offset);
 	b = kipc_region_bucket(r, args.offset);
 
