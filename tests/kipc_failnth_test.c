@@ -22,40 +22,6 @@
 
 #define MAX_N		2000
 
-static long read_long(const char *path)
-{
-	char buf[64];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
-}
-
-static long live_objects(void)
-{
-	return read_long("/sys/module/kipc/parameters/live_objects");
-}
-
-static uint64_t user_bytes(void)
-{
-	struct nlr n;
-	uint64_t b = UINT64_MAX;
-
-	if (nlr_open(&n))
-		return UINT64_MAX;
-	if (nlr_user_bytes(&n, &b))
-		b = UINT64_MAX;
-	nlr_close(&n);
-	return b;
-}
-
 /* One operation under test, with what it needs set up beforehand. */
 struct op {
 	const char *what;
@@ -249,8 +215,8 @@ static int sweep(struct __test_metadata *_metadata, struct op *o)
 		uint64_t ub0, ub1;
 		int ret;
 
-		live0 = live_objects();
-		ub0 = user_bytes();
+		live0 = kt_live_objects();
+		ub0 = nlr_charged();
 		ASSERT_LE(0, live0);
 		ASSERT_NE(UINT64_MAX, ub0);
 		o->fd = -1;
@@ -288,8 +254,8 @@ static int sweep(struct __test_metadata *_metadata, struct op *o)
 		if (o->fd >= 0)
 			close(o->fd);
 		/* Everything of this round is closed: all must be back. */
-		live1 = live_objects();
-		ub1 = user_bytes();
+		live1 = kt_live_objects();
+		ub1 = nlr_charged();
 		EXPECT_EQ(live0, live1)
 			TH_LOG("%s: fault %u leaks an object", o->what, n);
 		EXPECT_EQ(ub0, ub1)

@@ -137,19 +137,6 @@ static long long mem_read(void)
 		       meminfo_kb(buf, "\nVmallocUsed:"));
 }
 
-static uint64_t user_bytes(void)
-{
-	struct nlr n;
-	uint64_t b = UINT64_MAX;
-
-	if (nlr_open(&n))
-		return UINT64_MAX;
-	if (nlr_user_bytes(&n, &b))
-		b = UINT64_MAX;
-	nlr_close(&n);
-	return b;
-}
-
 /* Spread types: consecutive i land in far-apart xarray leaves. */
 static uint32_t spread_type(uint32_t i)
 {
@@ -399,7 +386,7 @@ static int queue_worst(unsigned long quota)
 		"(%lld per message) for a quota of %lu (+%lld slack); "
 		"charged %llu\n", nq, QMSGS, msgs, now - base,
 		msgs ? (now - base) / msgs : 0, quota, limit - quota,
-		(unsigned long long)user_bytes());
+		(unsigned long long)nlr_charged());
 	KT_CHILD_CHECK(nq >= 1 && msgs >= QMSGS);
 	KT_CHILD_CHECK(now - base <= limit);
 	for (i = 0; i < nq; i++)
@@ -508,7 +495,7 @@ static int events_worst(unsigned long quota)
 		"memory +%lld bytes (%lld each) for a quota of %lu "
 		"(+%lld slack); charged %llu\n", n, KIPC_NAME_MAX, now - base,
 		n > 0 ? (now - base) / n : 0, quota, limit - quota,
-		(unsigned long long)user_bytes());
+		(unsigned long long)nlr_charged());
 	drop_events(n > 0 ? n : 0, KIPC_NAME_MAX);
 	KT_CHILD_CHECK(n > 0);
 	KT_CHILD_CHECK(now - base <= limit);
@@ -557,9 +544,9 @@ static int locks_worst(unsigned long quota)
 
 	r[0] = kipc_region_create(NULL, 1 << 20, 0, 0600);
 	KT_CHILD_CHECK(r[0] >= 0);
-	before = user_bytes();
+	before = nlr_charged();
 	KT_CHILD_CHECK(kipc_lock_init(r[0], 0) == 0);
-	after = user_bytes();
+	after = nlr_charged();
 	close(r[0]);
 	if (after == before) {
 		fprintf(stderr, "# robust locks are not charged by this "

@@ -189,6 +189,21 @@ static inline int nlr_user_bytes(struct nlr *n, uint64_t *bytes)
 	return ret;
 }
 
+/* Bytes charged to the caller's uid on a socket of its own; UINT64_MAX
+ * when netlink fails. */
+static inline uint64_t nlr_charged(void)
+{
+	uint64_t b = UINT64_MAX;
+	struct nlr n;
+
+	if (nlr_open(&n))
+		return UINT64_MAX;
+	if (nlr_user_bytes(&n, &b))
+		b = UINT64_MAX;
+	nlr_close(&n);
+	return b;
+}
+
 static inline void nlr_count_fn(struct nlmsghdr *h, void *arg)
 {
 	(*(unsigned int *)arg)++;

@@ -236,23 +236,6 @@ TEST_F_TIMEOUT(race, wait_wake_then_signal, 300)
 
 /* --- fault injection ---------------------------------------------- */
 
-static int read_ulong(const char *path, unsigned long *v)
-{
-	char buf[64];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	*v = strtoul(buf, NULL, 10);
-	return 0;
-}
-
 /* Was the armed fault injected (the counter ran out)?  Disarms it. */
 static bool failnth_fired(int fd)
 {
@@ -326,14 +309,6 @@ static int failslab_all(bool on, int mfd)
 	return ret;
 }
 
-static unsigned long live_objects(void)
-{
-	unsigned long v = 0;
-
-	read_ulong("/sys/module/kipc/parameters/live_objects", &v);
-	return v;
-}
-
 TEST_F_TIMEOUT(race, failnth_lock_init, 300)
 {
 	struct kipc_region_stat st0, st;
@@ -403,7 +378,7 @@ TEST_F_TIMEOUT(race, failnth_lock_init, 300)
 
 TEST_F_TIMEOUT(race, failnth_region_create_map, 300)
 {
-	unsigned long live0, live;
+	long live0, live;
 	char name[64];
 	int fd, ret, h;
 	unsigned int n, failed = 0;
@@ -412,7 +387,7 @@ TEST_F_TIMEOUT(race, failnth_region_create_map, 300)
 
 	KT_REQUIRE_FAILNTH(fd);
 	kt_name(name, sizeof(name), "failnth");
-	live0 = live_objects();
+	live0 = kt_live_objects();
 
 	for (n = 1; n < 10000; n++) {
 		ASSERT_EQ(0, kt_failnth_arm(fd, n));
@@ -431,7 +406,7 @@ TEST_F_TIMEOUT(race, failnth_region_create_map, 300)
 			TH_LOG("create n %u: %d", n, h);
 		/* Nothing published, nothing left. */
 		EXPECT_EQ(-ENOENT, kipc_region_open(name, KIPC_RDWR));
-		live = live_objects();
+		live = kt_live_objects();
 		EXPECT_EQ(live0, live) TH_LOG("create n %u", n);
 	}
 	TH_LOG("%u creates failed by fail-nth", failed);
@@ -457,7 +432,7 @@ TEST_F_TIMEOUT(race, failnth_region_create_map, 300)
 	kipc_region_unmap(h);
 	close(h);
 	kipc_unlink(name);
-	EXPECT_EQ(live0, live_objects());
+	EXPECT_EQ(live0, kt_live_objects());
 	TH_LOG("%u creates and maps failed by fail-nth", failed);
 	close(fd);
 }
@@ -468,7 +443,8 @@ TEST_F_TIMEOUT(race, failnth_region_create_map, 300)
 
 TEST_F(race, lock_charge_quota)
 {
-	unsigned long old, region = 4UL << 20;
+	unsigned long region = 4UL << 20;
+	long old;
 	unsigned int i, ok = 0;
 	long long ub;
 	char buf[32];
@@ -476,7 +452,8 @@ TEST_F(race, lock_charge_quota)
 
 	if (geteuid())
 		SKIP(return, "needs root to set max_user_bytes");
-	ASSERT_EQ(0, read_ulong(QUOTA_PARAM, &old));
+	old = kt_read_long(QUOTA_PARAM);
+	ASSERT_LE(0, old);
 	h = kipc_region_create(NULL, region, 0, 0600);
 	ASSERT_LE(0, h);
 	for (i = 0; i < 1024; i++) {
@@ -495,7 +472,7 @@ TEST_F(race, lock_charge_quota)
 			break;
 		ok++;
 	}
-	snprintf(buf, sizeof(buf), "%lu", old);
+	snprintf(buf, sizeof(buf), "%ld", old);
 	ASSERT_EQ(0, kt_write_file(QUOTA_PARAM, buf));
 	TH_LOG("%u sparse locks registered under a 64 KiB margin, then %d",
 	       ok, ret);

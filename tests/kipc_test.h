@@ -453,6 +453,29 @@ static inline int kt_write_file(const char *path, const char *val)
 	return ret;
 }
 
+/* The number a sysfs or proc file holds, or -errno. */
+static inline long kt_read_long(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char buf[64];
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/* Objects the module has allocated and not freed (a module parameter). */
+static inline long kt_live_objects(void)
+{
+	return kt_read_long("/sys/module/kipc/parameters/live_objects");
+}
+
 static inline int kt_failnth_open(const char **why)
 {
 	static const char *const knobs[][2] = {
