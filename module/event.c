@@ -515,5 +515,9 @@ long kipc_event_create_ioctl(void __user *arg)
 
 	ret = kipc_object_init(&e->obj, &kipc_event_ops, args.name, args.mode,
 			       args.flags, kmalloc_size_roundup(sizeof(*e)));
-	return kipc_object_create(&e->obj, ret);
+	if (ret) {
+		kipc_object_put(&e->obj);
+		return ret;
+	}
+	return kipc_object_create(&e->obj);
 }

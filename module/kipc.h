@@ -85,6 +85,8 @@ struct kipc_ns {
  * @show_fdinfo: kind-specific fdinfo lines, "kipc-state:" at least
  * @mmap: map the object; NULL when the kind cannot be mapped (-ENODEV)
  * @fill_nl: put KIPC_A_OBJ_STATE and the kind's netlink nest
+ * @handle_size: size of the kind's handle, which starts with a
+ *	&struct kipc_handle; 0 when it is a bare &struct kipc_handle
  */
 struct kipc_object_ops {
 	unsigned int kind;
@@ -102,6 +104,7 @@ struct kipc_object_ops {
 		    struct vm_area_struct *vma);
 	int (*fill_nl)(struct kipc_object *obj, struct sk_buff *skb,
 		       struct pid_namespace *pidns);
+	size_t handle_size;
 };
 
 /* Bits of &kipc_object.flags. */
@@ -166,8 +169,9 @@ struct kipc_object {
  * @thread: regions: a thread handle (KIPC_IOC_REGION_THREAD), which is
  *	no peer: it counts in no handle count and holds no ring role
  * @tid: a thread handle's creating thread (introspection), else NULL
- * @token: regions: this handle's robust-lock owner id
- * @ring_role: regions: KIPC_RING_PRODUCER, KIPC_RING_CONSUMER or 0
+ *
+ * A kind whose handles carry more embeds this struct first in its own
+ * and sets &kipc_object_ops.handle_size (&struct kipc_region_handle).
  */
 struct kipc_handle {
 	struct kipc_object *obj;
@@ -176,8 +180,6 @@ struct kipc_handle {
 	bool thread;
 	struct pid *pid;
 	struct pid *tid;
-	u32 token;
-	u32 ring_role;
 };
 
 #define KIPC_WAKE_BATCH		8
@@ -226,7 +228,7 @@ unsigned int kipc_live_objects(void);
 int kipc_object_init(struct kipc_object *obj,
 		     const struct kipc_object_ops *ops, u64 uname,
 		     umode_t mode, unsigned int create_flags, u64 charge);
-long kipc_object_create(struct kipc_object *obj, long ret);
+long kipc_object_create(struct kipc_object *obj);
 int kipc_object_charge(struct kipc_object *obj, u64 bytes);
 void kipc_object_uncharge(struct kipc_object *obj, u64 bytes);
 void kipc_object_release_common(struct kipc_object *obj);

@@ -223,6 +223,7 @@ static int kipc_lock_try(struct kipc_region *r, struct kipc_rbucket *b,
 long kipc_region_lock(struct kipc_region *r, struct file *file,
 		      struct kipc_handle *h, void __user *arg)
 {
+	u32 token = kipc_rhandle(h)->token;
 	struct kipc_rwaiter w = { .lock = true };
 	struct kipc_wake_list wl = { 0 };
 	bool nonblock, woken = false;
@@ -250,11 +251,11 @@ long kipc_region_lock(struct kipc_region *r, struct file *file,
 			ret = -ENOTRECOVERABLE;
 			break;
 		}
-		if ((v & KIPC_LOCK_OWNER_MASK) == h->token) {
+		if ((v & KIPC_LOCK_OWNER_MASK) == token) {
 			ret = -EDEADLK;
 			break;
 		}
-		ret = kipc_lock_try(r, b, args.offset, word, v, h->token);
+		ret = kipc_lock_try(r, b, args.offset, word, v, token);
 		if (ret <= 0 && ret != -EAGAIN)
 			break;
 		if (ret == 1) {
@@ -308,6 +309,7 @@ long kipc_region_lock(struct kipc_region *r, struct file *file,
 long kipc_region_unlock(struct kipc_region *r, struct kipc_handle *h,
 			void __user *arg)
 {
+	u32 token = kipc_rhandle(h)->token;
 	struct kipc_wake_list wl = { 0 };
 	unsigned int tries = 0, nwait;
 	struct kipc_lock_op args;
@@ -324,7 +326,7 @@ long kipc_region_unlock(struct kipc_region *r, struct kipc_handle *h,
 	spin_lock(&b->lock);
 	for (;;) {
 		v = READ_ONCE(*word);
-		if ((v & KIPC_LOCK_OWNER_MASK) != h->token) {
+		if ((v & KIPC_LOCK_OWNER_MASK) != token) {
 			ret = -EPERM;
 			break;
 		}
@@ -365,6 +367,7 @@ long kipc_region_unlock(struct kipc_region *r, struct kipc_handle *h,
 long kipc_region_lock_consistent(struct kipc_region *r,
 				 struct kipc_handle *h, void __user *arg)
 {
+	u32 token = kipc_rhandle(h)->token;
 	struct kipc_lock_op args;
 	struct kipc_rbucket *b;
 	unsigned int tries = 0;
@@ -380,7 +383,7 @@ long kipc_region_lock_consistent(struct kipc_region *r,
 	spin_lock(&b->lock);
 	for (;;) {
 		v = READ_ONCE(*word);
-		if ((v & KIPC_LOCK_OWNER_MASK) != h->token ||
+		if ((v & KIPC_LOCK_OWNER_MASK) != token ||
 		    !(v & KIPC_LOCK_OWNER_DIED)) {
 			ret = -EINVAL;
 			break;
@@ -431,6 +434,7 @@ long kipc_region_thread(struct kipc_region *r, struct file *file,
  */
 void kipc_region_release_locks(struct kipc_region *r, struct kipc_handle *h)
 {
+	u32 token = kipc_rhandle(h)->token;
 	struct kipc_wake_list wl = { 0 };
 	struct kipc_rbucket *b;
 	unsigned int tries;
@@ -449,7 +453,7 @@ void kipc_region_release_locks(struct kipc_region *r, struct kipc_handle *h)
 		spin_lock(&b->lock);
 		for (;;) {
 			v = READ_ONCE(*word);
-			if ((v & KIPC_LOCK_OWNER_MASK) != h->token)
+			if ((v & KIPC_LOCK_OWNER_MASK) != token)
 				break;
 			held = true;
 			if (cmpxchg(word, v, KIPC_LOCK_OWNER_DIED |

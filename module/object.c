@@ -149,8 +149,10 @@ unsigned int kipc_live_objects(void)
  * Copies and checks the name, finds the caller's IPC namespace, checks the
  * max_objects and max_user_bytes limits and reserves an id.  The name's
  * allocation is charged with @charge.  Whatever it
- * returns, the object holds one reference and can be released: the caller
- * passes the result on to kipc_object_create().
+ * returns, the object holds one reference and can be released: on
+ * success the caller finishes with kipc_object_create(), on failure
+ * (this one or its own) it drops the reference with kipc_object_put(),
+ * which frees the object.
  *
  * Return: 0, or -EFAULT, -EINVAL, -ENAMETOOLONG, -ENOSPC, -ENOMEM.
  */
@@ -207,20 +209,20 @@ int kipc_object_init(struct kipc_object *obj,
 }
 
 /**
- * kipc_object_create() - finish a create ioctl
- * @obj: the object kipc_object_init() set up
- * @ret: 0 to go on, or the error that ends the creation
+ * kipc_object_create() - finish a create ioctl that nothing failed
+ * @obj: the object, set up by kipc_object_init() and by its kind
  *
- * Gives the caller the owner handle when @ret is 0, then drops the
- * creator's reference: on failure, that frees the object.
+ * Gives the caller the owner handle, then drops the creator's reference:
+ * when the handle cannot be made, that frees the object.
  *
  * Return: the owner handle's fd, or -errno.
  */
-long kipc_object_create(struct kipc_object *obj, long ret)
+long kipc_object_create(struct kipc_object *obj)
 {
-	if (!ret)
-		ret = kipc_object_install(obj, KIPC_RDWR, true,
-					  obj->create_flags & KIPC_NONBLOCK);
+	long ret;
+
+	ret = kipc_object_install(obj, KIPC_RDWR, true,
+				  obj->create_flags & KIPC_NONBLOCK);
 	kipc_object_put(obj);
 	return ret;
 }
@@ -400,7 +402,7 @@ static int kipc_handle_install(struct kipc_object *obj, unsigned int access,
 	char anon[16];
 	int fd, ret;
 
-	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	h = kzalloc(max(sizeof(*h), obj->ops->handle_size), GFP_KERNEL_ACCOUNT);
 	if (!h)
 		return -ENOMEM;
 	fd = get_unused_fd_flags(O_CLOEXEC);

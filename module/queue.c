@@ -145,8 +145,6 @@ struct kipc_qwaiter {
  * @recv_waiters: receivers asleep, FIFO
  * @send_waiters: senders asleep waiting for room, FIFO
  * @poll_wq: poll and epoll waiters
- * @senders: handles with write access
- * @receivers: handles with read access
  * @state: KIPC_STATE_*
  * @depth_msgs: messages queued (read locklessly by poll)
  * @depth_bytes: bytes queued (read locklessly by poll)
@@ -180,8 +178,6 @@ struct kipc_queue {
 	struct list_head recv_waiters;
 	struct list_head send_waiters;
 	wait_queue_head_t poll_wq;
-	atomic_t senders;
-	atomic_t receivers;
 	u32 state;
 	u32 depth_msgs;
 	u64 depth_bytes;
@@ -1229,8 +1225,8 @@ static long kipc_queue_stat(struct kipc_queue *q, void __user *arg)
 	st.blocked_receivers = q->nr_blocked_receivers;
 	st.state = q->state;
 	mutex_unlock(&q->lock);
-	st.senders = atomic_read(&q->senders);
-	st.receivers = atomic_read(&q->receivers);
+	st.senders = atomic_read(&q->obj.nr_writers);
+	st.receivers = atomic_read(&q->obj.nr_readers);
 	st.owner_pid = pid_nr_ns(q->obj.owner_pid, task_active_pid_ns(current));
 	st.id = q->obj.id;
 	st.__reserved = 0;
@@ -1293,27 +1289,6 @@ static __poll_t kipc_queue_poll(struct kipc_handle *h, struct file *file,
 static void kipc_queue_kill(struct kipc_object *obj)
 {
 	kipc_queue_stop(kipc_queue(obj), KIPC_STATE_DEAD);
-}
-
-static int kipc_queue_handle_add(struct kipc_handle *h)
-{
-	struct kipc_queue *q = kipc_queue(h->obj);
-
-	if (h->access & KIPC_WRONLY)
-		atomic_inc(&q->senders);
-	if (h->access & KIPC_RDONLY)
-		atomic_inc(&q->receivers);
-	return 0;
-}
-
-static void kipc_queue_handle_del(struct kipc_handle *h)
-{
-	struct kipc_queue *q = kipc_queue(h->obj);
-
-	if (h->access & KIPC_WRONLY)
-		atomic_dec(&q->senders);
-	if (h->access & KIPC_RDONLY)
-		atomic_dec(&q->receivers);
 }
 
 static void kipc_queue_show_fdinfo(struct kipc_handle *h, struct seq_file *m)
@@ -1404,8 +1379,6 @@ static const struct kipc_object_ops kipc_queue_ops = {
 	.poll		= kipc_queue_poll,
 	.kill		= kipc_queue_kill,
 	.free		= kipc_queue_free,
-	.handle_add	= kipc_queue_handle_add,
-	.handle_del	= kipc_queue_handle_del,
 	.show_fdinfo	= kipc_queue_show_fdinfo,
 	.fill_nl	= kipc_queue_fill_nl,
 };
@@ -1581,7 +1554,11 @@ long kipc_queue_create_ioctl(void __user *arg)
 
 	ret = kipc_object_init(&q->obj, &kipc_queue_ops, args.name, args.mode,
 			       args.flags, kipc_queue_charge(&args));
-	return kipc_object_create(&q->obj, ret);
+	if (ret) {
+		kipc_object_put(&q->obj);
+		return ret;
+	}
+	return kipc_object_create(&q->obj);
 }
 
 /**

@@ -61,15 +61,15 @@ static long kipc_region_info(struct kipc_region *r, struct kipc_handle *h,
 	if (info.flags)
 		return -EINVAL;
 	info.region_size = r->size;
-	info.token = h->token;
+	info.token = kipc_rhandle(h)->token;
 	info.access = h->access;
 	spin_lock(&r->lock);
-	info.handles = r->handles;
+	info.handles = atomic_read(&r->obj.nr_handles);
 	info.locks = r->nr_locks;
 	info.state = r->state;
 	spin_unlock(&r->lock);
 	info.waiters = atomic_read(&r->nr_waiters);
-	info.ring_role = h->ring_role;
+	info.ring_role = kipc_rhandle(h)->ring_role;
 	info.owner_pid = pid_nr_ns(r->obj.owner_pid,
 				   task_active_pid_ns(current));
 	info.id = r->obj.id;
@@ -167,7 +167,7 @@ static int kipc_region_handle_add(struct kipc_handle *h)
 	struct kipc_region *r = kipc_region(h->obj);
 	int ret;
 
-	ret = xa_alloc(&r->tokens, &h->token, h,
+	ret = xa_alloc(&r->tokens, &kipc_rhandle(h)->token, h,
 		       XA_LIMIT(1, KIPC_LOCK_OWNER_MASK - 1),
 		       GFP_KERNEL_ACCOUNT);
 	if (ret)
@@ -178,7 +178,8 @@ static int kipc_region_handle_add(struct kipc_handle *h)
 		spin_unlock(&r->lock);
 		return 0;
 	}
-	if (++r->handles > 1)
+	/* Another peer is open: this one makes two (uncounted yet). */
+	if (atomic_read(&r->obj.nr_handles))
 		WRITE_ONCE(r->orphaned, false);
 	if (h->owner && r->ring_role)
 		kipc_ring_take_role(r, h, r->ring_role);
@@ -198,9 +199,9 @@ static void kipc_region_handle_del(struct kipc_handle *h)
 	 * before the handle count: their waiters get -EOWNERDEAD, never
 	 * -EPIPE.
 	 */
-	xa_store(&r->tokens, h->token, NULL, GFP_KERNEL);
+	xa_store(&r->tokens, kipc_rhandle(h)->token, NULL, GFP_KERNEL);
 	kipc_region_release_locks(r, h);
-	xa_erase(&r->tokens, h->token);
+	xa_erase(&r->tokens, kipc_rhandle(h)->token);
 
 	spin_lock(&r->lock);
 	if (h->thread) {
@@ -208,10 +209,11 @@ static void kipc_region_handle_del(struct kipc_handle *h)
 		spin_unlock(&r->lock);
 		return;
 	}
-	hup = --r->handles == 1;
+	/* This handle is uncounted already: is one peer left? */
+	hup = atomic_read(&r->obj.nr_handles) == 1;
 	if (hup)
 		WRITE_ONCE(r->orphaned, true);
-	if (h->ring_role) {
+	if (kipc_rhandle(h)->ring_role) {
 		kipc_ring_drop_role(r, h);
 		hup = true;
 	}
@@ -223,16 +225,16 @@ static void kipc_region_handle_del(struct kipc_handle *h)
 static void kipc_region_show_fdinfo(struct kipc_handle *h, struct seq_file *m)
 {
 	struct kipc_region *r = kipc_region(h->obj);
+	u32 role = kipc_rhandle(h)->ring_role;
 
 	seq_printf(m, "kipc-state:\t%s\n",
 		   kipc_state_name(READ_ONCE(r->state)));
 	seq_printf(m, "kipc-size:\t%llu\n", r->size);
 	seq_printf(m, "kipc-thread-handles:\t%u\n",
 		   READ_ONCE(r->thread_handles));
-	if (h->ring_role)
+	if (role)
 		seq_printf(m, "kipc-ring-role:\t%s\n",
-			   h->ring_role == KIPC_RING_PRODUCER ? "producer" :
-								"consumer");
+			   role == KIPC_RING_PRODUCER ? "producer" : "consumer");
 }
 
 static void kipc_region_free(struct kipc_object *obj)
@@ -321,7 +323,7 @@ static int kipc_region_fill_nl(struct kipc_object *obj, struct sk_buff *skb,
 	if (!nest ||
 	    nla_put_u64_64bit(skb, KIPC_A_R_SIZE, r->size, KIPC_A_R_PAD) ||
 	    nla_put_u32(skb, KIPC_A_R_WAITERS, atomic_read(&r->nr_waiters)) ||
-	    nla_put_u8(skb, KIPC_A_R_ORPHANED, READ_ONCE(r->orphaned)) ||
+	    nla_put_u8(skb, KIPC_A_R_ORPHANED, kipc_region_orphaned(r)) ||
 	    nla_put_u32(skb, KIPC_A_R_OWNER_DIED,
 			atomic_read(&r->owner_died)))
 		return -EMSGSIZE;
@@ -345,6 +347,7 @@ static const struct kipc_object_ops kipc_region_ops = {
 	.show_fdinfo	= kipc_region_show_fdinfo,
 	.mmap		= kipc_region_mmap,
 	.fill_nl	= kipc_region_fill_nl,
+	.handle_size	= sizeof(struct kipc_region_handle),
 };
 
 /* Check the create arguments; returns the region's size in bytes. */
@@ -430,7 +433,11 @@ long kipc_region_create_ioctl(void __user *arg)
 			       args.mode, args.flags, size);
 	if (!ret)
 		ret = kipc_region_alloc_pages(r);
-	if (!ret && r->ring_role)
+	if (ret) {
+		kipc_object_put(&r->obj);
+		return ret;
+	}
+	if (r->ring_role)
 		kipc_ring_init(r, args.region_size);
-	return kipc_object_create(&r->obj, ret);
+	return kipc_object_create(&r->obj);
 }

@@ -54,9 +54,9 @@ struct kipc_rbucket {
  * @tokens: live handles by lock token
  * @lock: protects the fields below
  * @state: KIPC_STATE_LIVE or KIPC_STATE_DEAD
- * @handles: handles open, thread handles not counted
  * @thread_handles: thread handles open (KIPC_IOC_REGION_THREAD)
- * @orphaned: a peer handle existed and only one handle is left
+ * @orphaned: set by the release that leaves one peer handle, cleared by
+ *	the next handle to join; see kipc_region_orphaned()
  * @nr_locks: registered locks
  * @lock_charge: bytes charged per registered lock (kipc_region_lock_add())
  * @ring_role: the creator's ring role; 0 for a plain region
@@ -79,7 +79,6 @@ struct kipc_region {
 	struct xarray tokens;
 	spinlock_t lock;	/* see the comment above */
 	u32 state;
-	u32 handles;
 	u32 thread_handles;
 	bool orphaned;
 	u32 nr_locks;
@@ -93,6 +92,24 @@ struct kipc_region {
 	atomic_t owner_died;
 	wait_queue_head_t poll_wq;
 };
+
+/**
+ * struct kipc_region_handle - a region's handle
+ * @h: the common part, first: kipc_handle_install() allocates
+ *	&kipc_object_ops.handle_size bytes and frees @h
+ * @token: this handle's robust-lock owner id (KIPC_LOCK_OWNER_MASK bits)
+ * @ring_role: KIPC_RING_PRODUCER, KIPC_RING_CONSUMER or 0
+ */
+struct kipc_region_handle {
+	struct kipc_handle h;
+	u32 token;
+	u32 ring_role;
+};
+
+static inline struct kipc_region_handle *kipc_rhandle(struct kipc_handle *h)
+{
+	return container_of(h, struct kipc_region_handle, h);
+}
 
 static inline struct kipc_region *kipc_region(struct kipc_object *obj)
 {
@@ -118,10 +135,24 @@ static inline int kipc_region_check_off(struct kipc_region *r, u64 off)
 	return 0;
 }
 
+/*
+ * Orphaned: a peer handle existed and at most one is left.  The peers are
+ * counted by the object (&kipc_object.nr_handles, which leaves thread
+ * handles out), outside @r->lock: a handle is counted after handle_add
+ * and uncounted before handle_del.  So @orphaned, which handle_add and
+ * handle_del change under @r->lock, is only trusted while the count
+ * agrees: a handle joining while another leaves never leaves two peers
+ * orphaned.
+ */
+static inline bool kipc_region_orphaned(struct kipc_region *r)
+{
+	return READ_ONCE(r->orphaned) && atomic_read(&r->obj.nr_handles) <= 1;
+}
+
 /* Can a kipc_wait() sleep?  -EPIPE when dead or orphaned. */
 static inline int kipc_region_alive(struct kipc_region *r)
 {
-	if (READ_ONCE(r->state) != KIPC_STATE_LIVE || READ_ONCE(r->orphaned))
+	if (READ_ONCE(r->state) != KIPC_STATE_LIVE || kipc_region_orphaned(r))
 		return -EPIPE;
 	return 0;
 }

@@ -60,7 +60,7 @@ void kipc_ring_take_role(struct kipc_region *r, struct kipc_handle *h,
 {
 	r->role_taken |= role;
 	r->role_gone &= ~role;
-	h->ring_role = role;
+	kipc_rhandle(h)->ring_role = role;
 	*kipc_ring_role_pid(r, role) = get_pid(h->pid);
 	WRITE_ONCE(*kipc_ring_gone_flag(r, role), 0);
 }
@@ -75,11 +75,13 @@ void kipc_ring_take_role(struct kipc_region *r, struct kipc_handle *h,
 void kipc_ring_drop_role(struct kipc_region *r, struct kipc_handle *h)
 	__must_hold(&r->lock)
 {
-	r->role_taken &= ~h->ring_role;
-	r->role_gone |= h->ring_role;
-	put_pid(*kipc_ring_role_pid(r, h->ring_role));
-	*kipc_ring_role_pid(r, h->ring_role) = NULL;
-	WRITE_ONCE(*kipc_ring_gone_flag(r, h->ring_role), 1);
+	u32 role = kipc_rhandle(h)->ring_role;
+
+	r->role_taken &= ~role;
+	r->role_gone |= role;
+	put_pid(*kipc_ring_role_pid(r, role));
+	*kipc_ring_role_pid(r, role) = NULL;
+	WRITE_ONCE(*kipc_ring_gone_flag(r, role), 1);
 }
 
 /**
@@ -118,7 +120,7 @@ long kipc_region_ring_attach(struct kipc_region *r, struct kipc_handle *h,
 	if (!role)
 		role = r->role_taken & KIPC_RING_PRODUCER ? KIPC_RING_CONSUMER :
 							  KIPC_RING_PRODUCER;
-	if (h->ring_role)
+	if (kipc_rhandle(h)->ring_role)
 		ret = -EINVAL;
 	else if (r->role_taken & role)
 		ret = -EBUSY;
@@ -152,22 +154,22 @@ static u32 kipc_ring_used(struct kipc_region *r, struct kipc_ring_hdr *hdr)
 __poll_t kipc_ring_poll(struct kipc_region *r, struct kipc_handle *h)
 {
 	struct kipc_ring_hdr *hdr = kipc_ring_hdr(r);
+	u32 role = kipc_rhandle(h)->ring_role;
 	u32 *waiting;
 	__poll_t mask = 0;
 	int pass;
 
-	if (!h->ring_role)
+	if (!role)
 		return 0;
 	/* The kernel's own record: any mapper can rewrite the header. */
-	if (READ_ONCE(r->role_gone) & kipc_ring_other(h->ring_role))
+	if (READ_ONCE(r->role_gone) & kipc_ring_other(role))
 		mask |= EPOLLHUP;
-	waiting = h->ring_role == KIPC_RING_CONSUMER ? &hdr->consumer_waiting :
-						       &hdr->producer_waiting;
+	waiting = role == KIPC_RING_CONSUMER ? &hdr->consumer_waiting :
+					       &hdr->producer_waiting;
 	for (pass = 0; pass < 2; pass++) {
-		if (h->ring_role == KIPC_RING_CONSUMER &&
-		    kipc_ring_used(r, hdr))
+		if (role == KIPC_RING_CONSUMER && kipc_ring_used(r, hdr))
 			return mask | EPOLLIN | EPOLLRDNORM;
-		if (h->ring_role == KIPC_RING_PRODUCER &&
+		if (role == KIPC_RING_PRODUCER &&
 		    r->ring_cap - kipc_ring_used(r, hdr) >=
 		    2 * sizeof(struct kipc_ring_rec))
 			return mask | EPOLLOUT | EPOLLWRNORM;
