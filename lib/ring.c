@@ -1,58 +1,20 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
 /*
- * libkipc: single-producer single-consumer rings in a region
- * (docs/regions.md, "SPSC rings").
+ * libkipc: single-producer single-consumer rings in a region.
  *
- * The region's first page is a struct kipc_ring_hdr, the data area of
- * capacity bytes (a power of two) starts at hdr->data_offset.  head and
- * tail are free-running u32 byte counters: the producer alone writes head,
- * the consumer alone writes tail, and head - tail is the number of bytes
- * in use.  A record is a struct kipc_ring_rec followed by its payload,
- * padded to 8 bytes, and never wraps: when it does not fit before the end
- * of the data area, the producer first writes a padding record (type 0,
- * len = bytes to the end - 8) and continues at offset 0.  Everything is a
- * multiple of 8, so there are always at least 8 bytes for a padding
- * header.  A record that needs the whole data area (len = capacity - 8)
- * may need the padding published and consumed first; the producer does
- * that on its own while it waits.
+ * The protocol (header, records and padding, memory ordering, the
+ * announcement a sleeper makes and the one wake per sleep) is described
+ * once, in the "DOC: SPSC rings" block of <linux/kipc.h>; this file
+ * implements it.  What is the library's own:
  *
- * Memory ordering.  The payload and record header are written with plain
- * stores, then the producer publishes head with a release store; the
- * consumer loads head with acquire, so everything before head is visible,
- * reads the record, and publishes tail with a release store, which the
- * producer loads with acquire before reusing those bytes.  The two sides
- * then synchronise their sleeping like a futex with a separate "waiters"
- * flag, a Dekker pattern:
- *
- *   publisher (P)                       sleeper (S)
- *   store idx (release)                 store my_waiting = seen | 2
- *   fence (seq_cst)                     fence (seq_cst)
- *   load peer_waiting; if set: wake     load idx; unchanged: wait(idx, seen)
- *
- * The two seq_cst fences guarantee that P sees the announcement or S sees
- * the new index (or both).  If P sees it, it wakes the word; the kernel
- * compares the word with seen under the lock the wake takes, so S is
- * either woken or refused with -EAGAIN, never left asleep.
- *
- * One wake per sleep.  S announces the index it saw (seen | 2: indexes
- * are multiples of 8, so this is never 0, nor the 1 the kernel's poll
- * stores) and re-announces whenever its re-read differs.  P takes an
- * announcement, with a compare-and-swap of exactly the value it loaded,
- * only when the index it just published differs from the announced one:
- * that sleeper needs this wake, and the publishes after it, seeing 0,
- * make no syscall.  If S announced again after P's load, the swap fails
- * and P does not wake: S's re-read after that announcement sees P's
- * index.  A plain exchange would lose wakeups: it could take an
- * announcement of an index S has already seen move, leaving S to sleep
- * on a newer one with nothing announced.  A poller's 1 is woken for but
- * never taken.  S clears its word itself when it stops waiting.
- *
- * The header sits in memory the peer can write, so every index and record
- * header is read once, checked against the capacity cached at attach, and
- * used from a local copy; a ring that breaks the rules gives -EPROTO,
- * never an access outside the mapping.
- *
- * A ring side is one struct kipc_ring used by one thread at a time.
+ * - A record that needs the whole data area (len = capacity - 8) may need
+ *   the padding published and consumed first; the producer does that on
+ *   its own while it waits.
+ * - The header sits in memory the peer can write, so every index and
+ *   record header is read once, checked against the capacity cached at
+ *   attach, and used from a local copy; a ring that breaks the rules
+ *   gives -EPROTO, never an access outside the mapping.
+ * - A ring side is one struct kipc_ring used by one thread at a time.
  */
 #include <errno.h>
 #include <stdlib.h>

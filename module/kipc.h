@@ -28,22 +28,36 @@
  * reference goes, so a waitqueue inside it lives as long as every file
  * that can poll it.
  *
- * Lock ordering, outermost first; no other nesting exists:
+ * Lock order, outermost first: a lock may be taken while the ones above
+ * it are held, never while one below it is.  The nestings that exist:
  *
- * 1. kipc_ns_mutex (main list of &struct kipc_ns)
- * 2. &kipc_ns.lock (one namespace's name table and object count)
- * 3. the object's own lock (&kipc_queue.lock, &kipc_region.lock,
- *    &kipc_event.lock)
- * 4. a region's wait bucket lock (&kipc_rbucket.lock)
- * 5. kipc_users_lock (per-uid byte charges), taken alone
- * 6. kipc_subs_lock (netlink subscribers), never with an object's lock
- *    held: notifications are sent after unlocking.  Dropping a subscriber
- *    under it puts its namespace entry, which may take kipc_ns_mutex:
- *    kipc_subs_lock is the one lock taken before kipc_ns_mutex.
+ * 1. kipc_subs_lock (genl.c, netlink subscribers).  Held while a
+ *    notification is built, which takes the object's lock (fill_nl), and
+ *    while a subscriber is dropped, which puts its namespace entry and
+ *    so may take kipc_ns_mutex.  It is never taken with another kipc
+ *    lock held: notifications are sent after unlocking.
+ * 2. kipc_ns_mutex (names.c, the list of &struct kipc_ns).
+ * 3. &kipc_ns.lock (one namespace's name table and object count).
+ * 4. The object's own lock: &kipc_queue.lock, a mutex (a message's list
+ *    head and index slot are allocated under it), or &kipc_region.lock
+ *    or &kipc_event.lock, spinlocks.
+ * 5. A region's wait bucket lock (&kipc_rbucket.lock).
+ *
+ * Innermost, with nothing taken inside them: kipc_users_lock (object.c,
+ * per-uid charges) and the xarrays' own locks (kipc_objects, a region's
+ * tokens).
+ *
+ * Nothing is allocated and nothing sleeps under a spinlock: a region's
+ * and an event's locks and the bucket locks cover counters, lists of
+ * waiters on their own stacks and compare-and-swaps on region words;
+ * what a region allocates (lock registrations, tokens) is allocated
+ * before they are taken.  No user memory is touched under a spinlock
+ * either.
  *
  * Tasks are never woken with an object lock held on the hot paths: a
  * waker moves the task onto a &struct kipc_wake_list and wakes it after
- * unlocking (the module cannot use wake_q, which is not exported).
+ * unlocking (wait.c; the module cannot use wake_q, which is not
+ * exported).
  */
 
 struct kipc_object;

@@ -16,12 +16,13 @@
  * DOC: rings
  *
  * A ring is a region whose first page is a &struct kipc_ring_hdr; the
- * protocol between producer and consumer is described once, above that
- * struct in the uapi header, and runs in userspace.  The kernel tracks
- * which handle holds each role, reports the header's state to poll, and
- * sets the role's *_gone flag when its handle goes.  Any mapper can
- * rewrite the header, so the kernel keeps its own record of the capacity
- * and of the roles, and reads the indices only to compute a poll mask.
+ * protocol between producer and consumer is described once, in the
+ * "DOC: SPSC rings" block of <linux/kipc.h>, and runs in userspace.  The
+ * kernel tracks which handle holds each role, reports the header's state
+ * to poll, and sets the role's *_gone flag when its handle goes.  Any
+ * mapper can rewrite the header, so the kernel keeps its own record of
+ * the capacity and of the roles, and reads the indices only to compute a
+ * poll mask.
  */
 
 static struct kipc_ring_hdr *kipc_ring_hdr(struct kipc_region *r)

@@ -28,28 +28,46 @@
  * non-zero ``__reserved`` fields are -EINVAL.  Pointers travel as
  * ``__aligned_u64``.
  *
- * Errors have the same meaning everywhere:
+ * Errors have the same meaning everywhere; this is every errno the ioctls
+ * (and mmap(2) of a handle) return:
  *
  * - EINVAL: bad attribute, unknown flag bit, type 0, priority > 31,
- *   misaligned offset, reserved field not 0, size below the minimum.
+ *   misaligned offset, reserved field not 0, size below the minimum; an
+ *   offset that is no registered lock; KIPC_IOC_LOCK_CONSISTENT on a lock
+ *   the handle does not hold owner-died; a second ring role for a handle;
+ *   a private mapping.
  * - E2BIG: a struct larger than the kernel knows, with a non-zero tail.
  * - EMSGSIZE: payload larger than max_msg_size; receive buffer too small
  *   (the message stays queued and its length is reported).
  * - EAGAIN: the call would block (timeout 0, KIPC_NONBLOCK,
- *   KIPC_POLICY_FAIL).
+ *   KIPC_POLICY_FAIL); a wait word that differs from ``expected``; a lock
+ *   word that others rewrote outside the lock protocol too often in one
+ *   call.
  * - ETIMEDOUT: the timeout passed.
  * - EINTR: a signal handler ran; nothing was consumed or lost.  A wait
  *   without a timeout is restarted instead when the handler has
  *   SA_RESTART; any wait is restarted after a stop and continue.
  * - EPIPE: the object was shut down, its owner died, or the peer is gone.
+ * - EOWNERDEAD: KIPC_IOC_LOCK took a lock whose holder died; the caller
+ *   holds it and makes it consistent (KIPC_IOC_LOCK_CONSISTENT) or not.
+ * - ENOTRECOVERABLE: the lock was unlocked after EOWNERDEAD without being
+ *   made consistent; it can never be taken again.
+ * - EDEADLK: KIPC_IOC_LOCK on a lock the calling handle holds.
+ * - EBUSY: KIPC_IOC_LOCK_INIT on a lock a live handle holds; a ring role
+ *   another handle holds.
+ * - EOVERFLOW: an event count that would pass 2^64 - 1; nothing changes.
  * - ENOENT, EEXIST, ENAMETOOLONG: names.
- * - EACCES: the caller's fsuid/fsgid has no such access to the object.
- * - EPERM: only the object's uid or CAP_IPC_OWNER may unlink it.
+ * - EACCES: the caller's fsuid/fsgid has no such access to the object; a
+ *   mapping with more access than the handle.
+ * - EPERM: only the object's uid or CAP_IPC_OWNER may unlink it; unlock of
+ *   a lock the handle does not hold.
  * - ENOSPC: a kipc limit or quota (see the module parameters).
+ * - ENOMEM: the kernel, or the caller's memory cgroup, is out of memory.
  * - EBADF: not a kipc handle, or a handle opened without the access the
  *   call needs (receive on a write-only handle, like read(2)).
  * - ENOTTY: the wrong kind of handle for the call, or, on open, a name that
  *   belongs to an object of another kind.
+ * - ENODEV: mmap(2) of a handle whose kind cannot be mapped.
  * - EFAULT: a bad user pointer.
  */
 
@@ -448,19 +466,68 @@ struct kipc_region_thread {
 	__u32 flags;
 };
 
-/*
- * SPSC ring header, at offset 0 of a ring region; the data area starts at
- * data_offset.  head and tail are free-running byte counters (the index is
- * counter & (capacity - 1)); each record is a struct kipc_ring_rec
- * followed by its payload, padded to 8 bytes; a record of type 0 is
- * padding up to the end of the data area.  Waiters sleep on the head
- * (consumer) or tail (producer) word after setting their *_waiting word:
- * libkipc stores the index it saw ORed with 2 (indexes are multiples of
- * 8) and a publisher clears it with a compare-and-swap when it wakes
- * that sleeper, so one sleep costs one wake; the kernel's poll stores 1,
- * which a publisher wakes for but never clears.  Any other non-zero value
- * is treated as 1.  The kernel sets *_gone when that side's handle is
- * released.
+/**
+ * DOC: SPSC rings
+ *
+ * This is the one description of the ring protocol; libkipc (lib/ring.c),
+ * the module (module/ring.c) and docs/regions.md refer to it.
+ *
+ * A ring is a region created with a role in &struct kipc_region_create.ring.
+ * Its first page is a &struct kipc_ring_hdr; the data area of ``capacity``
+ * bytes (a power of two, KIPC_RING_MIN_CAPACITY to KIPC_RING_MAX_CAPACITY)
+ * starts at ``data_offset``.  One handle holds each role
+ * (KIPC_IOC_RING_ATTACH).
+ *
+ * Indices.  ``head`` and ``tail`` are free-running __u32 byte counters;
+ * the producer alone writes ``head``, the consumer alone writes ``tail``,
+ * ``head - tail`` bytes are in use and a counter's offset in the data area
+ * is ``counter & (capacity - 1)``.
+ *
+ * Records.  A record is a &struct kipc_ring_rec followed by its payload,
+ * padded to 8 bytes, and never wraps: when it does not fit before the end
+ * of the data area, the producer first writes a padding record (type 0,
+ * len = the bytes to the end - 8) and continues at offset 0.  Every size
+ * and offset is a multiple of 8, so there is always room for a padding
+ * header.  The largest record is capacity - 8 bytes of payload.
+ *
+ * Ordering.  The producer writes the record with plain stores and
+ * publishes ``head`` with a release store; the consumer loads ``head``
+ * with acquire, reads the record and publishes ``tail`` with a release
+ * store, which the producer loads with acquire before it reuses the bytes.
+ *
+ * Sleeping.  A side that finds the ring empty (consumer) or full
+ * (producer) sleeps with KIPC_IOC_WAIT on the other side's index word
+ * after announcing itself in its own ``*_waiting`` word; the other side
+ * wakes it with KIPC_IOC_WAKE on that index word.  Both follow a Dekker
+ * pattern, so no wakeup is lost::
+ *
+ *   publisher                          sleeper
+ *   store index (release)              store my_waiting = seen | 2
+ *   full fence                         full fence
+ *   load peer_waiting; set: wake       load index; unchanged: wait(seen)
+ *
+ * Either the publisher sees the announcement or the sleeper sees the new
+ * index; the kernel compares the word with ``seen`` under the lock the
+ * wake takes, so the sleeper is woken or refused with EAGAIN, never left
+ * asleep.
+ *
+ * One wake per sleep.  The announcement is the index the sleeper saw ORed
+ * with 2 (indices are multiples of 8, so it is never 0 nor 1), renewed
+ * whenever its re-read differs.  A publisher whose new index differs from
+ * the announced one takes the announcement with a compare-and-swap of
+ * exactly the value it loaded and wakes; the publishes after it see 0 and
+ * make no syscall.  If the sleeper announced again in between, the swap
+ * fails and the sleeper's re-read sees the new index.  The sleeper clears
+ * its word when it stops waiting.  The kernel's poll announces 1, which a
+ * publisher wakes for but never clears; any other non-zero value is
+ * treated as 1.
+ *
+ * Peers going.  When a role's handle is released the kernel sets that
+ * side's ``*_gone`` word and wakes every waiter; a new handle that takes
+ * the role clears it.  The kernel keeps its own record of the roles and
+ * of the capacity, since any mapper can rewrite the header: poll reports
+ * EPOLLHUP from that record, EPOLLIN to the consumer when data is in use
+ * and EPOLLOUT to the producer when a record header and 8 bytes fit.
  */
 #define KIPC_RING_MAGIC		0x6b697072U	/* "kipr" */
 #define KIPC_RING_MIN_CAPACITY	4096U
