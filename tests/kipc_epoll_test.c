@@ -22,7 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define BOUND_MS	5000	/* a hang-up not seen by then is lost */
 /*

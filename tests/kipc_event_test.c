@@ -20,7 +20,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define FOREVER		(-1LL)
 #define ONE_HOUR	(3600LL * 1000 * MS)
@@ -31,14 +31,6 @@
 #define EV_OUT	(POLLOUT | POLLWRNORM)
 
 /* In a forked child: report a failed check on stderr and exit non-zero. */
-#define CHILD_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "# child %d: %s:%d: failed: %s\n",	\
-			(int)getpid(), __FILE__, __LINE__, #cond);	\
-		_exit(1);						\
-	}								\
-} while (0)
-
 static const int kinds[] = {
 	KIPC_EVENT_SEMAPHORE, KIPC_EVENT_COUNTER, KIPC_EVENT_FLAG,
 };
@@ -531,35 +523,6 @@ TEST_F(event, nonblock)
 	close(o);
 }
 
-/* The child's SIGUSR1 handler tells the parent, through a pipe, it ran. */
-static int handler_fd = -1;
-static volatile sig_atomic_t handled;
-
-static void on_usr1(int sig)
-{
-	int saved = errno;
-	char c = 'h';
-
-	(void)sig;
-	handled++;
-	if (write(handler_fd, &c, 1) != 1)
-		_exit(97);
-	errno = saved;
-}
-
-static void install_handler(int fd, bool restart)
-{
-	struct sigaction sa = {
-		.sa_handler	= on_usr1,
-		.sa_flags	= restart ? SA_RESTART : 0,
-	};
-
-	handler_fd = fd;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGUSR1, &sa, NULL))
-		_exit(96);
-}
-
 /*
  * A child blocked in kipc_event_wait() with @timeout gets SIGUSR1; its
  * handler has SA_RESTART or not.  Returns the child's pid; the handler
@@ -579,11 +542,11 @@ static pid_t signalled_waiter(int e, int64_t timeout, bool restart,
 		int ret;
 
 		close(hp[0]);
-		install_handler(hp[1], restart);
+		kt_usr1_install(hp[1], restart);
 		ret = ewait(e, &v, timeout);
-		CHILD_CHECK(ret == want);
-		CHILD_CHECK(handled == 1);
-		CHILD_CHECK(v == want_v);
+		KT_CHILD_CHECK(ret == want);
+		KT_CHILD_CHECK(kt_usr1_handled == 1);
+		KT_CHILD_CHECK(v == want_v);
 		_exit(0);
 	}
 	close(hp[1]);
@@ -687,8 +650,8 @@ TEST_F_TIMEOUT(event, stop_continue, 120)
 			if (pid == 0) {
 				uint64_t v;
 
-				CHILD_CHECK(ewait(e, &v, timeouts[i]) == 0);
-				CHILD_CHECK(v == 1);
+				KT_CHILD_CHECK(ewait(e, &v, timeouts[i]) == 0);
+				KT_CHILD_CHECK(v == 1);
 				_exit(0);
 			}
 			ASSERT_EQ(0, kt_event_wait_blocked(e, 1));
@@ -1178,11 +1141,11 @@ TEST_F_TIMEOUT(event, poll_sleepers_woken, 120)
 		int n;
 
 		ep = epoll_for(r);
-		CHILD_CHECK(ep >= 0);
+		KT_CHILD_CHECK(ep >= 0);
 		kt_signal(ready[1]);
 		n = epoll_wait(ep, &ev, 1, 30000);
-		CHILD_CHECK(n == 1);
-		CHILD_CHECK(ev.events == EV_IN);
+		KT_CHILD_CHECK(n == 1);
+		KT_CHILD_CHECK(ev.events == EV_IN);
 		_exit(0);
 	}
 	kt_await(ready[0]);
@@ -1241,7 +1204,7 @@ TEST_F_TIMEOUT(event, owner_killed_wakes_waiter, 180)
 						  KIPC_EVENT_SEMAPHORE, 0, 0,
 						  0600);
 
-			CHILD_CHECK(e >= 0);
+			KT_CHILD_CHECK(e >= 0);
 			kt_signal(ready[1]);
 			for (;;)
 				pause();
@@ -1377,8 +1340,8 @@ TEST_F_TIMEOUT(event, persist_outlives_owner, 60)
 		int e = kipc_event_create(self->name, KIPC_EVENT_COUNTER, 3,
 					  KIPC_PERSIST, 0600);
 
-		CHILD_CHECK(e >= 0);
-		CHILD_CHECK(kipc_event_post(e, 4) == 0);
+		KT_CHILD_CHECK(e >= 0);
+		KT_CHILD_CHECK(kipc_event_post(e, 4) == 0);
 		_exit(0);
 	}
 	ASSERT_EQ(0, kt_reap(pid));
@@ -1436,11 +1399,11 @@ TEST_F_TIMEOUT(event, named_open_second_process, 60)
 
 		close(e);
 		h = kipc_event_open(self->name, KIPC_WRONLY);
-		CHILD_CHECK(h >= 0);
-		CHILD_CHECK(kipc_event_stat(h, &cst) == 0);
-		CHILD_CHECK(cst.owner_pid == getppid());
-		CHILD_CHECK(kipc_event_post(h, 5) == 0);
-		CHILD_CHECK(kipc_event_post(h, 6) == 0);
+		KT_CHILD_CHECK(h >= 0);
+		KT_CHILD_CHECK(kipc_event_stat(h, &cst) == 0);
+		KT_CHILD_CHECK(cst.owner_pid == getppid());
+		KT_CHILD_CHECK(kipc_event_post(h, 5) == 0);
+		KT_CHILD_CHECK(kipc_event_post(h, 6) == 0);
 		_exit(0);
 	}
 	ASSERT_EQ(0, kt_reap(pid));
@@ -1455,9 +1418,9 @@ TEST_F_TIMEOUT(event, named_open_second_process, 60)
 
 		close(e);
 		h = kipc_event_open(self->name, KIPC_RDONLY);
-		CHILD_CHECK(h >= 0);
-		CHILD_CHECK(ewait(h, &v, FOREVER) == 0);
-		CHILD_CHECK(v == 9);
+		KT_CHILD_CHECK(h >= 0);
+		KT_CHILD_CHECK(ewait(h, &v, FOREVER) == 0);
+		KT_CHILD_CHECK(v == 9);
 		_exit(0);
 	}
 	ASSERT_EQ(0, kt_event_wait_blocked(e, 1));
@@ -1482,8 +1445,8 @@ TEST_F_TIMEOUT(event, anonymous_fork, 60)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		CHILD_CHECK(ewait(e, &v, FOREVER) == 0 && v == 1);
-		CHILD_CHECK(kipc_event_post(e, 1) == 0);
+		KT_CHILD_CHECK(ewait(e, &v, FOREVER) == 0 && v == 1);
+		KT_CHILD_CHECK(kipc_event_post(e, 1) == 0);
 		_exit(0);
 	}
 	ASSERT_EQ(0, kt_event_wait_blocked(e, 1));
@@ -1509,8 +1472,8 @@ static pid_t tagged_waiter(int e, char tag, int fd)
 		struct result r = { .tag = tag };
 		int ret = ewait(e, &r.value, FOREVER);
 
-		CHILD_CHECK(ret == 0);
-		CHILD_CHECK(write(fd, &r, sizeof(r)) == sizeof(r));
+		KT_CHILD_CHECK(ret == 0);
+		KT_CHILD_CHECK(write(fd, &r, sizeof(r)) == sizeof(r));
 		_exit(0);
 	}
 	return pid;
@@ -1618,15 +1581,15 @@ static void waiter_child(const char *name, int kind, struct tally *t,
 	int h, ret;
 
 	h = kipc_event_open(name, KIPC_RDONLY);
-	CHILD_CHECK(h >= 0);
+	KT_CHILD_CHECK(h >= 0);
 	for (;;) {
 		ret = ewait(h, &v, FOREVER);
 		if (ret == -EPIPE)
 			break;
-		CHILD_CHECK(ret == 0);
-		CHILD_CHECK(v >= 1);
+		KT_CHILD_CHECK(ret == 0);
+		KT_CHILD_CHECK(v >= 1);
 		if (kind == KIPC_EVENT_SEMAPHORE)
-			CHILD_CHECK(v == 1);
+			KT_CHILD_CHECK(v == 1);
 		t->sum[i] += v;
 		t->waits[i]++;
 	}
@@ -1639,11 +1602,11 @@ static void poster_child(const char *name, int kind)
 	int h, j;
 
 	h = kipc_event_open(name, KIPC_WRONLY);
-	CHILD_CHECK(h >= 0);
+	KT_CHILD_CHECK(h >= 0);
 	for (j = 0; j < NPOST; j++) {
 		uint64_t n = kind == KIPC_EVENT_SEMAPHORE ? j % 3 + 1 : j + 1;
 
-		CHILD_CHECK(kipc_event_post(h, n) == 0);
+		KT_CHILD_CHECK(kipc_event_post(h, n) == 0);
 	}
 	_exit(0);
 }

@@ -17,7 +17,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 #include "kipc_nlraw.h"
 
 #define MAX_N		2000

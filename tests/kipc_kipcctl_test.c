@@ -16,9 +16,10 @@
 #include <grp.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 /* ---------------------------------------------------------------------
  * A strict JSON parser (RFC 8259): no trailing commas, no control
@@ -1123,19 +1124,8 @@ TEST_F_TIMEOUT(ctl, show_region, 120)
 	ASSERT_EQ(0, kipc_lock_init(r0, 0));
 	ASSERT_EQ(0, kipc_lock_init(r0, 4096));
 	ASSERT_EQ(0, pipe(fds));
-	a = kt_fork();
+	a = kt_lock_holder(self->name, -1, 0, 0, fds[1]);
 	ASSERT_LE(0, a);
-	if (a == 0) {
-		int h = kipc_region_open(self->name, KIPC_RDWR);
-		void *p;
-		size_t s;
-
-		KT_CHILD_CHECK(h >= 0 && kipc_region_map(h, &p, &s) == 0);
-		KT_CHILD_CHECK(kipc_lock(h, 0, 0) == 0);
-		kt_signal(fds[1]);
-		pause();
-		_exit(0);
-	}
 	kt_await(fds[0]);
 	b = kt_fork();
 	ASSERT_LE(0, b);

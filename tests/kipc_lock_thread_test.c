@@ -16,10 +16,11 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define FOREVER		(-1LL)
 #define LOCK_OFF	64
@@ -634,14 +635,8 @@ TEST_F_TIMEOUT(lockt, kill9_child_holder_inherited_handle, 60)
 	r = new_region(NULL, &p);
 	ASSERT_LE(0, r);
 	ASSERT_EQ(0, pipe(pfd));
-	holder = kt_fork();
+	holder = kt_lock_holder(NULL, r, LOCK_OFF, FOREVER, pfd[1]);
 	ASSERT_LE(0, holder);
-	if (holder == 0) {
-		KT_CHILD_CHECK(kipc_lock(r, LOCK_OFF, FOREVER) == 0);
-		kt_signal(pfd[1]);
-		pause();
-		_exit(0);
-	}
 	kt_await(pfd[0]);
 	for (i = 0; i < 2; i++) {
 		sib[i] = kt_fork();
@@ -724,14 +719,8 @@ TEST_F_TIMEOUT(lockt, consistent_without_mapping, 60)
 	ASSERT_NE(MAP_FAILED, p);
 	w = (uint32_t *)((char *)p + LOCK_OFF);
 	ASSERT_EQ(0, pipe(pfd));
-	pid = kt_fork();
+	pid = kt_lock_holder(NULL, r, LOCK_OFF, FOREVER, pfd[1]);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		KT_CHILD_CHECK(kipc_lock(r, LOCK_OFF, FOREVER) == 0);
-		kt_signal(pfd[1]);
-		pause();
-		_exit(0);
-	}
 	kt_await(pfd[0]);
 	EXPECT_EQ(-EINVAL, kipc_lock_consistent(r, LOCK_OFF));
 	kill(pid, SIGKILL);

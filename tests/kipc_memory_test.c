@@ -29,7 +29,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 #include "kipc_nlraw.h"
 
 #define NOBODY		65534

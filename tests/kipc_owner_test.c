@@ -14,20 +14,12 @@
 #include <stdlib.h>
 #include <sys/types.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define FOREVER		(-1LL)
 #define ONE_HOUR	(3600LL * 1000 * MS)
 
 /* In a forked child: report a failed check on stderr and exit non-zero. */
-#define CHILD_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "# child %d: %s:%d: failed: %s\n",	\
-			(int)getpid(), __FILE__, __LINE__, #cond);	\
-		_exit(1);						\
-	}								\
-} while (0)
-
 static const struct kipc_queue_attr one_slot = {
 	.max_msgs	= 1,
 	.max_msg_size	= 64,
@@ -182,15 +174,15 @@ TEST_F_TIMEOUT(owner, death_wakes_blocked_and_removes_name, 180)
 		close(ready[0]);
 		close(ctl[1]);
 		qa = kipc_queue_create(self->name_a, &one_slot, 0, 0600);
-		CHILD_CHECK(qa >= 0);
+		KT_CHILD_CHECK(qa >= 0);
 		qb = kipc_queue_create(self->name_b, &one_slot, 0, 0600);
-		CHILD_CHECK(qb >= 0);
+		KT_CHILD_CHECK(qb >= 0);
 		kt_signal(ready[1]);
 		/* Commands: 'c' closes the owner handles, 'x' exits. */
 		while (read(ctl[0], &c, 1) == 1) {
 			if (c == 'x')
 				_exit(0);
-			CHILD_CHECK(close(qa) == 0 && close(qb) == 0);
+			KT_CHILD_CHECK(close(qa) == 0 && close(qb) == 0);
 			kt_signal(ready[1]);
 		}
 		_exit(0);
@@ -378,7 +370,7 @@ TEST_F_TIMEOUT(fork_owner, dies_with_last_copy, 120)
 		close(ack[0]);
 		/* 'c': close the inherited owner handle; EOF: exit. */
 		while (read(ctl[0], &c, 1) == 1) {
-			CHILD_CHECK(close(q) == 0);
+			KT_CHILD_CHECK(close(q) == 0);
 			kt_signal(ack[1]);
 		}
 		_exit(0);
@@ -443,9 +435,9 @@ TEST_F_TIMEOUT(own, persist_outlives_owner_exit, 120)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		q = kipc_queue_create(self->name, &small, KIPC_PERSIST, 0600);
-		CHILD_CHECK(q >= 0);
-		CHILD_CHECK(kipc_send(q, 1, 0, "one", 4, 0) == 0);
-		CHILD_CHECK(kipc_send(q, 1, 0, "two", 4, 0) == 0);
+		KT_CHILD_CHECK(q >= 0);
+		KT_CHILD_CHECK(kipc_send(q, 1, 0, "one", 4, 0) == 0);
+		KT_CHILD_CHECK(kipc_send(q, 1, 0, "two", 4, 0) == 0);
 		_exit(0);	/* exit closes the owner handle */
 	}
 	ASSERT_EQ(0, kt_reap(pid));
@@ -498,7 +490,7 @@ TEST_F_TIMEOUT(own, persist_owner_kill_keeps_waiters, 120)
 		close(ready[0]);
 		close(ctl[1]);
 		q = kipc_queue_create(self->name, &small, KIPC_PERSIST, 0600);
-		CHILD_CHECK(q >= 0);
+		KT_CHILD_CHECK(q >= 0);
 		kt_signal(ready[1]);
 		/* Wait to be killed (EOF if the test dies first). */
 		while (read(ctl[0], &c, 1) == 1)
@@ -605,12 +597,12 @@ TEST_F_TIMEOUT(own, exec_cloexec_kills, 120)
 		close(go[1]);
 		close(in[1]);
 		q = kipc_queue_create(self->name, &small, 0, 0600);
-		CHILD_CHECK(q >= 0);
+		KT_CHILD_CHECK(q >= 0);
 		/* Handles are close-on-exec by default. */
-		CHILD_CHECK(fcntl(q, F_GETFD) & FD_CLOEXEC);
+		KT_CHILD_CHECK(fcntl(q, F_GETFD) & FD_CLOEXEC);
 		kt_signal(ready[1]);
 		kt_await(go[0]);
-		CHILD_CHECK(dup2(in[0], 0) == 0);
+		KT_CHILD_CHECK(dup2(in[0], 0) == 0);
 		execl("/bin/sh", "sh", "-c", "read x", (char *)NULL);
 		_exit(97);
 	}

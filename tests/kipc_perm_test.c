@@ -14,7 +14,7 @@
 #include <sys/fsuid.h>
 #include <sys/types.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define NOBODY		65534
 #define OTHER		65533	/* an unprivileged uid/gid that owns nothing */

@@ -14,7 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define EV_ALL	(POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLPRI)
 #define EV_IN	(POLLIN | POLLRDNORM)

@@ -24,7 +24,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define NRECV		6
 #define BATCH		1024

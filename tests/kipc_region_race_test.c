@@ -22,9 +22,10 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define LOCK_OFF	64
 #define WAIT_OFF	128

@@ -14,8 +14,9 @@
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define CAP	4096U
 

@@ -17,7 +17,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define FOREVER		(-1LL)
 #define CAP		4096U
