@@ -30,7 +30,6 @@
 #define EV_IN	(POLLIN | POLLRDNORM)
 #define EV_OUT	(POLLOUT | POLLWRNORM)
 
-/* In a forked child: report a failed check on stderr and exit non-zero. */
 static const int kinds[] = {
 	KIPC_EVENT_SEMAPHORE, KIPC_EVENT_COUNTER, KIPC_EVENT_FLAG,
 };

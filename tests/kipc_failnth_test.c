@@ -188,7 +188,7 @@ FIXTURE_SETUP(failnth)
 	KT_REQUIRE_KIPC();
 	kt_name(self->name, sizeof(self->name), "failnth");
 	if (geteuid())
-		SKIP(_exit(KT_SKIP_STATUS), "needs root for debugfs");
+		KT_SKIP(_exit(KT_SKIP_STATUS), "needs root for debugfs");
 	KT_REQUIRE_FAILNTH(nth_fd);
 	/* Open libkipc's context before any window. */
 	ASSERT_EQ(-ENOENT, kipc_unlink(self->name));

@@ -1003,7 +1003,7 @@ TEST_F(module, cycles)
 	int ret;
 
 	if (access(ko_path(), R_OK))
-		SKIP(return, "no %s (not in the test VM?)", ko_path());
+		KT_SKIP(return, "no %s (not in the test VM?)", ko_path());
 	ASSERT_NE(NULL, refused);
 	/*
 	 * The suite loaded the module; nothing of ours holds it now, but the
@@ -1012,7 +1012,7 @@ TEST_F(module, cycles)
 	for (c = 0; (ret = mod_unload()) == -EWOULDBLOCK && c < 100; c++)
 		kt_sleep_us(100000);
 	if (ret == -ENOENT)
-		SKIP(return, "kipc is not loaded (built in?)");
+		KT_SKIP(return, "kipc is not loaded (built in?)");
 	if (ret)
 		mod_users();
 	ASSERT_EQ(0, ret);

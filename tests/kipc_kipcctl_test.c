@@ -586,7 +586,7 @@ FIXTURE_SETUP(ctl)
 {
 	KT_REQUIRE_KIPC();
 	if (!kipcctl_path())
-		SKIP(_exit(KT_SKIP_STATUS),
+		KT_SKIP(_exit(KT_SKIP_STATUS),
 		     "no kipcctl (set KIPC_KIPCCTL, or install /usr/bin/kipcctl)");
 	/* kipcctl may exit before reading what we write to it. */
 	signal(SIGPIPE, SIG_IGN);
@@ -1122,7 +1122,7 @@ TEST_F_TIMEOUT(ctl, no_device, 60)
 	pid_t pid;
 
 	if (geteuid())
-		SKIP(return, "needs root for a mount namespace");
+		KT_SKIP(return, "needs root for a mount namespace");
 	pid = kt_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {

@@ -146,7 +146,7 @@ TEST_F_TIMEOUT(lock, fast_path_makes_no_syscall, 60)
 	}
 	status = kt_reap(pid);
 	if (status == KT_SKIP_STATUS)
-		SKIP(return, "seccomp filters are not available");
+		KT_SKIP(return, "seccomp filters are not available");
 	EXPECT_EQ(0, status);
 	EXPECT_EQ(0, load_word(p, LOCK_OFF));
 }

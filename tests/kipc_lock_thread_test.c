@@ -847,7 +847,7 @@ TEST_F_TIMEOUT(lockt, fast_path_no_syscall_in_threads, 60)
 	}
 	status = kt_reap(pid);
 	if (status == KT_SKIP_STATUS)
-		SKIP(return, "seccomp filters are not available");
+		KT_SKIP(return, "seccomp filters are not available");
 	EXPECT_EQ(0, status);
 	EXPECT_EQ(0, load_word(p, LOCK_OFF));
 	close(r);
@@ -974,7 +974,7 @@ TEST_F_TIMEOUT(lockt, other_pid_namespace, 300)
 	ASSERT_EQ(1, read(pfd[0], &c, 1));
 	if (c == 'S') {
 		kt_reap(pid);
-		SKIP(return, "no PID namespaces (unshare: not permitted)");
+		KT_SKIP(return, "no PID namespaces (unshare: not permitted)");
 	}
 	/* Held by pid 1 of the other namespace, which is killed. */
 	EXPECT_EQ(-EAGAIN, kipc_lock(r, LOCK_OFF, 0));

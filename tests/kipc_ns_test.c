@@ -17,7 +17,6 @@
 
 #include "lib/kt_harness.h"
 
-/* In a forked child: report a failed check on stderr and exit non-zero. */
 /* Exit status of a child that could not unshare: the test is skipped. */
 #define NS_UNSUPPORTED	4
 
@@ -97,7 +96,7 @@ FIXTURE_SETUP(ns)
 
 	KT_REQUIRE_KIPC();
 	if (geteuid() != 0)
-		SKIP(_exit(KT_SKIP_STATUS), "needs root for unshare");
+		KT_SKIP(_exit(KT_SKIP_STATUS), "needs root for unshare");
 	kt_name(self->name, sizeof(self->name), "ns");
 	/* Open libkipc's context here, so the children inherit it. */
 	ASSERT_EQ(-ENOENT, kipc_unlink(kt_name(none, sizeof(none), "none")));
@@ -184,7 +183,7 @@ TEST_F_TIMEOUT(ns, ipc_ns_isolates_names, 120)
 	if (child_ready(ready[0])) {
 		ret = kt_reap(pid);
 		if (ret == NS_UNSUPPORTED)
-			SKIP(return, "no IPC namespaces");
+			KT_SKIP(return, "no IPC namespaces");
 		ASSERT_EQ(0, ret);
 	}
 
@@ -234,7 +233,7 @@ TEST_F_TIMEOUT(ns, unlink_from_other_ns, 120)
 	}
 	ret = kt_reap(pid);
 	if (ret == NS_UNSUPPORTED)
-		SKIP(return, "no IPC namespaces");
+		KT_SKIP(return, "no IPC namespaces");
 	EXPECT_EQ(0, ret);
 
 	h = kipc_queue_open(self->name, KIPC_RDWR);
@@ -274,7 +273,7 @@ TEST_F_TIMEOUT(ns, persist_not_visible_to_later_ns, 300)
 		}
 		ret = kt_reap(pid);
 		if (ret == NS_UNSUPPORTED)
-			SKIP(return, "no IPC namespaces");
+			KT_SKIP(return, "no IPC namespaces");
 		ASSERT_EQ(0, ret);
 
 		EXPECT_EQ(-ENOENT, kipc_queue_open(self->name, KIPC_RDONLY));
@@ -396,7 +395,7 @@ TEST_F_TIMEOUT(ns, pid_ns_sender_pid, 120)
 	if (read(info[0], &gpid, sizeof(gpid)) != sizeof(gpid)) {
 		ret = kt_reap(pid);
 		if (ret == NS_UNSUPPORTED)
-			SKIP(return, "no pid namespaces");
+			KT_SKIP(return, "no pid namespaces");
 		ASSERT_EQ(0, ret);
 	}
 

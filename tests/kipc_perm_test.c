@@ -157,7 +157,7 @@ FIXTURE_SETUP(perm)
 
 	KT_REQUIRE_KIPC();
 	if (geteuid() != 0)
-		SKIP(_exit(KT_SKIP_STATUS), "needs root");
+		KT_SKIP(_exit(KT_SKIP_STATUS), "needs root");
 	kt_name(self->name, sizeof(self->name), "perm");
 	/*
 	 * Open libkipc's context now, as root: the children inherit it, so
@@ -198,7 +198,7 @@ FIXTURE_SETUP(perm_mode)
 
 	KT_REQUIRE_KIPC();
 	if (geteuid() != 0)
-		SKIP(_exit(KT_SKIP_STATUS), "needs root");
+		KT_SKIP(_exit(KT_SKIP_STATUS), "needs root");
 	kt_name(self->name, sizeof(self->name), "permmode");
 	ASSERT_EQ(-ENOENT, kipc_unlink(kt_name(none, sizeof(none), "none")));
 	/* root, gid 0 */

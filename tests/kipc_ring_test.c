@@ -479,7 +479,7 @@ TEST_F_TIMEOUT(ring, fast_path_makes_no_syscall, 60)
 	}
 	status = kt_reap(pid);
 	if (status == KT_SKIP_STATUS)
-		SKIP(return, "seccomp filters are not available");
+		KT_SKIP(return, "seccomp filters are not available");
 	EXPECT_EQ(0, status);
 }
 

@@ -16,7 +16,6 @@
 #define FOREVER		(-1LL)
 #define ONE_HOUR	(3600LL * 1000 * MS)
 
-/* In a forked child: report a failed check on stderr and exit non-zero. */
 static const struct kipc_queue_attr one_slot = {
 	.max_msgs	= 1,
 	.max_msg_size	= 64,

@@ -94,7 +94,7 @@ TEST(trinity)
 
 	KT_REQUIRE_KIPC();
 	if (access(TRINITY, X_OK) || access(SHIM, R_OK))
-		SKIP(return, "no %s or %s in the VM", TRINITY, SHIM);
+		KT_SKIP(return, "no %s or %s in the VM", TRINITY, SHIM);
 	base = kt_live_objects();
 	snprintf(count, sizeof(count), "%" PRIu64, k_count);
 	snprintf(seed, sizeof(seed), "%" PRIu64, k_seed);

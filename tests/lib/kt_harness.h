@@ -12,6 +12,28 @@
 #include "kselftest_harness.h"
 
 /*
+ * The one skip convention of the suite and its runner (tests/vm/lib.sh):
+ * a test skips only when what it needs is missing from the kernel or the
+ * machine it runs on (a config option, a namespace, root, a second CPU,
+ * a program), never for an error of kipc's, which is a failure; and it
+ * always says why.  KT_SKIP() is the harness's SKIP() with a reason that
+ * must be a string literal, and it will not hide a failure: the 6.1
+ * harness reports a test that calls SKIP() as skipped even when an
+ * EXPECT failed before it, so KT_SKIP() ends such a test as failed.
+ * The runner counts a skip apart from passes and failures, and counts as
+ * failed a skip without a reason (the harness's "unknown", when a test
+ * process exits with the skip status without SKIP()), a binary that
+ * exits with KSFT_SKIP without a "1..0 # SKIP reason" plan, and XFAIL.
+ */
+#define KT_SKIP(statement, fmt, ...) do {				\
+	if (!_metadata->passed) {					\
+		TH_LOG("failed before it skips (" fmt ")", ##__VA_ARGS__); \
+		_exit(1);						\
+	}								\
+	SKIP(statement, "" fmt, ##__VA_ARGS__);				\
+} while (0)
+
+/*
  * Skip the test unless /dev/kipc exists.  Use it in FIXTURE_SETUP: the 6.1
  * harness still runs a TEST_F body after a SKIP() in setup, so this leaves
  * the test process with the status the harness itself uses for a skip.
@@ -20,7 +42,7 @@
 	int __kt_fd = kt_ctx();						\
 									\
 	if (__kt_fd == -ENOENT)						\
-		SKIP(_exit(KT_SKIP_STATUS), KIPC_DEV " is missing");	\
+		KT_SKIP(_exit(KT_SKIP_STATUS), KIPC_DEV " is missing");	\
 	ASSERT_LE(0, __kt_fd);						\
 	close(__kt_fd);							\
 } while (0)
@@ -46,7 +68,7 @@
 			ASSERT_LE(0, (fd))				\
 				TH_LOG("KIPC_FAILNTH_REQUIRED=1: %s",	\
 				       __kt_why);			\
-		SKIP(_exit(KT_SKIP_STATUS), "%s", __kt_why);		\
+		KT_SKIP(_exit(KT_SKIP_STATUS), "%s", __kt_why);		\
 	}								\
 } while (0)
 
