@@ -1135,10 +1135,11 @@ TEST_F_TIMEOUT(ctl, no_device, 60)
 		struct run r;
 		size_t i;
 
-		if (unshare(CLONE_NEWNS) ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-		    mount("none", "/dev", "tmpfs", 0, NULL))
-			_exit(KT_SKIP_STATUS);
+		if (unshare(CLONE_NEWNS))
+			_exit(KT_SKIP_STATUS);	/* no mount namespaces */
+		KT_CHILD_CHECK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE,
+				     NULL) == 0);
+		KT_CHILD_CHECK(mount("none", "/dev", "tmpfs", 0, NULL) == 0);
 		KT_CHILD_CHECK(access("/dev/kipc", F_OK) && errno == ENOENT);
 		for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 			KT_CHILD_CHECK(run_ctl_v(&r, NULL, -1, cmds[i]) == 0);
@@ -1157,7 +1158,7 @@ TEST_F_TIMEOUT(ctl, no_device, 60)
 		run_free(&r);
 		_exit(0);
 	}
-	ASSERT_EQ(0, kt_reap(pid));
+	KT_ASSERT_CHILD(pid, "no mount namespaces (unshare(CLONE_NEWNS))");
 }
 
 /* create, send, recv and rm, checked through libkipc. */

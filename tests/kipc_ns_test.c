@@ -17,9 +17,6 @@
 
 #include "lib/kt_harness.h"
 
-/* Exit status of a child that could not unshare: the test is skipped. */
-#define NS_UNSUPPORTED	4
-
 static const struct kipc_queue_attr small = {
 	.max_msgs	= 8,
 	.max_msg_size	= 64,
@@ -29,7 +26,7 @@ static void child_unshare(int flags)
 {
 	if (unshare(flags)) {
 		fprintf(stderr, "# unshare(%#x): %s\n", flags, strerror(errno));
-		_exit(NS_UNSUPPORTED);
+		_exit(KT_SKIP_STATUS);	/* the kernel has no such namespace */
 	}
 }
 
@@ -115,7 +112,7 @@ TEST_F_TIMEOUT(ns, ipc_ns_isolates_names, 120)
 {
 	int ready[2], done[2];
 	char fresh[64];
-	int q, h, ret;
+	int q, h;
 	pid_t pid;
 
 	kt_name(fresh, sizeof(fresh), "nsfresh");
@@ -181,10 +178,7 @@ TEST_F_TIMEOUT(ns, ipc_ns_isolates_names, 120)
 	close(done[0]);
 
 	if (child_ready(ready[0])) {
-		ret = kt_reap(pid);
-		if (ret == NS_UNSUPPORTED)
-			KT_SKIP(return, "no IPC namespaces");
-		ASSERT_EQ(0, ret);
+		KT_ASSERT_CHILD(pid, "no IPC namespaces");
 	}
 
 	/* Our queue holds only our message; our name opens our queue. */
@@ -213,7 +207,7 @@ TEST_F_TIMEOUT(ns, ipc_ns_isolates_names, 120)
 TEST_F_TIMEOUT(ns, unlink_from_other_ns, 120)
 {
 	struct kipc_queue_stat st;
-	int q, h, ret;
+	int q, h;
 	pid_t pid;
 
 	q = kipc_queue_create(self->name, &small, KIPC_PERSIST, 0600);
@@ -231,10 +225,7 @@ TEST_F_TIMEOUT(ns, unlink_from_other_ns, 120)
 		KT_CHILD_CHECK(raw_unlink(ctx, self->name) == -ENOENT);
 		_exit(0);
 	}
-	ret = kt_reap(pid);
-	if (ret == NS_UNSUPPORTED)
-		KT_SKIP(return, "no IPC namespaces");
-	EXPECT_EQ(0, ret);
+	KT_EXPECT_CHILD(pid, "no IPC namespaces");
 
 	h = kipc_queue_open(self->name, KIPC_RDWR);
 	ASSERT_LE(0, h);
@@ -253,7 +244,7 @@ TEST_F_TIMEOUT(ns, unlink_from_other_ns, 120)
  */
 TEST_F_TIMEOUT(ns, persist_not_visible_to_later_ns, 300)
 {
-	int i, ret;
+	int i;
 	pid_t pid;
 
 	for (i = 0; i < 6; i++) {
@@ -271,10 +262,7 @@ TEST_F_TIMEOUT(ns, persist_not_visible_to_later_ns, 300)
 			KT_CHILD_CHECK(kipc_send(q, 1, 0, "A", 2, 0) == 0);
 			_exit(0);
 		}
-		ret = kt_reap(pid);
-		if (ret == NS_UNSUPPORTED)
-			KT_SKIP(return, "no IPC namespaces");
-		ASSERT_EQ(0, ret);
+		KT_ASSERT_CHILD(pid, "no IPC namespaces");
 
 		EXPECT_EQ(-ENOENT, kipc_queue_open(self->name, KIPC_RDONLY));
 
@@ -317,7 +305,7 @@ TEST_F_TIMEOUT(ns, pid_ns_sender_pid, 120)
 	pid_t pid, gpid;
 	char buf[64];
 	ssize_t n;
-	int q, ret;
+	int q;
 
 	q = kipc_queue_create(self->name, &small, 0, 0600);
 	ASSERT_LE(0, q);
@@ -393,10 +381,7 @@ TEST_F_TIMEOUT(ns, pid_ns_sender_pid, 120)
 	close(ack[0]);
 
 	if (read(info[0], &gpid, sizeof(gpid)) != sizeof(gpid)) {
-		ret = kt_reap(pid);
-		if (ret == NS_UNSUPPORTED)
-			KT_SKIP(return, "no pid namespaces");
-		ASSERT_EQ(0, ret);
+		KT_ASSERT_CHILD(pid, "no pid namespaces");
 	}
 
 	/* G's message: G's pid in our namespace (G waits for our ack). */

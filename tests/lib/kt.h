@@ -227,11 +227,11 @@ void kt_usr1_install(int fd, bool restart);
 /*
  * Make every later ioctl(2) of this process, in every thread already
  * running too (SECCOMP_FILTER_FLAG_TSYNC), fail with ENOSYS (seccomp),
- * to prove a fast path makes none.  Call it in a forked child; 0, or
- * -errno: -EOPNOTSUPP off x86-64 or without CONFIG_SECCOMP_FILTER (the
- * child should then exit with KT_SKIP_STATUS).
+ * to prove a fast path makes none.  Call it in a forked child, which it
+ * ends with KT_SKIP_STATUS off x86-64 or without CONFIG_SECCOMP_FILTER
+ * (the parent: KT_EXPECT_CHILD()), and as failed on any other error.
  */
-int kt_forbid_ioctl(void);
+void kt_forbid_ioctl(void);
 
 /* The module's live_objects parameter (objects not freed), or -errno. */
 long kt_live_objects(void);

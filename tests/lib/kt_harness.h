@@ -47,6 +47,21 @@
 	close(__kt_fd);							\
 } while (0)
 
+/*
+ * Reap child @pid, which must exit 0, or KT_SKIP_STATUS when the kernel
+ * lacks what it needs: then the test skips, with @why as the reason.
+ * KT_EXPECT_CHILD() goes on after a failure, KT_ASSERT_CHILD() does not.
+ */
+#define __KT_REAP_CHILD(pid, why, check) do {				\
+	int __kt_st = kt_reap(pid);					\
+									\
+	if (__kt_st == KT_SKIP_STATUS)					\
+		KT_SKIP(return, why);					\
+	check(0, __kt_st);						\
+} while (0)
+#define KT_EXPECT_CHILD(pid, why)	__KT_REAP_CHILD(pid, why, EXPECT_EQ)
+#define KT_ASSERT_CHILD(pid, why)	__KT_REAP_CHILD(pid, why, ASSERT_EQ)
+
 /* The counter identity every queue obeys (docs/queues.md, Stat). */
 #define KT_EXPECT_BALANCED(st)						\
 	EXPECT_EQ((st).sent, (st).received + (st).depth_msgs +		\
