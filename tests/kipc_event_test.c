@@ -26,7 +26,6 @@
 #define ONE_HOUR	(3600LL * 1000 * MS)
 #define POISON		0xccccccccccccccccULL
 
-#define EV_ALL	(POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLPRI)
 #define EV_IN	(POLLIN | POLLRDNORM)
 #define EV_OUT	(POLLOUT | POLLWRNORM)
 
@@ -82,51 +81,6 @@ static int ewait(int e, uint64_t *v, int64_t timeout)
 	return kipc_event_wait(e, v, timeout);
 }
 
-static short poll_events(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = EV_ALL };
-
-	if (poll(&p, 1, 0) < 0)
-		return -1;
-	return p.revents;
-}
-
-/* An epoll instance watching @fd for everything poll is asked for. */
-static int epoll_for(int fd)
-{
-	struct epoll_event ev = { .events = EV_ALL, .data.fd = fd };
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-
-	if (ep < 0)
-		return -errno;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
-		return -errno;
-	return ep;
-}
-
-/* @fd's events now, by poll(2) and by epoll_wait(2) on @ep, must be @want. */
-static void expect_events(struct __test_metadata *_metadata, int fd, int ep,
-			  int want, int line)
-{
-	struct epoll_event ev;
-	int n, got;
-
-	got = poll_events(fd);
-	EXPECT_EQ(want, got) {
-		TH_LOG("line %d: poll revents %#x, expected %#x", line, got,
-		       want);
-	}
-	memset(&ev, 0xcc, sizeof(ev));
-	n = epoll_wait(ep, &ev, 1, 0);
-	ASSERT_LE(0, n);
-	EXPECT_EQ(want, n ? (int)ev.events : 0) {
-		TH_LOG("line %d: epoll events %#x, expected %#x", line,
-		       n ? ev.events : 0, want);
-	}
-}
-
-#define EXPECT_EVENTS(fd, ep, want) \
-	expect_events(_metadata, fd, ep, want, __LINE__)
 
 /* --- semantics ------------------------------------------------------ */
 
@@ -411,13 +365,13 @@ TEST_F(event, overflow)
 		e = kipc_event_create(NULL, counting[i], UINT64_MAX - 1, 0,
 				      0600);
 		ASSERT_LE(0, e);
-		ep = epoll_for(e);
+		ep = kt_epoll_for(e, KT_POLL_ALL);
 		ASSERT_LE(0, ep);
-		EXPECT_EVENTS(e, ep, EV_IN | EV_OUT);
+		KT_EXPECT_EVENTS(e, ep, EV_IN | EV_OUT);
 		ASSERT_EQ(0, kipc_event_post(e, 1));
 		EXPECT_EQ(UINT64_MAX, ecount(e));
 		/* Full: no EPOLLOUT. */
-		EXPECT_EVENTS(e, ep, EV_IN);
+		KT_EXPECT_EVENTS(e, ep, EV_IN);
 
 		/* Past UINT64_MAX: EOVERFLOW, and nothing changes. */
 		EXPECT_EQ(-EOVERFLOW, kipc_event_post(e, 1));
@@ -438,7 +392,7 @@ TEST_F(event, overflow)
 		} else {
 			EXPECT_EQ(UINT64_MAX, v);
 			EXPECT_EQ(0, ecount(e));
-			EXPECT_EVENTS(e, ep, EV_OUT);
+			KT_EXPECT_EVENTS(e, ep, EV_OUT);
 			EXPECT_EQ(0, kipc_event_post(e, UINT64_MAX));
 			EXPECT_EQ(-EOVERFLOW, kipc_event_post(e, 1));
 			EXPECT_EQ(UINT64_MAX, ecount(e));
@@ -1013,37 +967,37 @@ TEST_F(event, poll_transitions)
 	ASSERT_LE(0, r);
 	w = kipc_event_open(self->name, KIPC_WRONLY);
 	ASSERT_LE(0, w);
-	ep = epoll_for(e);
+	ep = kt_epoll_for(e, KT_POLL_ALL);
 	ASSERT_LE(0, ep);
-	epr = epoll_for(r);
+	epr = kt_epoll_for(r, KT_POLL_ALL);
 	ASSERT_LE(0, epr);
-	epw = epoll_for(w);
+	epw = kt_epoll_for(w, KT_POLL_ALL);
 	ASSERT_LE(0, epw);
 
 	/* Empty: writable only; read access alone reports nothing. */
-	EXPECT_EVENTS(e, ep, EV_OUT);
-	EXPECT_EVENTS(r, epr, 0);
-	EXPECT_EVENTS(w, epw, EV_OUT);
+	KT_EXPECT_EVENTS(e, ep, EV_OUT);
+	KT_EXPECT_EVENTS(r, epr, 0);
+	KT_EXPECT_EVENTS(w, epw, EV_OUT);
 
 	ASSERT_EQ(0, kipc_event_post(w, 2));
-	EXPECT_EVENTS(e, ep, EV_IN | EV_OUT);
-	EXPECT_EVENTS(r, epr, EV_IN);
-	EXPECT_EVENTS(w, epw, EV_OUT);
+	KT_EXPECT_EVENTS(e, ep, EV_IN | EV_OUT);
+	KT_EXPECT_EVENTS(r, epr, EV_IN);
+	KT_EXPECT_EVENTS(w, epw, EV_OUT);
 
 	ASSERT_EQ(0, ewait(r, &v, 0));
-	EXPECT_EVENTS(e, ep, EV_IN | EV_OUT);
+	KT_EXPECT_EVENTS(e, ep, EV_IN | EV_OUT);
 	ASSERT_EQ(0, ewait(e, &v, 0));
-	EXPECT_EVENTS(e, ep, EV_OUT);
-	EXPECT_EVENTS(r, epr, 0);
+	KT_EXPECT_EVENTS(e, ep, EV_OUT);
+	KT_EXPECT_EVENTS(r, epr, 0);
 
 	/* Dead: EPOLLHUP, no EPOLLOUT; EPOLLIN while something is left. */
 	ASSERT_EQ(0, kipc_event_post(w, 1));
 	close(ep);
 	close(e);
-	EXPECT_EVENTS(r, epr, EV_IN | POLLHUP);
-	EXPECT_EVENTS(w, epw, POLLHUP);
+	KT_EXPECT_EVENTS(r, epr, EV_IN | POLLHUP);
+	KT_EXPECT_EVENTS(w, epw, POLLHUP);
 	ASSERT_EQ(0, ewait(r, &v, 0));
-	EXPECT_EVENTS(r, epr, POLLHUP);
+	KT_EXPECT_EVENTS(r, epr, POLLHUP);
 	EXPECT_EQ(-EPIPE, ewait(r, &v, 0));
 	close(r);
 	close(w);
@@ -1053,15 +1007,15 @@ TEST_F(event, poll_transitions)
 	/* A flag is always writable while live: it never overflows. */
 	f = kipc_event_create(NULL, KIPC_EVENT_FLAG, 0, 0, 0600);
 	ASSERT_LE(0, f);
-	epf = epoll_for(f);
+	epf = kt_epoll_for(f, KT_POLL_ALL);
 	ASSERT_LE(0, epf);
-	EXPECT_EVENTS(f, epf, EV_OUT);
+	KT_EXPECT_EVENTS(f, epf, EV_OUT);
 	ASSERT_EQ(0, kipc_event_post(f, 1));
-	EXPECT_EVENTS(f, epf, EV_IN | EV_OUT);
+	KT_EXPECT_EVENTS(f, epf, EV_IN | EV_OUT);
 	ASSERT_EQ(0, kipc_event_post(f, 1));
-	EXPECT_EVENTS(f, epf, EV_IN | EV_OUT);
+	KT_EXPECT_EVENTS(f, epf, EV_IN | EV_OUT);
 	ASSERT_EQ(0, ewait(f, &v, 0));
-	EXPECT_EVENTS(f, epf, EV_OUT);
+	KT_EXPECT_EVENTS(f, epf, EV_OUT);
 	close(epf);
 	close(f);
 }
@@ -1124,7 +1078,7 @@ TEST_F_TIMEOUT(event, poll_sleepers_woken, 120)
 
 	/* A take from a full counter wakes a poller waiting for EPOLLOUT. */
 	ASSERT_EQ(0, kipc_event_post(e, UINT64_MAX - 1));
-	EXPECT_EQ(EV_IN, poll_events(e));
+	EXPECT_EQ(EV_IN, kt_poll_events(e, KT_POLL_ALL));
 	ASSERT_EQ(0, poller_start(&p, e, POLLOUT));
 	ASSERT_EQ(0, ewait(r, &v, 0));
 	EXPECT_EQ(UINT64_MAX, v);
@@ -1139,7 +1093,7 @@ TEST_F_TIMEOUT(event, poll_sleepers_woken, 120)
 	if (pid == 0) {
 		int n;
 
-		ep = epoll_for(r);
+		ep = kt_epoll_for(r, KT_POLL_ALL);
 		KT_CHILD_CHECK(ep >= 0);
 		kt_signal(ready[1]);
 		n = epoll_wait(ep, &ev, 1, 30000);
@@ -1237,7 +1191,7 @@ TEST_F_TIMEOUT(event, owner_killed_wakes_waiter, 180)
 		EXPECT_EQ(0, st.count);
 		EXPECT_EQ(0, st.waiters);
 		EXPECT_EQ(0, st.posts);
-		EXPECT_EQ(POLLHUP, poll_events(h));
+		EXPECT_EQ(POLLHUP, kt_poll_events(h, KT_POLL_ALL));
 		EXPECT_EQ(-ENOENT, kipc_event_open(self->name, KIPC_RDWR));
 		close(h);
 	}

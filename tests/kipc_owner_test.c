@@ -83,15 +83,6 @@ static int stat_id(int q)
 	return ret < 0 ? ret : (int)st.id;
 }
 
-static short poll_events(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
-
-	if (poll(&p, 1, 0) < 0)
-		return -1;
-	return p.revents;
-}
-
 /* 0 when the name opens (the handle is closed again), else -errno. */
 static int name_opens(const char *name)
 {
@@ -239,9 +230,9 @@ TEST_F_TIMEOUT(owner, death_wakes_blocked_and_removes_name, 180)
 	EXPECT_EQ(KIPC_STATE_DEAD, stat_state(hb));
 
 	/* Dead: HUP; A still holds "first" so it is also readable. */
-	ev = poll_events(ha);
+	ev = kt_poll_events(ha, POLLIN | POLLOUT);
 	EXPECT_EQ(POLLIN | POLLHUP, ev & (POLLIN | POLLOUT | POLLHUP));
-	ev = poll_events(hb);
+	ev = kt_poll_events(hb, POLLIN | POLLOUT);
 	EXPECT_EQ(POLLHUP, ev & (POLLIN | POLLOUT | POLLHUP));
 
 	/* Sends fail; receivers drain what was queued, then EPIPE. */
@@ -252,7 +243,7 @@ TEST_F_TIMEOUT(owner, death_wakes_blocked_and_removes_name, 180)
 	ret = kipc_recv(ha, NULL, snd.buf, sizeof(snd.buf), NULL, FOREVER);
 	EXPECT_EQ(-EPIPE, ret);
 	EXPECT_EQ(-EPIPE, recv_str(hb, ""));
-	ev = poll_events(ha);
+	ev = kt_poll_events(ha, POLLIN | POLLOUT);
 	EXPECT_EQ(POLLHUP, ev & (POLLIN | POLLOUT | POLLHUP));
 
 	/* The names can be created again, as new live queues. */
@@ -320,7 +311,8 @@ TEST_F_TIMEOUT(own, dup_last_close_kills, 120)
 	EXPECT_EQ(-EPIPE, rcv.ret);
 	EXPECT_EQ(KIPC_STATE_DEAD, stat_state(h));
 	EXPECT_EQ(-ENOENT, name_opens(self->name));
-	EXPECT_EQ(POLLHUP, poll_events(h) & (POLLIN | POLLOUT | POLLHUP));
+	EXPECT_EQ(POLLHUP, kt_poll_events(h, POLLIN | POLLOUT) &
+			  (POLLIN | POLLOUT | POLLHUP));
 	close(h);
 }
 
@@ -446,7 +438,7 @@ TEST_F_TIMEOUT(own, persist_outlives_owner_exit, 120)
 	EXPECT_EQ(KIPC_STATE_LIVE, stat_state(h));
 	EXPECT_EQ(0, recv_str(h, "one"));
 	EXPECT_EQ(0, kipc_send(h, 1, 0, "three", 6, 0));
-	EXPECT_EQ(0, (int)(poll_events(h) & POLLHUP));
+	EXPECT_EQ(0, (int)(kt_poll_events(h, POLLIN | POLLOUT) & POLLHUP));
 	ASSERT_EQ(0, close(h));
 
 	/* No handle open at all: still there, with its message. */

@@ -3,6 +3,7 @@
  * libkt: the kipc tests' shared helpers (declared and described in kt.h).
  */
 #include <stdarg.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -355,6 +356,29 @@ int kt_recv_str(int q, uint32_t type, const char *want)
 	    info.type != type)
 		return -EBADMSG;
 	return 0;
+}
+
+short kt_poll_events(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	if (poll(&p, 1, 0) < 0)
+		return -1;
+	return p.revents;
+}
+
+int kt_epoll_for(int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.fd = fd };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0)
+		return -errno;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
+		close(ep);
+		return -errno;
+	}
+	return ep;
 }
 
 static unsigned char kt_pattern(uint32_t seed, size_t i)

@@ -12,6 +12,7 @@
  * - names: kt_name(), kt_name_n();
  * - scaling: kt_scale() (KIPC_TEST_SCALE), kt_scaled(), the knobs of the
  *   load, fault and fuzz programs (struct kt_knob, kt_knobs());
+ * - poll: kt_poll_events(), kt_epoll_for();
  * - kipc: raw ioctls, queue/region/event waits, live_objects, fail-nth,
  *   the seccomp filter that forbids ioctl, a killer thread, a SIGUSR1
  *   handler that reports on a pipe, a child that holds a lock;
@@ -23,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -162,6 +164,14 @@ int kt_queue(const char *name, uint32_t max_msgs, uint32_t max_msg_size,
 int kt_stat(int q, struct kipc_queue_stat *st);
 /* Receive with timeout 0: 0 if it is the string @want of @type, or -errno. */
 int kt_recv_str(int q, uint32_t type, const char *want);
+
+/* Every event a kipc handle's poll can report but the hangups. */
+#define KT_POLL_ALL	(POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLPRI)
+
+/* @fd's revents for @events, by a poll(2) that does not wait; or -1. */
+short kt_poll_events(int fd, short events);
+/* An epoll instance watching @fd for @events (data.fd = @fd); or -errno. */
+int kt_epoll_for(int fd, uint32_t events);
 
 /* A payload pattern that depends on @seed and on the byte offset. */
 void kt_fill(void *buf, size_t len, uint32_t seed);

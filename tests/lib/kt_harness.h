@@ -8,6 +8,8 @@
 #ifndef KIPC_KT_HARNESS_H
 #define KIPC_KT_HARNESS_H
 
+#include <sys/epoll.h>
+
 #include "kt.h"
 #include "kselftest_harness.h"
 
@@ -61,6 +63,35 @@
 } while (0)
 #define KT_EXPECT_CHILD(pid, why)	__KT_REAP_CHILD(pid, why, EXPECT_EQ)
 #define KT_ASSERT_CHILD(pid, why)	__KT_REAP_CHILD(pid, why, ASSERT_EQ)
+
+/*
+ * @fd's events now, by poll(2) (for KT_POLL_ALL) and by epoll_wait(2) on
+ * @ep (kt_epoll_for(@fd, KT_POLL_ALL)), must both be @want; the epoll
+ * event must name @fd.
+ */
+static inline void kt_expect_events(struct __test_metadata *_metadata,
+				    int fd, int ep, int want, int line)
+{
+	struct epoll_event ev;
+	int n, got;
+
+	got = kt_poll_events(fd, KT_POLL_ALL);
+	ASSERT_LE(0, got) TH_LOG("line %d: poll: %s", line, strerror(errno));
+	EXPECT_EQ(want, got)
+		TH_LOG("line %d: poll revents %#x, expected %#x", line, got,
+		       want);
+	memset(&ev, 0xcc, sizeof(ev));
+	n = epoll_wait(ep, &ev, 1, 0);
+	ASSERT_LE(0, n);
+	EXPECT_EQ(want, n ? (int)ev.events : 0)
+		TH_LOG("line %d: epoll events %#x, expected %#x", line,
+		       n ? ev.events : 0, want);
+	if (n)
+		EXPECT_EQ(fd, ev.data.fd);
+}
+
+#define KT_EXPECT_EVENTS(fd, ep, want) \
+	kt_expect_events(_metadata, fd, ep, want, __LINE__)
 
 /* The counter identity every queue obeys (docs/queues.md, Stat). */
 #define KT_EXPECT_BALANCED(st)						\
