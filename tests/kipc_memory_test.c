@@ -548,7 +548,7 @@ static int locks_worst(unsigned long quota)
 	after = nlr_charged();
 	close(r[0]);
 	/* kipc's own accounting: an uncharged lock is a failure. */
-	KT_CHILD_CHECK(after > before, " robust locks are not charged: "
+	KT_CHILD_CHECK(after > before, "robust locks are not charged: "
 		       "%" PRIu64 " bytes before lock_init, %" PRIu64 " after",
 		       before, after);
 	base = mem_now();

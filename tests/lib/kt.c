@@ -108,9 +108,13 @@ void kt_child_fail(const char *file, int line, const char *cond,
 	fflush(stdout);
 	fprintf(stderr, "# child %d: %s:%d: failed: %s", (int)getpid(), file,
 		line, cond);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
+	/* @fmt is " " and the caller's message, if it gave one. */
+	if (strcmp(fmt, " ")) {
+		fputc(':', stderr);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+	}
 	fputc('\n', stderr);
 	fflush(stderr);
 	_exit(1);
@@ -619,7 +623,7 @@ void kt_forbid_ioctl(void)
 
 	if (ret == -EOPNOTSUPP)
 		_exit(KT_SKIP_STATUS);
-	KT_CHILD_CHECK(ret == 0, " seccomp: %s", strerror(-ret));
+	KT_CHILD_CHECK(ret == 0, "seccomp: %s", strerror(-ret));
 }
 
 long kt_live_objects(void)

@@ -76,7 +76,8 @@ void kt_child_fail(const char *file, int line, const char *cond,
 /*
  * In a forked child: on a failed check, report it (with an optional
  * printf-style message: KT_CHILD_CHECK(n > 0, "n %d", n)) and exit 1.
- * (The " " keeps the format non-empty when there is no message.)
+ * (The " " keeps the format non-empty when there is no message; a
+ * message a caller passes kt_child_fail() itself starts with a space.)
  */
 #define KT_CHILD_CHECK(cond, ...) do {					\
 	if (!(cond))							\
