@@ -17,6 +17,8 @@ KDIR_DEB  := $(shell for d in $$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/nul
 ifeq ($(strip $(KDIR)),)
 override KDIR := $(shell d=/lib/modules/$(KRUN)/build; 		if [ -f $$d/Makefile ]; then echo $$d; else echo $(KDIR_DEB); fi)
 endif
+include mk/warnings.mk
+
 KSRC_TAR  ?= /usr/src/linux-source-6.1.tar.xz
 CACHE     ?= $(HOME)/.cache/kipc
 KSFT_DIR  ?= $(CACHE)/ksft-6.1
@@ -280,9 +282,9 @@ pkgconfig-check: lib
 	rm -rf $(PKGROOT)
 	$(MAKE) -C lib install DESTDIR=$(PKGROOT) PREFIX=/usr
 	$(PKGCONF) --exists --print-errors kipc
-	$(CC) -O2 -Wall -Wextra -Werror -o $(PKGROOT)/kipc_pkgconfig_test-shared \
+	$(CC) -O2 $(KIPC_WARNINGS) -o $(PKGROOT)/kipc_pkgconfig_test-shared \
 		$(PKG_TEST) $$($(PKGCONF) --cflags --libs kipc)
-	$(CC) -O2 -Wall -Wextra -Werror -static -o tests/kipc_pkgconfig_test \
+	$(CC) -O2 $(KIPC_WARNINGS) -static -o tests/kipc_pkgconfig_test \
 		$(PKG_TEST) $$($(PKGCONF) --static --cflags --libs kipc)
 	readelf -d $(PKGROOT)/kipc_pkgconfig_test-shared | grep -q 'NEEDED.*\[libkipc\.so\.0\]'
 	readelf -W --dyn-syms $(PKGROOT)/kipc_pkgconfig_test-shared | grep -q 'kipc_send@KIPC_0\.1'
@@ -326,8 +328,8 @@ dkms-check:
 # run them at full size, alone in the VM, on each kernel of HEAVY_KERNELS
 # (Debian's, then the debug kernel with KASAN, lockdep and kmemleak).
 # The sizes reach the programs as words NAME=VALUE on the kernel command
-# line, which the kernel hands to /init's environment (tests/stress/
-# common.h).  The debug kernel under TCG is ~17-70x slower than Debian's
+# line, which the kernel hands to /init's environment (struct kt_knob in
+# tests/lib/kt.h).  The debug kernel under TCG is ~17-70x slower than Debian's
 # (4x4 queue load ~1,100 messages/s against ~60,000-80,000; the fuzzer
 # ~2,000 calls/s against ~34,000), so its load test is smaller; the
 # fuzzer makes its 1,000,000 calls on both (about 9 minutes on the debug
@@ -408,7 +410,7 @@ bench: deps
 tests: tests/trinity/kipc-trinity-shim.so
 
 tests/trinity/kipc-trinity-shim.so: tests/trinity/kipc-trinity-shim.c uapi/linux/kipc.h
-	$(CC) -O2 -Wall -Wextra -shared -fPIC -Iuapi -o $@ $<
+	$(CC) -O2 $(KIPC_WARNINGS) -shared -fPIC -Iuapi -o $@ $<
 
 
 # --- Debian packages ------------------------------------------------------

@@ -22,7 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define BOUND_MS	5000	/* a hang-up not seen by then is lost */
 /*
@@ -425,7 +425,7 @@ static void sb_test(struct __test_metadata *_metadata, const char *name,
 	struct sb s = { .use_epoll = use_epoll };
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		SKIP(return, "needs two CPUs for the two sides");
+		KT_SKIP(return, "needs two CPUs for the two sides");
 	s.rounds = kt_scaled(use_epoll ? 5000 : 20000);
 	s.q = kt_queue(name, 4, 64, 0, KIPC_POLICY_BLOCK, 0);
 	ASSERT_LE(0, s.q);

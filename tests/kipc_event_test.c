@@ -20,24 +20,14 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define FOREVER		(-1LL)
 #define ONE_HOUR	(3600LL * 1000 * MS)
 #define POISON		0xccccccccccccccccULL
 
-#define EV_ALL	(POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLPRI)
 #define EV_IN	(POLLIN | POLLRDNORM)
 #define EV_OUT	(POLLOUT | POLLWRNORM)
-
-/* In a forked child: report a failed check on stderr and exit non-zero. */
-#define CHILD_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "# child %d: %s:%d: failed: %s\n",	\
-			(int)getpid(), __FILE__, __LINE__, #cond);	\
-		_exit(1);						\
-	}								\
-} while (0)
 
 static const int kinds[] = {
 	KIPC_EVENT_SEMAPHORE, KIPC_EVENT_COUNTER, KIPC_EVENT_FLAG,
@@ -91,51 +81,6 @@ static int ewait(int e, uint64_t *v, int64_t timeout)
 	return kipc_event_wait(e, v, timeout);
 }
 
-static short poll_events(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = EV_ALL };
-
-	if (poll(&p, 1, 0) < 0)
-		return -1;
-	return p.revents;
-}
-
-/* An epoll instance watching @fd for everything poll is asked for. */
-static int epoll_for(int fd)
-{
-	struct epoll_event ev = { .events = EV_ALL, .data.fd = fd };
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-
-	if (ep < 0)
-		return -errno;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
-		return -errno;
-	return ep;
-}
-
-/* @fd's events now, by poll(2) and by epoll_wait(2) on @ep, must be @want. */
-static void expect_events(struct __test_metadata *_metadata, int fd, int ep,
-			  int want, int line)
-{
-	struct epoll_event ev;
-	int n, got;
-
-	got = poll_events(fd);
-	EXPECT_EQ(want, got) {
-		TH_LOG("line %d: poll revents %#x, expected %#x", line, got,
-		       want);
-	}
-	memset(&ev, 0xcc, sizeof(ev));
-	n = epoll_wait(ep, &ev, 1, 0);
-	ASSERT_LE(0, n);
-	EXPECT_EQ(want, n ? (int)ev.events : 0) {
-		TH_LOG("line %d: epoll events %#x, expected %#x", line,
-		       n ? ev.events : 0, want);
-	}
-}
-
-#define EXPECT_EVENTS(fd, ep, want) \
-	expect_events(_metadata, fd, ep, want, __LINE__)
 
 /* --- semantics ------------------------------------------------------ */
 
@@ -420,13 +365,13 @@ TEST_F(event, overflow)
 		e = kipc_event_create(NULL, counting[i], UINT64_MAX - 1, 0,
 				      0600);
 		ASSERT_LE(0, e);
-		ep = epoll_for(e);
+		ep = kt_epoll_for(e, KT_POLL_ALL);
 		ASSERT_LE(0, ep);
-		EXPECT_EVENTS(e, ep, EV_IN | EV_OUT);
+		KT_EXPECT_EVENTS(e, ep, EV_IN | EV_OUT);
 		ASSERT_EQ(0, kipc_event_post(e, 1));
 		EXPECT_EQ(UINT64_MAX, ecount(e));
 		/* Full: no EPOLLOUT. */
-		EXPECT_EVENTS(e, ep, EV_IN);
+		KT_EXPECT_EVENTS(e, ep, EV_IN);
 
 		/* Past UINT64_MAX: EOVERFLOW, and nothing changes. */
 		EXPECT_EQ(-EOVERFLOW, kipc_event_post(e, 1));
@@ -447,7 +392,7 @@ TEST_F(event, overflow)
 		} else {
 			EXPECT_EQ(UINT64_MAX, v);
 			EXPECT_EQ(0, ecount(e));
-			EXPECT_EVENTS(e, ep, EV_OUT);
+			KT_EXPECT_EVENTS(e, ep, EV_OUT);
 			EXPECT_EQ(0, kipc_event_post(e, UINT64_MAX));
 			EXPECT_EQ(-EOVERFLOW, kipc_event_post(e, 1));
 			EXPECT_EQ(UINT64_MAX, ecount(e));
@@ -531,35 +476,6 @@ TEST_F(event, nonblock)
 	close(o);
 }
 
-/* The child's SIGUSR1 handler tells the parent, through a pipe, it ran. */
-static int handler_fd = -1;
-static volatile sig_atomic_t handled;
-
-static void on_usr1(int sig)
-{
-	int saved = errno;
-	char c = 'h';
-
-	(void)sig;
-	handled++;
-	if (write(handler_fd, &c, 1) != 1)
-		_exit(97);
-	errno = saved;
-}
-
-static void install_handler(int fd, bool restart)
-{
-	struct sigaction sa = {
-		.sa_handler	= on_usr1,
-		.sa_flags	= restart ? SA_RESTART : 0,
-	};
-
-	handler_fd = fd;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGUSR1, &sa, NULL))
-		_exit(96);
-}
-
 /*
  * A child blocked in kipc_event_wait() with @timeout gets SIGUSR1; its
  * handler has SA_RESTART or not.  Returns the child's pid; the handler
@@ -579,11 +495,11 @@ static pid_t signalled_waiter(int e, int64_t timeout, bool restart,
 		int ret;
 
 		close(hp[0]);
-		install_handler(hp[1], restart);
+		kt_usr1_install(hp[1], restart);
 		ret = ewait(e, &v, timeout);
-		CHILD_CHECK(ret == want);
-		CHILD_CHECK(handled == 1);
-		CHILD_CHECK(v == want_v);
+		KT_CHILD_CHECK(ret == want);
+		KT_CHILD_CHECK(kt_usr1_handled == 1);
+		KT_CHILD_CHECK(v == want_v);
 		_exit(0);
 	}
 	close(hp[1]);
@@ -687,8 +603,8 @@ TEST_F_TIMEOUT(event, stop_continue, 120)
 			if (pid == 0) {
 				uint64_t v;
 
-				CHILD_CHECK(ewait(e, &v, timeouts[i]) == 0);
-				CHILD_CHECK(v == 1);
+				KT_CHILD_CHECK(ewait(e, &v, timeouts[i]) == 0);
+				KT_CHILD_CHECK(v == 1);
 				_exit(0);
 			}
 			ASSERT_EQ(0, kt_event_wait_blocked(e, 1));
@@ -1051,37 +967,37 @@ TEST_F(event, poll_transitions)
 	ASSERT_LE(0, r);
 	w = kipc_event_open(self->name, KIPC_WRONLY);
 	ASSERT_LE(0, w);
-	ep = epoll_for(e);
+	ep = kt_epoll_for(e, KT_POLL_ALL);
 	ASSERT_LE(0, ep);
-	epr = epoll_for(r);
+	epr = kt_epoll_for(r, KT_POLL_ALL);
 	ASSERT_LE(0, epr);
-	epw = epoll_for(w);
+	epw = kt_epoll_for(w, KT_POLL_ALL);
 	ASSERT_LE(0, epw);
 
 	/* Empty: writable only; read access alone reports nothing. */
-	EXPECT_EVENTS(e, ep, EV_OUT);
-	EXPECT_EVENTS(r, epr, 0);
-	EXPECT_EVENTS(w, epw, EV_OUT);
+	KT_EXPECT_EVENTS(e, ep, EV_OUT);
+	KT_EXPECT_EVENTS(r, epr, 0);
+	KT_EXPECT_EVENTS(w, epw, EV_OUT);
 
 	ASSERT_EQ(0, kipc_event_post(w, 2));
-	EXPECT_EVENTS(e, ep, EV_IN | EV_OUT);
-	EXPECT_EVENTS(r, epr, EV_IN);
-	EXPECT_EVENTS(w, epw, EV_OUT);
+	KT_EXPECT_EVENTS(e, ep, EV_IN | EV_OUT);
+	KT_EXPECT_EVENTS(r, epr, EV_IN);
+	KT_EXPECT_EVENTS(w, epw, EV_OUT);
 
 	ASSERT_EQ(0, ewait(r, &v, 0));
-	EXPECT_EVENTS(e, ep, EV_IN | EV_OUT);
+	KT_EXPECT_EVENTS(e, ep, EV_IN | EV_OUT);
 	ASSERT_EQ(0, ewait(e, &v, 0));
-	EXPECT_EVENTS(e, ep, EV_OUT);
-	EXPECT_EVENTS(r, epr, 0);
+	KT_EXPECT_EVENTS(e, ep, EV_OUT);
+	KT_EXPECT_EVENTS(r, epr, 0);
 
 	/* Dead: EPOLLHUP, no EPOLLOUT; EPOLLIN while something is left. */
 	ASSERT_EQ(0, kipc_event_post(w, 1));
 	close(ep);
 	close(e);
-	EXPECT_EVENTS(r, epr, EV_IN | POLLHUP);
-	EXPECT_EVENTS(w, epw, POLLHUP);
+	KT_EXPECT_EVENTS(r, epr, EV_IN | POLLHUP);
+	KT_EXPECT_EVENTS(w, epw, POLLHUP);
 	ASSERT_EQ(0, ewait(r, &v, 0));
-	EXPECT_EVENTS(r, epr, POLLHUP);
+	KT_EXPECT_EVENTS(r, epr, POLLHUP);
 	EXPECT_EQ(-EPIPE, ewait(r, &v, 0));
 	close(r);
 	close(w);
@@ -1091,15 +1007,15 @@ TEST_F(event, poll_transitions)
 	/* A flag is always writable while live: it never overflows. */
 	f = kipc_event_create(NULL, KIPC_EVENT_FLAG, 0, 0, 0600);
 	ASSERT_LE(0, f);
-	epf = epoll_for(f);
+	epf = kt_epoll_for(f, KT_POLL_ALL);
 	ASSERT_LE(0, epf);
-	EXPECT_EVENTS(f, epf, EV_OUT);
+	KT_EXPECT_EVENTS(f, epf, EV_OUT);
 	ASSERT_EQ(0, kipc_event_post(f, 1));
-	EXPECT_EVENTS(f, epf, EV_IN | EV_OUT);
+	KT_EXPECT_EVENTS(f, epf, EV_IN | EV_OUT);
 	ASSERT_EQ(0, kipc_event_post(f, 1));
-	EXPECT_EVENTS(f, epf, EV_IN | EV_OUT);
+	KT_EXPECT_EVENTS(f, epf, EV_IN | EV_OUT);
 	ASSERT_EQ(0, ewait(f, &v, 0));
-	EXPECT_EVENTS(f, epf, EV_OUT);
+	KT_EXPECT_EVENTS(f, epf, EV_OUT);
 	close(epf);
 	close(f);
 }
@@ -1162,7 +1078,7 @@ TEST_F_TIMEOUT(event, poll_sleepers_woken, 120)
 
 	/* A take from a full counter wakes a poller waiting for EPOLLOUT. */
 	ASSERT_EQ(0, kipc_event_post(e, UINT64_MAX - 1));
-	EXPECT_EQ(EV_IN, poll_events(e));
+	EXPECT_EQ(EV_IN, kt_poll_events(e, KT_POLL_ALL));
 	ASSERT_EQ(0, poller_start(&p, e, POLLOUT));
 	ASSERT_EQ(0, ewait(r, &v, 0));
 	EXPECT_EQ(UINT64_MAX, v);
@@ -1177,12 +1093,12 @@ TEST_F_TIMEOUT(event, poll_sleepers_woken, 120)
 	if (pid == 0) {
 		int n;
 
-		ep = epoll_for(r);
-		CHILD_CHECK(ep >= 0);
+		ep = kt_epoll_for(r, KT_POLL_ALL);
+		KT_CHILD_CHECK(ep >= 0);
 		kt_signal(ready[1]);
 		n = epoll_wait(ep, &ev, 1, 30000);
-		CHILD_CHECK(n == 1);
-		CHILD_CHECK(ev.events == EV_IN);
+		KT_CHILD_CHECK(n == 1);
+		KT_CHILD_CHECK(ev.events == EV_IN);
 		_exit(0);
 	}
 	kt_await(ready[0]);
@@ -1241,7 +1157,7 @@ TEST_F_TIMEOUT(event, owner_killed_wakes_waiter, 180)
 						  KIPC_EVENT_SEMAPHORE, 0, 0,
 						  0600);
 
-			CHILD_CHECK(e >= 0);
+			KT_CHILD_CHECK(e >= 0);
 			kt_signal(ready[1]);
 			for (;;)
 				pause();
@@ -1275,7 +1191,7 @@ TEST_F_TIMEOUT(event, owner_killed_wakes_waiter, 180)
 		EXPECT_EQ(0, st.count);
 		EXPECT_EQ(0, st.waiters);
 		EXPECT_EQ(0, st.posts);
-		EXPECT_EQ(POLLHUP, poll_events(h));
+		EXPECT_EQ(POLLHUP, kt_poll_events(h, KT_POLL_ALL));
 		EXPECT_EQ(-ENOENT, kipc_event_open(self->name, KIPC_RDWR));
 		close(h);
 	}
@@ -1377,8 +1293,8 @@ TEST_F_TIMEOUT(event, persist_outlives_owner, 60)
 		int e = kipc_event_create(self->name, KIPC_EVENT_COUNTER, 3,
 					  KIPC_PERSIST, 0600);
 
-		CHILD_CHECK(e >= 0);
-		CHILD_CHECK(kipc_event_post(e, 4) == 0);
+		KT_CHILD_CHECK(e >= 0);
+		KT_CHILD_CHECK(kipc_event_post(e, 4) == 0);
 		_exit(0);
 	}
 	ASSERT_EQ(0, kt_reap(pid));
@@ -1436,11 +1352,11 @@ TEST_F_TIMEOUT(event, named_open_second_process, 60)
 
 		close(e);
 		h = kipc_event_open(self->name, KIPC_WRONLY);
-		CHILD_CHECK(h >= 0);
-		CHILD_CHECK(kipc_event_stat(h, &cst) == 0);
-		CHILD_CHECK(cst.owner_pid == getppid());
-		CHILD_CHECK(kipc_event_post(h, 5) == 0);
-		CHILD_CHECK(kipc_event_post(h, 6) == 0);
+		KT_CHILD_CHECK(h >= 0);
+		KT_CHILD_CHECK(kipc_event_stat(h, &cst) == 0);
+		KT_CHILD_CHECK(cst.owner_pid == getppid());
+		KT_CHILD_CHECK(kipc_event_post(h, 5) == 0);
+		KT_CHILD_CHECK(kipc_event_post(h, 6) == 0);
 		_exit(0);
 	}
 	ASSERT_EQ(0, kt_reap(pid));
@@ -1455,9 +1371,9 @@ TEST_F_TIMEOUT(event, named_open_second_process, 60)
 
 		close(e);
 		h = kipc_event_open(self->name, KIPC_RDONLY);
-		CHILD_CHECK(h >= 0);
-		CHILD_CHECK(ewait(h, &v, FOREVER) == 0);
-		CHILD_CHECK(v == 9);
+		KT_CHILD_CHECK(h >= 0);
+		KT_CHILD_CHECK(ewait(h, &v, FOREVER) == 0);
+		KT_CHILD_CHECK(v == 9);
 		_exit(0);
 	}
 	ASSERT_EQ(0, kt_event_wait_blocked(e, 1));
@@ -1482,8 +1398,8 @@ TEST_F_TIMEOUT(event, anonymous_fork, 60)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		CHILD_CHECK(ewait(e, &v, FOREVER) == 0 && v == 1);
-		CHILD_CHECK(kipc_event_post(e, 1) == 0);
+		KT_CHILD_CHECK(ewait(e, &v, FOREVER) == 0 && v == 1);
+		KT_CHILD_CHECK(kipc_event_post(e, 1) == 0);
 		_exit(0);
 	}
 	ASSERT_EQ(0, kt_event_wait_blocked(e, 1));
@@ -1509,8 +1425,8 @@ static pid_t tagged_waiter(int e, char tag, int fd)
 		struct result r = { .tag = tag };
 		int ret = ewait(e, &r.value, FOREVER);
 
-		CHILD_CHECK(ret == 0);
-		CHILD_CHECK(write(fd, &r, sizeof(r)) == sizeof(r));
+		KT_CHILD_CHECK(ret == 0);
+		KT_CHILD_CHECK(write(fd, &r, sizeof(r)) == sizeof(r));
 		_exit(0);
 	}
 	return pid;
@@ -1618,15 +1534,15 @@ static void waiter_child(const char *name, int kind, struct tally *t,
 	int h, ret;
 
 	h = kipc_event_open(name, KIPC_RDONLY);
-	CHILD_CHECK(h >= 0);
+	KT_CHILD_CHECK(h >= 0);
 	for (;;) {
 		ret = ewait(h, &v, FOREVER);
 		if (ret == -EPIPE)
 			break;
-		CHILD_CHECK(ret == 0);
-		CHILD_CHECK(v >= 1);
+		KT_CHILD_CHECK(ret == 0);
+		KT_CHILD_CHECK(v >= 1);
 		if (kind == KIPC_EVENT_SEMAPHORE)
-			CHILD_CHECK(v == 1);
+			KT_CHILD_CHECK(v == 1);
 		t->sum[i] += v;
 		t->waits[i]++;
 	}
@@ -1639,11 +1555,11 @@ static void poster_child(const char *name, int kind)
 	int h, j;
 
 	h = kipc_event_open(name, KIPC_WRONLY);
-	CHILD_CHECK(h >= 0);
+	KT_CHILD_CHECK(h >= 0);
 	for (j = 0; j < NPOST; j++) {
 		uint64_t n = kind == KIPC_EVENT_SEMAPHORE ? j % 3 + 1 : j + 1;
 
-		CHILD_CHECK(kipc_event_post(h, n) == 0);
+		KT_CHILD_CHECK(kipc_event_post(h, n) == 0);
 	}
 	_exit(0);
 }

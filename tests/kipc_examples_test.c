@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define EXAMPLE_SECS	120	/* TCG is slow; each takes a few seconds */
 

@@ -17,7 +17,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 #include "kipc_nlraw.h"
 
 #define MAX_N		2000
@@ -188,7 +188,7 @@ FIXTURE_SETUP(failnth)
 	KT_REQUIRE_KIPC();
 	kt_name(self->name, sizeof(self->name), "failnth");
 	if (geteuid())
-		SKIP(_exit(KT_SKIP_STATUS), "needs root for debugfs");
+		KT_SKIP(_exit(KT_SKIP_STATUS), "needs root for debugfs");
 	KT_REQUIRE_FAILNTH(nth_fd);
 	/* Open libkipc's context before any window. */
 	ASSERT_EQ(-ENOENT, kipc_unlink(self->name));

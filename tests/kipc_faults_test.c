@@ -30,7 +30,8 @@
  *
  * Every test runs in a child of its own under the kselftest harness.
  * Sizes: --kills (KIPC_FAULTS_KILLS), --races, --cycles, --seed,
- * --case_timeout (the harness's time limit per test); see stress/common.h.
+ * --case_timeout (the harness's time limit per test); see struct kt_knob
+ * in lib/kt.h.
  */
 #include <poll.h>
 #include <pthread.h>
@@ -38,7 +39,7 @@
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 
-#include "stress/common.h"
+#include "lib/kt_harness.h"
 #include "stress/genl.h"
 
 static uint64_t k_kills = 100;
@@ -105,7 +106,7 @@ static char hear(int fd)
  * B: block in the scenario's call, which only returns when A is killed;
  * exit 0 when it returned what the documentation promises.
  */
-static void storm_b(enum scen s, const char *name, struct ks_rng *r)
+static void storm_b(enum scen s, const char *name, struct kt_rng *r)
 {
 	uint32_t bufs[BATCH], v, id, next = 0;
 	struct kipc_msg m[BATCH];
@@ -119,75 +120,75 @@ static void storm_b(enum scen s, const char *name, struct ks_rng *r)
 	switch (s) {
 	case S_QSEND:
 		h = kipc_queue_open(name, KIPC_WRONLY);
-		KS_CHECK(h >= 0, "open: %d", h);
-		KS_EXPECT(-EPIPE, kipc_send(h, 1, 0, "x", 1, -1));
+		KT_CHILD_CHECK(h >= 0, "open: %d", h);
+		KT_CHILD_EXPECT(-EPIPE, kipc_send(h, 1, 0, "x", 1, -1));
 		break;
 	case S_QRECV:
 		h = kipc_queue_open(name, KIPC_RDONLY);
-		KS_CHECK(h >= 0, "open: %d", h);
-		KS_EXPECT(-EPIPE, kipc_recv(h, NULL, rec, sizeof(rec), NULL, -1));
+		KT_CHILD_CHECK(h >= 0, "open: %d", h);
+		KT_CHILD_EXPECT(-EPIPE, kipc_recv(h, NULL, rec, sizeof(rec), NULL, -1));
 		break;
 	case S_WAIT:
 		h = kipc_region_open(name, KIPC_RDWR);
-		KS_CHECK(h >= 0, "open: %d", h);
-		KS_EXPECT(-EPIPE, kipc_wait(h, 64, 0, -1));
+		KT_CHILD_CHECK(h >= 0, "open: %d", h);
+		KT_CHILD_EXPECT(-EPIPE, kipc_wait(h, 64, 0, -1));
 		break;
 	case S_LOCK:
 		h = kipc_region_open(name, KIPC_RDWR);
-		KS_CHECK(h >= 0, "open: %d", h);
-		KS_EXPECT(0, kipc_region_map(h, &addr, &size));
-		KS_EXPECT(-EOWNERDEAD, kipc_lock(h, 0, -1));
+		KT_CHILD_CHECK(h >= 0, "open: %d", h);
+		KT_CHILD_EXPECT(0, kipc_region_map(h, &addr, &size));
+		KT_CHILD_EXPECT(-EOWNERDEAD, kipc_lock(h, 0, -1));
 		/* The lock is ours and keeps working among the survivors. */
-		KS_EXPECT(0, kipc_lock_consistent(h, 0));
-		KS_EXPECT(0, kipc_unlock(h, 0));
-		KS_EXPECT(0, kipc_lock(h, 0, 0));
-		KS_EXPECT(0, kipc_unlock(h, 0));
+		KT_CHILD_EXPECT(0, kipc_lock_consistent(h, 0));
+		KT_CHILD_EXPECT(0, kipc_unlock(h, 0));
+		KT_CHILD_EXPECT(0, kipc_lock(h, 0, 0));
+		KT_CHILD_EXPECT(0, kipc_unlock(h, 0));
 		break;
 	case S_EVWAIT:
 		h = kipc_event_open(name, KIPC_RDONLY);
-		KS_CHECK(h >= 0, "open: %d", h);
-		KS_EXPECT(-EPIPE, kipc_event_wait(h, &ev, -1));
+		KT_CHILD_CHECK(h >= 0, "open: %d", h);
+		KT_CHILD_EXPECT(-EPIPE, kipc_event_wait(h, &ev, -1));
 		break;
 	case S_RSEND:
-		KS_EXPECT(0, kipc_ring_open(name, KIPC_RDWR, &ring));
+		KT_CHILD_EXPECT(0, kipc_ring_open(name, KIPC_RDWR, &ring));
 		memset(rec, 0x5a, sizeof(rec));
 		for (;;) {
 			ret = kipc_ring_send(ring, 1, rec, sizeof(rec), -1);
 			if (ret)
 				break;
 		}
-		KS_EXPECT(-EPIPE, ret);
+		KT_CHILD_EXPECT(-EPIPE, ret);
 		break;
 	case S_RRECV:
-		KS_EXPECT(0, kipc_ring_open(name, KIPC_RDWR, &ring));
-		KS_EXPECT(-EPIPE, kipc_ring_recv(ring, rec, sizeof(rec), &v, -1));
+		KT_CHILD_EXPECT(0, kipc_ring_open(name, KIPC_RDWR, &ring));
+		KT_CHILD_EXPECT(-EPIPE, kipc_ring_recv(ring, rec, sizeof(rec), &v, -1));
 		break;
 	case S_BSEND:
 		h = kipc_queue_open(name, KIPC_WRONLY);
-		KS_CHECK(h >= 0, "open: %d", h);
+		KT_CHILD_CHECK(h >= 0, "open: %d", h);
 		for (i = 0; i < BATCH; i++)
 			put_id(&m[i], &bufs[i], i);
 		ret = kipc_sendv(h, m, BATCH, -1);
 		/* Stopped by owner death after some were accepted. */
-		KS_CHECK(ret > 0 && ret < BATCH, "sendv: %d", ret);
-		KS_EXPECT(-EPIPE, kipc_sendv(h, m + ret, BATCH - ret, -1));
+		KT_CHILD_CHECK(ret > 0 && ret < BATCH, "sendv: %d", ret);
+		KT_CHILD_EXPECT(-EPIPE, kipc_sendv(h, m + ret, BATCH - ret, -1));
 		break;
 	case S_BRECV:
 		/* Receive until EPIPE: every accepted message, in order. */
 		h = kipc_queue_open(name, KIPC_RDONLY);
-		KS_CHECK(h >= 0, "open: %d", h);
+		KT_CHILD_CHECK(h >= 0, "open: %d", h);
 		for (;;) {
-			int n = ks_range(r, 1, BATCH);
+			int n = kt_range(r, 1, BATCH);
 
 			for (i = 0; i < n; i++)
 				put_id(&m[i], &bufs[i], 0);
 			ret = kipc_recvv(h, NULL, m, n, -1);
 			if (ret == -EPIPE)
 				break;
-			KS_CHECK(ret > 0, "recvv: %d", ret);
+			KT_CHILD_CHECK(ret > 0, "recvv: %d", ret);
 			for (i = 0; i < ret; i++) {
 				id = bufs[i];
-				KS_CHECK(id == next, "got %u, want %u", id, next);
+				KT_CHILD_CHECK(id == next, "got %u, want %u", id, next);
 				next++;
 			}
 		}
@@ -204,7 +205,7 @@ static void storm_b(enum scen s, const char *name, struct ks_rng *r)
  * death intact.
  */
 static void storm_a(enum scen s, const char *name, int to_main, int from_main,
-		    struct ks_rng *r)
+		    struct kt_rng *r)
 {
 	struct kipc_queue_attr small = { .max_msgs = 1, .max_msg_size = 64 };
 	struct kipc_queue_attr eight = { .max_msgs = 8, .max_msg_size = 64 };
@@ -222,61 +223,61 @@ static void storm_a(enum scen s, const char *name, int to_main, int from_main,
 	switch (s) {
 	case S_QSEND:
 		h = kipc_queue_create(name, &small, 0, 0600);
-		KS_CHECK(h >= 0, "create: %d", h);
-		KS_EXPECT(0, kipc_send(h, 1, 0, "a", 1, 0));
+		KT_CHILD_CHECK(h >= 0, "create: %d", h);
+		KT_CHILD_EXPECT(0, kipc_send(h, 1, 0, "a", 1, 0));
 		tell(to_main, 'r');
-		KS_EXPECT(0, ks_queue_blocked(h, 1, 0, TMO_MS));
+		KT_CHILD_EXPECT(0, kt_wait_blocked(h, 1, 0));
 		break;
 	case S_QRECV:
 	case S_BRECV:
 		h = kipc_queue_create(name, &eight, 0, 0600);
-		KS_CHECK(h >= 0, "create: %d", h);
+		KT_CHILD_CHECK(h >= 0, "create: %d", h);
 		tell(to_main, 'r');
-		KS_EXPECT(0, ks_queue_blocked(h, 0, 1, TMO_MS));
+		KT_CHILD_EXPECT(0, kt_wait_blocked(h, 0, 1));
 		break;
 	case S_BSEND:
 		h = kipc_queue_create(name, &eight, 0, 0600);
-		KS_CHECK(h >= 0, "create: %d", h);
+		KT_CHILD_CHECK(h >= 0, "create: %d", h);
 		tell(to_main, 'r');
-		KS_EXPECT(0, ks_queue_blocked(h, 1, 0, TMO_MS));
+		KT_CHILD_EXPECT(0, kt_wait_blocked(h, 1, 0));
 		/* Take some, so B is caught deeper in its batch. */
-		n = ks_below(r, 3 * 8);
+		n = kt_below(r, 3 * 8);
 		for (i = 0; i < n; i++) {
 			put_id(&m[0], &bufs[0], 0);
-			ret = kipc_recvv(h, NULL, m, 1, TMO_MS * KS_MS);
-			KS_EXPECT(1, ret);
-			KS_EXPECT(next, bufs[0]);
+			ret = kipc_recvv(h, NULL, m, 1, TMO_MS * MS);
+			KT_CHILD_EXPECT(1, ret);
+			KT_CHILD_EXPECT(next, bufs[0]);
 			next++;
 		}
-		KS_EXPECT(0, ks_queue_blocked(h, 1, 0, TMO_MS));
+		KT_CHILD_EXPECT(0, kt_wait_blocked(h, 1, 0));
 		break;
 	case S_WAIT:
 	case S_LOCK:
 		h = kipc_region_create(name, 4096, 0, 0600);
-		KS_CHECK(h >= 0, "create: %d", h);
-		KS_EXPECT(0, kipc_region_map(h, &addr, &size));
+		KT_CHILD_CHECK(h >= 0, "create: %d", h);
+		KT_CHILD_EXPECT(0, kipc_region_map(h, &addr, &size));
 		if (s == S_LOCK) {
-			KS_EXPECT(0, kipc_lock_init(h, 0));
-			KS_EXPECT(0, kipc_lock(h, 0, -1));
+			KT_CHILD_EXPECT(0, kipc_lock_init(h, 0));
+			KT_CHILD_EXPECT(0, kipc_lock(h, 0, -1));
 		}
 		tell(to_main, 'r');
-		KS_EXPECT(0, ks_region_waiters(h, 1, TMO_MS));
+		KT_CHILD_EXPECT(0, kt_region_waiters(h, 1));
 		break;
 	case S_EVWAIT:
 		h = kipc_event_create(name, KIPC_EVENT_SEMAPHORE, 0, 0, 0600);
-		KS_CHECK(h >= 0, "create: %d", h);
+		KT_CHILD_CHECK(h >= 0, "create: %d", h);
 		tell(to_main, 'r');
-		KS_EXPECT(0, ks_event_waiters(h, 1, TMO_MS));
+		KT_CHILD_EXPECT(0, kt_event_wait_blocked(h, 1));
 		break;
 	case S_RSEND:
 	case S_RRECV:
 		ret = kipc_ring_create(name, 4096, s == S_RSEND ?
 				       KIPC_RING_CONSUMER : KIPC_RING_PRODUCER,
 				       0600, &ring);
-		KS_EXPECT(0, ret);
+		KT_CHILD_EXPECT(0, ret);
 		h = kipc_ring_fd(ring);
 		tell(to_main, 'r');
-		KS_EXPECT(0, ks_region_waiters(h, 1, TMO_MS));
+		KT_CHILD_EXPECT(0, kt_region_waiters(h, 1));
 		break;
 	default:
 		_exit(2);
@@ -287,39 +288,39 @@ static void storm_a(enum scen s, const char *name, int to_main, int from_main,
 
 		tell(to_main, 'b');
 		while (poll(&pfd, 1, 0) == 0) {
-			n = ks_range(r, 1, 16);
+			n = kt_range(r, 1, 16);
 			for (i = 0; i < n; i++)
 				put_id(&m[i], &bufs[i], sent + i);
-			ret = kipc_sendv(h, m, n, 10 * KS_MS);
+			ret = kipc_sendv(h, m, n, 10 * MS);
 			if (ret == -ETIMEDOUT)
 				continue;
-			KS_CHECK(ret > 0, "sendv: %d", ret);
+			KT_CHILD_CHECK(ret > 0, "sendv: %d", ret);
 			sent += ret;
 		}
 	} else {
 		tell(to_main, 'b');
 	}
-	KS_EXPECT('c', hear(from_main));
+	KT_CHILD_EXPECT('c', hear(from_main));
 
 	/* B was killed: the object must still work and have lost nothing. */
 	switch (s) {
 	case S_QSEND:
-		KS_EXPECT(0, ks_queue_blocked(h, 0, 0, 0));
-		KS_EXPECT(0, kipc_queue_stat(h, &st));
-		KS_EXPECT(0, st.blocked_senders);
-		KS_EXPECT(1, st.depth_msgs);
-		KS_EXPECT(1, kipc_recv(h, NULL, rec, sizeof(rec), NULL, 0));
-		KS_EXPECT('a', rec[0]);
-		KS_EXPECT(0, kipc_send(h, 1, 0, "b", 1, 0));
-		KS_EXPECT(1, kipc_recv(h, NULL, rec, sizeof(rec), NULL, 0));
+		KT_CHILD_EXPECT(0, kt_wait_blocked(h, 0, 0));
+		KT_CHILD_EXPECT(0, kipc_queue_stat(h, &st));
+		KT_CHILD_EXPECT(0, st.blocked_senders);
+		KT_CHILD_EXPECT(1, st.depth_msgs);
+		KT_CHILD_EXPECT(1, kipc_recv(h, NULL, rec, sizeof(rec), NULL, 0));
+		KT_CHILD_EXPECT('a', rec[0]);
+		KT_CHILD_EXPECT(0, kipc_send(h, 1, 0, "b", 1, 0));
+		KT_CHILD_EXPECT(1, kipc_recv(h, NULL, rec, sizeof(rec), NULL, 0));
 		break;
 	case S_QRECV:
 		/* Not handed to the dead receiver. */
-		KS_EXPECT(0, kipc_queue_stat(h, &st));
-		KS_EXPECT(0, st.blocked_receivers);
-		KS_EXPECT(0, kipc_send(h, 2, 0, "c", 1, 0));
-		KS_EXPECT(1, kipc_recv(h, NULL, rec, sizeof(rec), NULL, 0));
-		KS_EXPECT('c', rec[0]);
+		KT_CHILD_EXPECT(0, kipc_queue_stat(h, &st));
+		KT_CHILD_EXPECT(0, st.blocked_receivers);
+		KT_CHILD_EXPECT(0, kipc_send(h, 2, 0, "c", 1, 0));
+		KT_CHILD_EXPECT(1, kipc_recv(h, NULL, rec, sizeof(rec), NULL, 0));
+		KT_CHILD_EXPECT('c', rec[0]);
 		break;
 	case S_BSEND:
 	case S_BRECV:
@@ -329,38 +330,38 @@ static void storm_a(enum scen s, const char *name, int to_main, int from_main,
 			ret = kipc_recvv(h, NULL, m, 1, 0);
 			if (ret == -EAGAIN)
 				break;
-			KS_EXPECT(1, ret);
+			KT_CHILD_EXPECT(1, ret);
 			if (s == S_BSEND)
-				KS_EXPECT(next, bufs[0]);
+				KT_CHILD_EXPECT(next, bufs[0]);
 			next++;
 		}
-		KS_EXPECT(0, kipc_queue_stat(h, &st));
-		KS_EXPECT(0, st.blocked_senders + st.blocked_receivers);
-		KS_EXPECT(0, st.depth_msgs);
-		KS_EXPECT(st.sent, st.received);
+		KT_CHILD_EXPECT(0, kipc_queue_stat(h, &st));
+		KT_CHILD_EXPECT(0, st.blocked_senders + st.blocked_receivers);
+		KT_CHILD_EXPECT(0, st.depth_msgs);
+		KT_CHILD_EXPECT(st.sent, st.received);
 		if (s == S_BSEND) {
-			KS_EXPECT(st.sent, next);
-			KS_CHECK(next >= 8 && next < BATCH, "B sent %u", next);
+			KT_CHILD_EXPECT(st.sent, next);
+			KT_CHILD_CHECK(next >= 8 && next < BATCH, "B sent %u", next);
 		} else {
-			KS_EXPECT(sent, st.sent);
+			KT_CHILD_EXPECT(sent, st.sent);
 		}
 		break;
 	case S_WAIT:
 	case S_LOCK:
-		KS_EXPECT(0, kipc_region_stat(h, &rs));
-		KS_EXPECT(0, rs.waiters);
+		KT_CHILD_EXPECT(0, kipc_region_stat(h, &rs));
+		KT_CHILD_EXPECT(0, rs.waiters);
 		if (s == S_WAIT) {
-			KS_EXPECT(0, kipc_wake(h, 64, 1));
+			KT_CHILD_EXPECT(0, kipc_wake(h, 64, 1));
 		} else {
-			KS_EXPECT(0, kipc_unlock(h, 0));
-			KS_EXPECT(0, kipc_lock(h, 0, 0));
-			KS_EXPECT(0, kipc_unlock(h, 0));
+			KT_CHILD_EXPECT(0, kipc_unlock(h, 0));
+			KT_CHILD_EXPECT(0, kipc_lock(h, 0, 0));
+			KT_CHILD_EXPECT(0, kipc_unlock(h, 0));
 		}
 		break;
 	case S_EVWAIT:
-		KS_EXPECT(0, kipc_event_post(h, 1));
-		KS_EXPECT(0, kipc_event_wait(h, &ev, 0));
-		KS_EXPECT(1, ev);
+		KT_CHILD_EXPECT(0, kipc_event_post(h, 1));
+		KT_CHILD_EXPECT(0, kipc_event_wait(h, &ev, 0));
+		KT_CHILD_EXPECT(1, ev);
 		break;
 	case S_RSEND:
 		/* Everything B published is intact, then EPIPE. */
@@ -369,13 +370,13 @@ static void storm_a(enum scen s, const char *name, int to_main, int from_main,
 
 			if (len == -EPIPE)
 				break;
-			KS_EXPECT(sizeof(rec), len);
-			KS_CHECK(rec[0] == 0x5a && rec[511] == 0x5a, "record %d", n);
+			KT_CHILD_EXPECT(sizeof(rec), len);
+			KT_CHILD_CHECK(rec[0] == 0x5a && rec[511] == 0x5a, "record %d", n);
 		}
-		KS_CHECK(n >= 1, "no record");
+		KT_CHILD_CHECK(n >= 1, "no record");
 		break;
 	case S_RRECV:
-		KS_EXPECT(-EPIPE, kipc_ring_send(ring, 1, rec, 8, 0));
+		KT_CHILD_EXPECT(-EPIPE, kipc_ring_send(ring, 1, rec, 8, 0));
 		break;
 	default:
 		break;
@@ -383,20 +384,20 @@ static void storm_a(enum scen s, const char *name, int to_main, int from_main,
 	_exit(0);
 }
 
-static int storm_one(enum scen s, uint64_t it, struct ks_rng *r,
+static int storm_one(enum scen s, uint64_t it, struct kt_rng *r,
 		     struct storm_stat *ss)
 {
-	int kill_a = ks_below(r, 2), a2m[2], m2a[2], st;
-	struct ks_rng ar, br;
+	int kill_a = kt_below(r, 2), a2m[2], m2a[2], st;
+	struct kt_rng ar, br;
 	char name[64];
 	pid_t a, b;
 
-	ks_seed(&ar, k_seed, (it * S_NR + s) * 2 + 1000);
-	ks_seed(&br, k_seed, (it * S_NR + s) * 2 + 1001);
-	ks_name(name, sizeof(name), scen_name[s], it);
-	KS_CHECK(pipe2(a2m, O_CLOEXEC) == 0 && pipe2(m2a, O_CLOEXEC) == 0,
-		 "pipe");
-	a = ks_fork();
+	kt_seed(&ar, k_seed, (it * S_NR + s) * 2 + 1000);
+	kt_seed(&br, k_seed, (it * S_NR + s) * 2 + 1001);
+	kt_name_n(name, sizeof(name), scen_name[s], it);
+	KT_CHILD_CHECK(pipe2(a2m, O_CLOEXEC) == 0 && pipe2(m2a, O_CLOEXEC) == 0,
+		       "pipe");
+	a = kt_fork();
 	if (!a) {
 		close(a2m[0]);
 		close(m2a[1]);
@@ -404,55 +405,55 @@ static int storm_one(enum scen s, uint64_t it, struct ks_rng *r,
 	}
 	close(a2m[1]);
 	close(m2a[0]);
-	KS_CHECK(hear(a2m[0]) == 'r', "A did not start (%s)", scen_name[s]);
-	b = ks_fork();
+	KT_CHILD_CHECK(hear(a2m[0]) == 'r', "A did not start (%s)", scen_name[s]);
+	b = kt_fork();
 	if (!b)
 		storm_b(s, name, &br);
 	if (hear(a2m[0]) != 'b') {
 		kill(b, SIGKILL);
-		ks_reap(b);
-		ks_log("iteration %" PRIu64 " (%s): A failed: %d", it,
-		       scen_name[s], ks_reap(a));
+		kt_reap(b);
+		kt_log("iteration %" PRIu64 " (%s): A failed: %d", it,
+		       scen_name[s], kt_reap(a));
 		return -1;
 	}
 	/* In the middle of a stream: let it run a little first. */
 	if (s == S_BRECV)
-		ks_sleep_us(ks_below(r, 20000));
+		kt_sleep_us(kt_below(r, 20000));
 	if (kill_a) {
 		kill(a, SIGKILL);
-		KS_EXPECT(128 + SIGKILL, ks_reap(a));
-		st = ks_reap_within(b, TMO_MS);
+		KT_CHILD_EXPECT(128 + SIGKILL, kt_reap(a));
+		st = kt_reap_within(b, TMO_MS);
 		if (st == -2) {
-			ks_log("iteration %" PRIu64 " (%s): B hung after A's death",
+			kt_log("iteration %" PRIu64 " (%s): B hung after A's death",
 			       it, scen_name[s]);
 			kill(b, SIGKILL);
-			ks_reap(b);
+			kt_reap(b);
 			return -1;
 		}
 		if (st) {
-			ks_log("iteration %" PRIu64 " (%s, A killed): B status %d",
+			kt_log("iteration %" PRIu64 " (%s, A killed): B status %d",
 			       it, scen_name[s], st);
 			return -1;
 		}
 		ss->kills_a[s]++;
 	} else {
 		kill(b, SIGKILL);
-		st = ks_reap(b);
+		st = kt_reap(b);
 		if (st != 128 + SIGKILL) {
-			ks_log("iteration %" PRIu64 " (%s): B returned early: %d",
+			kt_log("iteration %" PRIu64 " (%s): B returned early: %d",
 			       it, scen_name[s], st);
 			kill(a, SIGKILL);
-			ks_reap(a);
+			kt_reap(a);
 			return -1;
 		}
 		tell(m2a[1], 'c');
-		st = ks_reap_within(a, TMO_MS);
+		st = kt_reap_within(a, TMO_MS);
 		if (st) {
-			ks_log("iteration %" PRIu64 " (%s, B killed): A status %d",
+			kt_log("iteration %" PRIu64 " (%s, B killed): A status %d",
 			       it, scen_name[s], st);
 			if (st == -2) {
 				kill(a, SIGKILL);
-				ks_reap(a);
+				kt_reap(a);
 			}
 			return -1;
 		}
@@ -499,22 +500,22 @@ TEST_F(storm, kill9)
 	enum scen s = variant->scen;
 	uint64_t it, n = k_kills / S_NR + (s < k_kills % S_NR);
 	struct storm_stat ss;
-	struct ks_rng r;
-	int64_t t0 = ks_now_ns();
+	struct kt_rng r;
+	int64_t t0 = kt_now_ns();
 	long base, live;
 	int fails = 0;
 
 	memset(&ss, 0, sizeof(ss));
-	ks_seed(&r, k_seed, 1 + s);
-	base = ks_live_objects();
+	kt_seed(&r, k_seed, 1 + s);
+	base = kt_live_objects();
 	for (it = 0; it < n; it++)
 		if (storm_one(s, it, &r, &ss))
 			fails++;
-	live = ks_live_settle(base, 5000);
-	ks_log("storm %s: %" PRIu64 " kills (blocked process %" PRIu64
+	live = kt_live_settle(base, 5000);
+	kt_log("storm %s: %" PRIu64 " kills (blocked process %" PRIu64
 	       ", owner %" PRIu64 ") in %.1f s, %d failed; live_objects "
 	       "%ld -> %ld", scen_name[s], ss.kills_a[s] + ss.kills_b[s],
-	       ss.kills_b[s], ss.kills_a[s], (ks_now_ns() - t0) / 1e9, fails,
+	       ss.kills_b[s], ss.kills_a[s], (kt_now_ns() - t0) / 1e9, fails,
 	       base, live);
 	EXPECT_EQ(0, fails);
 	EXPECT_EQ(n, ss.kills_a[s] + ss.kills_b[s]);
@@ -539,8 +540,8 @@ static void *race_epoll(void *arg)
 
 	while (!atomic_load(&rc->stop)) {
 		ret = epoll_wait(ep, ev, 4, 5);
-		KS_CHECK(ret >= 0 || errno == EBADF || errno == EINVAL ||
-			 errno == EINTR, "epoll_wait: %s", strerror(errno));
+		KT_CHILD_CHECK(ret >= 0 || errno == EBADF || errno == EINVAL ||
+			       errno == EINTR, "epoll_wait: %s", strerror(errno));
 		atomic_fetch_add(&rc->calls, 1);
 	}
 	return NULL;
@@ -556,7 +557,7 @@ static void *race_poll(void *arg)
 		pfd.fd = rc->h2;
 		pfd.events = POLLIN | POLLOUT;
 		ret = poll(&pfd, 1, 5);
-		KS_CHECK(ret >= 0, "poll: %s", strerror(errno));
+		KT_CHILD_CHECK(ret >= 0, "poll: %s", strerror(errno));
 		atomic_fetch_add(&rc->calls, 1);
 	}
 	return NULL;
@@ -573,28 +574,28 @@ static void *race_ioctl(void *arg)
 		switch (rc->kind) {
 		case 0:
 			ret = kipc_recv(rc->h1, NULL, buf, sizeof(buf), NULL,
-					20 * KS_MS);
+					20 * MS);
 			break;
 		case 1:
-			ret = kipc_wait(rc->h1, 0, 0, 20 * KS_MS);
+			ret = kipc_wait(rc->h1, 0, 0, 20 * MS);
 			break;
 		case 2:
-			ret = kipc_event_wait(rc->h1, &v, 20 * KS_MS);
+			ret = kipc_event_wait(rc->h1, &v, 20 * MS);
 			break;
 		}
 		/*
 		 * Closed under us (EBADF), the number taken by another file
 		 * (ENOTTY, EINVAL), or the owner gone (EPIPE).
 		 */
-		KS_CHECK(ret >= 0 || ret == -ETIMEDOUT || ret == -EPIPE ||
-			 ret == -EBADF || ret == -ENOTTY || ret == -EINVAL ||
-			 ret == -EAGAIN, "ioctl: %s", strerror(-ret));
+		KT_CHILD_CHECK(ret >= 0 || ret == -ETIMEDOUT || ret == -EPIPE ||
+			       ret == -EBADF || ret == -ENOTTY || ret == -EINVAL ||
+			       ret == -EAGAIN, "ioctl: %s", strerror(-ret));
 		atomic_fetch_add(&rc->calls, 1);
 	}
 	return NULL;
 }
 
-static int race_one(int kind, uint64_t it, struct ks_rng *r,
+static int race_one(int kind, uint64_t it, struct kt_rng *r,
 		    uint64_t *calls)
 {
 	struct race rc = { .kind = kind };
@@ -604,9 +605,9 @@ static int race_one(int kind, uint64_t it, struct ks_rng *r,
 	pthread_t th[3];
 	pid_t owner;
 
-	ks_name(name, sizeof(name), "race", it);
-	KS_CHECK(pipe2(tick, O_CLOEXEC) == 0, "pipe");
-	owner = ks_fork();
+	kt_name_n(name, sizeof(name), "race", it);
+	KT_CHILD_CHECK(pipe2(tick, O_CLOEXEC) == 0, "pipe");
+	owner = kt_fork();
 	if (!owner) {
 		int h;
 
@@ -615,25 +616,25 @@ static int race_one(int kind, uint64_t it, struct ks_rng *r,
 		case 1: h = kipc_region_create(name, 4096, 0, 0600); break;
 		default: h = kipc_event_create(name, KIPC_EVENT_FLAG, 0, 0, 0600);
 		}
-		KS_CHECK(h >= 0, "create: %s", strerror(-h));
+		KT_CHILD_CHECK(h >= 0, "create: %s", strerror(-h));
 		tell(tick[1], 'r');
 		pause();
 		_exit(0);
 	}
-	KS_CHECK(read(tick[0], &c, 1) == 1, "owner did not start");
+	KT_CHILD_CHECK(read(tick[0], &c, 1) == 1, "owner did not start");
 	switch (rc.kind) {
 	case 0: rc.h1 = kipc_queue_open(name, KIPC_RDWR); break;
 	case 1: rc.h1 = kipc_region_open(name, KIPC_RDWR); break;
 	default: rc.h1 = kipc_event_open(name, KIPC_RDWR);
 	}
-	KS_CHECK(rc.h1 >= 0, "open: %s", strerror(-rc.h1));
+	KT_CHILD_CHECK(rc.h1 >= 0, "open: %s", strerror(-rc.h1));
 	rc.h2 = dup(rc.h1);
 	rc.ep1 = epoll_create1(EPOLL_CLOEXEC);
 	rc.ep2 = epoll_create1(EPOLL_CLOEXEC);
-	KS_CHECK(epoll_ctl(rc.ep1, EPOLL_CTL_ADD, rc.h1, &ev) == 0, "epoll_ctl");
-	KS_CHECK(epoll_ctl(rc.ep2, EPOLL_CTL_ADD, rc.h2, &ev) == 0, "epoll_ctl");
+	KT_CHILD_CHECK(epoll_ctl(rc.ep1, EPOLL_CTL_ADD, rc.h1, &ev) == 0, "epoll_ctl");
+	KT_CHILD_CHECK(epoll_ctl(rc.ep2, EPOLL_CTL_ADD, rc.h2, &ev) == 0, "epoll_ctl");
 	/* ep2 watches through ep1 too: nested epoll. */
-	KS_CHECK(epoll_ctl(rc.ep1, EPOLL_CTL_ADD, rc.ep2, &ev) == 0, "epoll_ctl");
+	KT_CHILD_CHECK(epoll_ctl(rc.ep1, EPOLL_CTL_ADD, rc.ep2, &ev) == 0, "epoll_ctl");
 	pthread_create(&th[0], NULL, race_epoll, &rc);
 	pthread_create(&th[1], NULL, race_poll, &rc);
 	pthread_create(&th[2], NULL, race_ioctl, &rc);
@@ -642,12 +643,12 @@ static int race_one(int kind, uint64_t it, struct ks_rng *r,
 	for (i = 0; i < 5; i++)
 		order[i] = i;
 	for (i = 4; i > 0; i--) {
-		n = ks_below(r, i + 1);
+		n = kt_below(r, i + 1);
 		t = order[i];
 		order[i] = order[n];
 		order[n] = t;
 	}
-	ks_sleep_us(ks_below(r, 3000));
+	kt_sleep_us(kt_below(r, 3000));
 	for (i = 0; i < 5; i++) {
 		switch (order[i]) {
 		case 0: close(rc.h1); break;
@@ -656,14 +657,14 @@ static int race_one(int kind, uint64_t it, struct ks_rng *r,
 		case 3: close(rc.ep2); break;
 		case 4: kill(owner, SIGKILL); break;
 		}
-		if (ks_one_in(r, 2))
-			ks_sleep_us(ks_below(r, 2000));
+		if (kt_one_in(r, 2))
+			kt_sleep_us(kt_below(r, 2000));
 	}
-	ks_sleep_us(ks_below(r, 5000));
+	kt_sleep_us(kt_below(r, 5000));
 	atomic_store(&rc.stop, 1);
 	for (i = 0; i < 3; i++)
 		pthread_join(th[i], NULL);
-	KS_EXPECT(128 + SIGKILL, ks_reap(owner));
+	KT_CHILD_EXPECT(128 + SIGKILL, kt_reap(owner));
 	close(tick[0]);
 	close(tick[1]);
 	*calls += rc.calls;
@@ -695,18 +696,18 @@ FIXTURE_TEARDOWN(close_race)
 TEST_F(close_race, epoll_poll_ioctl)
 {
 	uint64_t it, calls = 0, n = k_races / 3 + (variant->kind < k_races % 3);
-	struct ks_rng r;
+	struct kt_rng r;
 	long base, live;
-	int64_t t0 = ks_now_ns();
+	int64_t t0 = kt_now_ns();
 
-	ks_seed(&r, k_seed, 2 + variant->kind);
-	base = ks_live_objects();
+	kt_seed(&r, k_seed, 2 + variant->kind);
+	base = kt_live_objects();
 	for (it = 0; it < n; it++)
 		ASSERT_EQ(0, race_one(variant->kind, it, &r, &calls));
-	live = ks_live_settle(base, 5000);
-	ks_log("close_race: %" PRIu64 " rounds, %" PRIu64 " calls in %.1f s; "
+	live = kt_live_settle(base, 5000);
+	kt_log("close_race: %" PRIu64 " rounds, %" PRIu64 " calls in %.1f s; "
 	       "live_objects %ld -> %ld", n, calls,
-	       (ks_now_ns() - t0) / 1e9, base, live);
+	       (kt_now_ns() - t0) / 1e9, base, live);
 	/* Every round's threads made calls while the fds went. */
 	EXPECT_LE(n, calls);
 	ASSERT_LE(0, base);
@@ -753,18 +754,18 @@ static void mod_users(void)
 		n = readlink(path, link, sizeof(link) - 1);
 		if (n > 0) {
 			link[n] = '\0';
-			ks_log("  fd %d -> %s", fd, link);
+			kt_log("  fd %d -> %s", fd, link);
 		}
 	}
 	fp = fopen("/proc/self/maps", "re");
 	while (fp && fgets(line, sizeof(line), fp))
 		if (strstr(line, "kipc"))
-			ks_log("  map %s", line);
+			kt_log("  map %s", line);
 	if (fp)
 		fclose(fp);
 	fp = fopen("/sys/module/kipc/refcnt", "re");
 	if (fp && fgets(line, sizeof(line), fp))
-		ks_log("  refcnt %s", line);
+		kt_log("  refcnt %s", line);
 	if (fp)
 		fclose(fp);
 }
@@ -788,7 +789,7 @@ static void drop_lib_ctx(int keep)
 		if (n <= 0 || fd == keep)
 			continue;
 		link[n] = '\0';
-		if (!strcmp(link, KS_DEV))
+		if (!strcmp(link, KIPC_DEV))
 			close(fd);
 	}
 }
@@ -823,7 +824,7 @@ static int lock_in_thread(int r, size_t off)
 static int cycle_one(uint64_t c, uint64_t *refused)
 {
 	struct kipc_queue_attr qa = { .max_msgs = 16 };
-	struct ks_rng rng, *r = &rng;
+	struct kt_rng rng, *r = &rng;
 	int what, ctx = -1, h = -1, h2 = -1, gfd = -1, fam;
 	struct kipc_ring *ring = NULL;
 	char name[64], msg[300];
@@ -832,52 +833,52 @@ static int cycle_one(uint64_t c, uint64_t *refused)
 	int i, pip[2];
 	long live;
 
-	ks_seed(r, k_seed, 3000 + c);
-	what = ks_below(r, 8);
-	KS_EXPECT(0, mod_load());
-	live = ks_live_objects();
-	KS_EXPECT(0, live);
-	ks_name(name, sizeof(name), "cycle", c);
+	kt_seed(r, k_seed, 3000 + c);
+	what = kt_below(r, 8);
+	KT_CHILD_EXPECT(0, mod_load());
+	live = kt_live_objects();
+	KT_CHILD_EXPECT(0, live);
+	kt_name_n(name, sizeof(name), "cycle", c);
 	switch (what) {
 	case 0:		/* a context */
-		ctx = open(KS_DEV, O_RDWR | O_CLOEXEC);
-		KS_CHECK(ctx >= 0, "open: %s", strerror(errno));
+		ctx = open(KIPC_DEV, O_RDWR | O_CLOEXEC);
+		KT_CHILD_CHECK(ctx >= 0, "open: %s", strerror(errno));
 		break;
 	case 1:		/* a queue with messages left in it */
 		h = kipc_queue_create(name, &qa, 0, 0600);
-		KS_CHECK(h >= 0, "create: %d", h);
+		KT_CHILD_CHECK(h >= 0, "create: %d", h);
 		for (i = 0; i < 16; i++) {
 			memset(msg, i, sizeof(msg));
-			KS_EXPECT(0, kipc_send(h, 1 + i, i % 32, msg,
-					       i * 19 % sizeof(msg), 0));
+			KT_CHILD_EXPECT(0, kipc_send(h, 1 + i, i % 32, msg,
+						     i * 19 % sizeof(msg), 0));
 		}
 		h2 = kipc_queue_open(name, KIPC_RDONLY);
-		KS_CHECK(h2 >= 0, "open: %d", h2);
+		KT_CHILD_CHECK(h2 >= 0, "open: %d", h2);
 		break;
 	case 2:		/* a mapping whose handle is closed */
 		h = kipc_region_create(NULL, 3 * 4096, 0, 0600);
-		KS_CHECK(h >= 0, "create: %d", h);
-		KS_EXPECT(0, kipc_lock_init(h, 8));
+		KT_CHILD_CHECK(h >= 0, "create: %d", h);
+		KT_CHILD_EXPECT(0, kipc_lock_init(h, 8));
 		/*
 		 * A lock left held by a thread that ended: the thread's own
 		 * handle (libkipc's) went with it, the word stays owner-died.
 		 */
-		KS_EXPECT(0, lock_in_thread(h, 8));
+		KT_CHILD_EXPECT(0, lock_in_thread(h, 8));
 		p = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, h, 0);
-		KS_CHECK(p != MAP_FAILED, "mmap: %s", strerror(errno));
+		KT_CHILD_CHECK(p != MAP_FAILED, "mmap: %s", strerror(errno));
 		close(h);
 		h = -1;
 		((volatile char *)p)[5000] = 1;
 		break;
 	case 3:		/* a ring with both roles taken */
-		KS_EXPECT(0, kipc_ring_create(name, 4096, KIPC_RING_PRODUCER,
-					      0600, &ring));
+		KT_CHILD_EXPECT(0, kipc_ring_create(name, 4096, KIPC_RING_PRODUCER,
+						    0600, &ring));
 		h2 = -1;
 		{
 			struct kipc_ring *peer;
 
-			KS_EXPECT(0, kipc_ring_open(name, KIPC_RDWR, &peer));
-			KS_EXPECT(0, kipc_ring_send(ring, 3, "ring", 4, 0));
+			KT_CHILD_EXPECT(0, kipc_ring_open(name, KIPC_RDWR, &peer));
+			KT_CHILD_EXPECT(0, kipc_ring_send(ring, 3, "ring", 4, 0));
 			/* The consumer side stays open through h2's fd. */
 			h2 = dup(kipc_ring_fd(peer));
 			kipc_ring_close(peer);
@@ -885,9 +886,9 @@ static int cycle_one(uint64_t c, uint64_t *refused)
 		break;
 	case 4:		/* a handle held by a child */
 		h = kipc_event_create(name, KIPC_EVENT_COUNTER, 5, 0, 0600);
-		KS_CHECK(h >= 0, "create: %d", h);
-		KS_CHECK(pipe2(pip, O_CLOEXEC) == 0, "pipe");
-		child = ks_fork();
+		KT_CHILD_CHECK(h >= 0, "create: %d", h);
+		KT_CHILD_CHECK(pipe2(pip, O_CLOEXEC) == 0, "pipe");
+		child = kt_fork();
 		if (!child) {
 			close(pip[1]);
 			/* EOF when the parent closes its end: go. */
@@ -908,39 +909,39 @@ static int cycle_one(uint64_t c, uint64_t *refused)
 			    i == 1 ? kipc_region_create(n2, 8192, KIPC_PERSIST, 0600) :
 				     kipc_event_create(n2, KIPC_EVENT_FLAG, 1,
 						       KIPC_PERSIST, 0600);
-			KS_CHECK(h >= 0, "create %s: %d", n2, h);
+			KT_CHILD_CHECK(h >= 0, "create %s: %d", n2, h);
 			if (i == 0)
-				KS_EXPECT(0, kipc_send(h, 1, 0, "p", 1, 0));
+				KT_CHILD_EXPECT(0, kipc_send(h, 1, 0, "p", 1, 0));
 			close(h);
 		}
 		h = -1;
-		KS_EXPECT(3, ks_live_objects());
+		KT_CHILD_EXPECT(3, kt_live_objects());
 		break;
 	case 6:		/* a netlink event subscriber outlives the module */
 		gfd = kg_socket();
-		KS_CHECK(gfd >= 0, "netlink: %s", strerror(-gfd));
+		KT_CHILD_CHECK(gfd >= 0, "netlink: %s", strerror(-gfd));
 		fam = kg_family(gfd);
-		KS_CHECK(fam > 0, "family: %s", strerror(-fam));
-		KS_EXPECT(0, kg_simple(gfd, fam, KIPC_CMD_NOTIFY, 0, 2));
+		KT_CHILD_CHECK(fam > 0, "family: %s", strerror(-fam));
+		KT_CHILD_EXPECT(0, kg_simple(gfd, fam, KIPC_CMD_NOTIFY, 0, 2));
 		h = kipc_queue_create(name, NULL, 0, 0600);
-		KS_CHECK(h >= 0, "create: %d", h);
+		KT_CHILD_CHECK(h >= 0, "create: %d", h);
 		break;
 	default:	/* an epoll set holding a handle, and the handle */
 		h = kipc_queue_create(name, NULL, 0, 0600);
-		KS_CHECK(h >= 0, "create: %d", h);
+		KT_CHILD_CHECK(h >= 0, "create: %d", h);
 		h2 = epoll_create1(EPOLL_CLOEXEC);
 		{
 			struct epoll_event ev = { .events = EPOLLIN };
 
-			KS_CHECK(epoll_ctl(h2, EPOLL_CTL_ADD, h, &ev) == 0,
-				 "epoll_ctl: %s", strerror(errno));
+			KT_CHILD_CHECK(epoll_ctl(h2, EPOLL_CTL_ADD, h, &ev) == 0,
+				       "epoll_ctl: %s", strerror(errno));
 		}
 		break;
 	}
 
 	drop_lib_ctx(ctx);
 	if (what != 5 && what != 6) {
-		KS_EXPECT(-EWOULDBLOCK, mod_unload());
+		KT_CHILD_EXPECT(-EWOULDBLOCK, mod_unload());
 		(*refused)++;
 	}
 	/* Release everything, in the order a crashing program might. */
@@ -951,7 +952,7 @@ static int cycle_one(uint64_t c, uint64_t *refused)
 	if (h >= 0)
 		close(h);
 	if (child)
-		KS_EXPECT(0, ks_reap(child));
+		KT_CHILD_EXPECT(0, kt_reap(child));
 	if (what == 2 || what == 3 || what == 7) {
 		/* One reference is left: a mapping, a ring side or a handle. */
 		if (what == 7) {
@@ -959,7 +960,7 @@ static int cycle_one(uint64_t c, uint64_t *refused)
 			close(h2);
 			h2 = -1;
 		} else {
-			KS_EXPECT(-EWOULDBLOCK, mod_unload());
+			KT_CHILD_EXPECT(-EWOULDBLOCK, mod_unload());
 			(*refused)++;
 		}
 	}
@@ -969,14 +970,14 @@ static int cycle_one(uint64_t c, uint64_t *refused)
 		close(h2);
 	i = mod_unload();
 	if (i) {
-		ks_log("cycle %" PRIu64 " (case %d): rmmod: %s", c, what,
+		kt_log("cycle %" PRIu64 " (case %d): rmmod: %s", c, what,
 		       strerror(-i));
 		mod_users();
 		return 1;
 	}
 	if (gfd >= 0) {
 		/* The family is gone; closing the subscriber is harmless. */
-		KS_EXPECT(-ENOENT, kg_family(gfd));
+		KT_CHILD_EXPECT(-ENOENT, kg_family(gfd));
 		close(gfd);
 	}
 	return 0;
@@ -997,54 +998,54 @@ FIXTURE_TEARDOWN(module)
 /* Last: the module is unloaded and loaded again under everything else. */
 TEST_F(module, cycles)
 {
-	uint64_t c, *refused = ks_shared(sizeof(*refused));
+	uint64_t c, *refused = kt_shared(sizeof(*refused));
 	int64_t t0;
 	int ret;
 
 	if (access(ko_path(), R_OK))
-		SKIP(return, "no %s (not in the test VM?)", ko_path());
+		KT_SKIP(return, "no %s (not in the test VM?)", ko_path());
 	ASSERT_NE(NULL, refused);
 	/*
 	 * The suite loaded the module; nothing of ours holds it now, but the
 	 * processes of the binary before may still be exiting: give them 10 s.
 	 */
 	for (c = 0; (ret = mod_unload()) == -EWOULDBLOCK && c < 100; c++)
-		ks_sleep_us(100000);
+		kt_sleep_us(100000);
 	if (ret == -ENOENT)
-		SKIP(return, "kipc is not loaded (built in?)");
+		KT_SKIP(return, "kipc is not loaded (built in?)");
 	if (ret)
 		mod_users();
 	ASSERT_EQ(0, ret);
 	if (c)
-		ks_log("module_cycles: the module was busy for %.1f s", c / 10.0);
-	t0 = ks_now_ns();
+		kt_log("module_cycles: the module was busy for %.1f s", c / 10.0);
+	t0 = kt_now_ns();
 	for (c = 0; c < k_cycles; c++) {
-		pid_t pid = ks_fork();
+		pid_t pid = kt_fork();
 
 		/* A child per cycle: a failed check cannot leave fds here. */
 		if (!pid)
 			_exit(cycle_one(c, refused));
-		if (ks_reap(pid)) {
-			ks_log("cycle %" PRIu64 " failed", c);
+		if (kt_reap(pid)) {
+			kt_log("cycle %" PRIu64 " failed", c);
 			mod_unload();
 			ASSERT_EQ(0, mod_load());
 			ASSERT_TRUE(0);
 		}
 	}
 	ASSERT_EQ(0, mod_load());
-	ASSERT_TRUE(access(KS_DEV, F_OK) == 0) {
-		TH_LOG(KS_DEV " missing after reload");
+	ASSERT_TRUE(access(KIPC_DEV, F_OK) == 0) {
+		TH_LOG(KIPC_DEV " missing after reload");
 	}
-	ks_log("module_cycles: %" PRIu64 " insmod/rmmod cycles in %.1f s, "
+	kt_log("module_cycles: %" PRIu64 " insmod/rmmod cycles in %.1f s, "
 	       "rmmod refused %" PRIu64 " times while in use", k_cycles,
-	       (ks_now_ns() - t0) / 1e9, *refused);
+	       (kt_now_ns() - t0) / 1e9, *refused);
 }
 
 /* --------------------------------------------------------------------- */
 
 int main(int argc, char **argv)
 {
-	struct ks_knob knobs[] = {
+	struct kt_knob knobs[] = {
 		{ "kills", &k_kills, "storm iterations (one kill each)", 2 },
 		{ "races", &k_races, "close-race rounds", 2 },
 		{ "cycles", &k_cycles, "insmod/rmmod cycles", 2 },
@@ -1053,6 +1054,6 @@ int main(int argc, char **argv)
 		{ NULL }
 	};
 
-	return ks_harness_main("FAULTS", "kipc_faults", knobs,
+	return kt_harness_main("FAULTS", "kipc_faults", knobs,
 			       &k_case_timeout, NULL, argc, argv);
 }

@@ -53,7 +53,7 @@
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 
-#include "stress/common.h"
+#include "lib/kt_harness.h"
 #include "stress/genl.h"
 
 static uint64_t k_count = 20000;
@@ -111,7 +111,7 @@ static unsigned char *unmapped;
 #define DATA_SIZE	(NAME_OFF + PG)
 
 struct fz {
-	struct ks_rng r;
+	struct kt_rng r;
 	int tid;
 	int child;		/* a forked child: lenient about fd kinds */
 	uint64_t calls;
@@ -202,7 +202,7 @@ static void fz_bad(struct fz *f, const char *what, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	ks_log("UNEXPECTED thread %d call %" PRIu64 ": %s: %s", f->tid,
+	kt_log("UNEXPECTED thread %d call %" PRIu64 ": %s: %s", f->tid,
 	       f->calls, what, msg);
 }
 
@@ -224,37 +224,37 @@ static uint64_t fz_u64(struct fz *f)
 		0x8000000000000000ULL, ~0ULL, ~0ULL - 1,
 	};
 
-	switch (ks_below(&f->r, 4)) {
+	switch (kt_below(&f->r, 4)) {
 	case 0:
-		return ks_next(&f->r);
+		return kt_next(&f->r);
 	case 1:
-		return ks_below(&f->r, 64);
+		return kt_below(&f->r, 64);
 	default:
-		return v[ks_below(&f->r, sizeof(v) / sizeof(v[0]))];
+		return v[kt_below(&f->r, sizeof(v) / sizeof(v[0]))];
 	}
 }
 
 /* A small value most of the time, something odd sometimes. */
 static uint64_t fz_small(struct fz *f, uint64_t max)
 {
-	return ks_one_in(&f->r, 6) ? fz_u64(f) : ks_below(&f->r, max + 1);
+	return kt_one_in(&f->r, 6) ? fz_u64(f) : kt_below(&f->r, max + 1);
 }
 
 /* A user pointer: valid mostly, else one of the classic bad ones. */
 static uint64_t fz_ptr(struct fz *f, void *good, size_t len)
 {
 	/* One in four is bad: enough calls must get past the checks. */
-	switch (ks_below(&f->r, 28)) {
+	switch (kt_below(&f->r, 28)) {
 	case 0: return 0;
 	case 1: return 0xffffffff81000000ULL;		/* kernel text */
 	case 2: return 0xffff888000000000ULL;		/* direct map */
 	case 3: return (uint64_t)(uintptr_t)unmapped;
-	case 4: return (uint64_t)(uintptr_t)good + 1 + ks_below(&f->r, 7);
+	case 4: return (uint64_t)(uintptr_t)good + 1 + kt_below(&f->r, 7);
 	case 5: /* runs into the guard page, from inside the scratch pages */
 		if (!len || len > 2 * PG)
 			len = 2 * PG;
 		return (uint64_t)(uintptr_t)(f->scratch + 2 * PG -
-					     ks_range(&f->r, 1, len));
+					     kt_range(&f->r, 1, len));
 	case 6: return fz_u64(f);
 	default: return (uint64_t)(uintptr_t)good;
 	}
@@ -262,9 +262,9 @@ static uint64_t fz_ptr(struct fz *f, void *good, size_t len)
 
 static int64_t fz_timeout(struct fz *f)
 {
-	switch (ks_below(&f->r, 8)) {
+	switch (kt_below(&f->r, 8)) {
 	case 0: return -1;				/* the timer ends it */
-	case 1: return ks_range(&f->r, 1, 2000000);	/* <= 2 ms */
+	case 1: return kt_range(&f->r, 1, 2000000);	/* <= 2 ms */
 	case 2: return (int64_t)fz_u64(f);
 	default: return 0;
 	}
@@ -272,45 +272,45 @@ static int64_t fz_timeout(struct fz *f)
 
 static const char *fz_name(struct fz *f, char *buf)
 {
-	switch (ks_below(&f->r, 12)) {
+	switch (kt_below(&f->r, 12)) {
 	case 0: {
-		size_t n = ks_range(&f->r, 0, 300), i;
+		size_t n = kt_range(&f->r, 0, 300), i;
 
 		for (i = 0; i < n; i++)
-			buf[i] = "abc/._-\x01 Z9"[ks_below(&f->r, 12)];
+			buf[i] = "abc/._-\x01 Z9"[kt_below(&f->r, 12)];
 		buf[n] = '\0';
 		return buf;
 	}
 	case 1:
 		memset(buf, 'n', 255);
 		buf[0] = '/';
-		buf[255 + ks_below(&f->r, 2)] = '\0';
+		buf[255 + kt_below(&f->r, 2)] = '\0';
 		buf[256] = '\0';
 		return buf;
 	default:
-		return names[ks_below(&f->r, NNAMES)];
+		return names[kt_below(&f->r, NNAMES)];
 	}
 }
 
 /* --- the pool -------------------------------------------------------- */
 
-static int make_fd(struct ks_rng *r, enum fkind *kind)
+static int make_fd(struct kt_rng *r, enum fkind *kind)
 {
 	struct kipc_queue_attr qa;
 	struct kipc_ring *ring;
-	const char *name = names[ks_below(r, NNAMES)];
-	int fd, acc = (int)ks_range(r, 1, 3), flags, i;
+	const char *name = names[kt_below(r, NNAMES)];
+	int fd, acc = (int)kt_range(r, 1, 3), flags, i;
 
-	flags = ks_one_in(r, 3) ? KIPC_NONBLOCK : 0;
-	flags |= ks_one_in(r, 8) ? KIPC_PERSIST : 0;
-	switch (ks_below(r, 12)) {
+	flags = kt_one_in(r, 3) ? KIPC_NONBLOCK : 0;
+	flags |= kt_one_in(r, 8) ? KIPC_PERSIST : 0;
+	switch (kt_below(r, 12)) {
 	case 0:
 		*kind = F_CTX;
-		fd = open(KS_DEV, O_RDWR | O_CLOEXEC);
+		fd = open(KIPC_DEV, O_RDWR | O_CLOEXEC);
 		return fd < 0 ? -errno : fd;
 	case 1:
 		*kind = F_OTHER;
-		switch (ks_below(r, 3)) {
+		switch (kt_below(r, 3)) {
 		case 0: fd = eventfd(0, EFD_CLOEXEC); break;
 		case 1: fd = epoll_create1(EPOLL_CLOEXEC); break;
 		default: {
@@ -318,7 +318,7 @@ static int make_fd(struct ks_rng *r, enum fkind *kind)
 
 			if (pipe2(p, O_CLOEXEC))
 				return -errno;
-			i = ks_below(r, 2);
+			i = kt_below(r, 2);
 			close(p[!i]);
 			fd = p[i];
 		}
@@ -327,28 +327,28 @@ static int make_fd(struct ks_rng *r, enum fkind *kind)
 	case 2: case 3:
 		*kind = F_QUEUE;
 		memset(&qa, 0, sizeof(qa));
-		qa.max_msgs = ks_below(r, 40);
-		qa.max_msg_size = ks_one_in(r, 4) ? ks_below(r, 70000) : 0;
-		qa.policy = ks_below(r, 4);
-		qa.flags = ks_one_in(r, 4) ? KIPC_Q_CONFLATE : 0;
-		fd = kipc_queue_create(ks_one_in(r, 2) ? name : NULL, &qa,
+		qa.max_msgs = kt_below(r, 40);
+		qa.max_msg_size = kt_one_in(r, 4) ? kt_below(r, 70000) : 0;
+		qa.policy = kt_below(r, 4);
+		qa.flags = kt_one_in(r, 4) ? KIPC_Q_CONFLATE : 0;
+		fd = kipc_queue_create(kt_one_in(r, 2) ? name : NULL, &qa,
 				       flags, 0600);
 		if (fd == -EEXIST)
 			fd = kipc_queue_open(name, acc | (flags & KIPC_NONBLOCK));
 		return fd;
 	case 4: case 5:
 		*kind = F_REGION;
-		fd = kipc_region_create(ks_one_in(r, 2) ? name : NULL,
-					ks_range(r, 1, 5 * PG), flags, 0600);
+		fd = kipc_region_create(kt_one_in(r, 2) ? name : NULL,
+					kt_range(r, 1, 5 * PG), flags, 0600);
 		if (fd == -EEXIST)
 			fd = kipc_region_open(name, acc | (flags & KIPC_NONBLOCK));
-		if (fd >= 0 && ks_one_in(r, 2))
-			kipc_lock_init(fd, ks_below(r, 16) * 4);
+		if (fd >= 0 && kt_one_in(r, 2))
+			kipc_lock_init(fd, kt_below(r, 16) * 4);
 		return fd;
 	case 6: {
 		*kind = F_REGION;
-		fd = kipc_ring_create(name, PG << ks_below(r, 3),
-				      (ks_one_in(r, 2) ? KIPC_RING_PRODUCER :
+		fd = kipc_ring_create(name, PG << kt_below(r, 3),
+				      (kt_one_in(r, 2) ? KIPC_RING_PRODUCER :
 						      KIPC_RING_CONSUMER) |
 				      (flags & KIPC_NONBLOCK), 0600, &ring);
 		if (fd == -EEXIST)
@@ -362,8 +362,8 @@ static int make_fd(struct ks_rng *r, enum fkind *kind)
 	}
 	case 7: case 8:
 		*kind = F_EVENT;
-		fd = kipc_event_create(ks_one_in(r, 2) ? name : NULL,
-				       ks_range(r, 1, 3), ks_below(r, 2),
+		fd = kipc_event_create(kt_one_in(r, 2) ? name : NULL,
+				       kt_range(r, 1, 3), kt_below(r, 2),
 				       flags, 0600);
 		if (fd == -EEXIST)
 			fd = kipc_event_open(name, acc | (flags & KIPC_NONBLOCK));
@@ -389,7 +389,7 @@ static int make_fd(struct ks_rng *r, enum fkind *kind)
 }
 
 /* Replace slot @i with a fresh fd (or leave it closed). */
-static void slot_refill(struct ks_rng *r, int i)
+static void slot_refill(struct kt_rng *r, int i)
 {
 	struct slot *s = &slots[i];
 	enum fkind kind = F_NONE;
@@ -401,7 +401,7 @@ static void slot_refill(struct ks_rng *r, int i)
 		close(s->fd);
 	s->fd = -1;
 	s->kind = F_CLOSED;
-	fd = ks_one_in(r, 10) ? -1 : make_fd(r, &kind);
+	fd = kt_one_in(r, 10) ? -1 : make_fd(r, &kind);
 	if (fd >= 0) {
 		s->fd = fd;
 		s->kind = kind;
@@ -428,14 +428,14 @@ static size_t build_arg(struct fz *f, const struct fcmd *c, enum fkind kind)
 	case KIPC_IOC_QUEUE_CREATE: {
 		struct kipc_queue_create *a = (void *)b;
 
-		a->name = ks_one_in(&f->r, 3) ? 0 :
+		a->name = kt_one_in(&f->r, 3) ? 0 :
 			  fz_ptr(f, (void *)fz_name(f, nm), 8);
-		a->flags = fz_small(f, 15) & (ks_one_in(&f->r, 4) ? ~0U : 0xc);
-		a->mode = ks_one_in(&f->r, 8) ? fz_u64(f) : 0600;
+		a->flags = fz_small(f, 15) & (kt_one_in(&f->r, 4) ? ~0U : 0xc);
+		a->mode = kt_one_in(&f->r, 8) ? fz_u64(f) : 0600;
 		a->policy = fz_small(f, 4);
 		a->max_msgs = fz_small(f, 64);
 		a->max_msg_size = fz_small(f, 9000);
-		a->max_bytes = ks_one_in(&f->r, 2) ? 0 : fz_u64(f);
+		a->max_bytes = kt_one_in(&f->r, 2) ? 0 : fz_u64(f);
 		a->qflags = fz_small(f, 1);
 		break;
 	}
@@ -452,23 +452,23 @@ static size_t build_arg(struct fz *f, const struct fcmd *c, enum fkind kind)
 
 		/* Mostly the wrong names: the pool needs its objects. */
 		a->name = fz_ptr(f, (void *)fz_name(f, nm), 8);
-		if (ks_below(&f->r, 4))
+		if (kt_below(&f->r, 4))
 			a->name = fz_ptr(f, "/fz-nothing", 8);
-		a->flags = ks_one_in(&f->r, 8) ? fz_u64(f) : 0;
+		a->flags = kt_one_in(&f->r, 8) ? fz_u64(f) : 0;
 		break;
 	}
 	case KIPC_IOC_REGION_CREATE: {
 		struct kipc_region_create *a = (void *)b;
 
-		a->flags = fz_small(f, 15) & (ks_one_in(&f->r, 4) ? ~0U : 0xc);
-		a->name = ks_one_in(&f->r, 3) ? 0 :
+		a->flags = fz_small(f, 15) & (kt_one_in(&f->r, 4) ? ~0U : 0xc);
+		a->name = kt_one_in(&f->r, 3) ? 0 :
 			  fz_ptr(f, (void *)fz_name(f, nm), 8);
-		a->mode = ks_one_in(&f->r, 8) ? fz_u64(f) : 0600;
-		a->ring = ks_one_in(&f->r, 3) ? fz_small(f, 48) & 0x30 : 0;
+		a->mode = kt_one_in(&f->r, 8) ? fz_u64(f) : 0600;
+		a->ring = kt_one_in(&f->r, 3) ? fz_small(f, 48) & 0x30 : 0;
 		/* Sizes stay small unless odd: memory is finite. */
-		a->region_size = ks_one_in(&f->r, 8) ? fz_u64(f) :
-				 (ks_one_in(&f->r, 2) ? PG << ks_below(&f->r, 4) :
-							ks_range(&f->r, 0, 3 * PG));
+		a->region_size = kt_one_in(&f->r, 8) ? fz_u64(f) :
+				 (kt_one_in(&f->r, 2) ? PG << kt_below(&f->r, 4) :
+							kt_range(&f->r, 0, 3 * PG));
 		if (a->region_size > (16U << 20) && a->region_size < (1ULL << 30))
 			a->region_size = 16U << 20;
 		break;
@@ -476,8 +476,8 @@ static size_t build_arg(struct fz *f, const struct fcmd *c, enum fkind kind)
 	case KIPC_IOC_EVENT_CREATE: {
 		struct kipc_event_create *a = (void *)b;
 
-		a->flags = fz_small(f, 15) & (ks_one_in(&f->r, 4) ? ~0U : 0xc);
-		a->name = ks_one_in(&f->r, 3) ? 0 :
+		a->flags = fz_small(f, 15) & (kt_one_in(&f->r, 4) ? ~0U : 0xc);
+		a->name = kt_one_in(&f->r, 3) ? 0 :
 			  fz_ptr(f, (void *)fz_name(f, nm), 8);
 		a->mode = 0600;
 		a->kind = fz_small(f, 4);
@@ -489,35 +489,35 @@ static size_t build_arg(struct fz *f, const struct fcmd *c, enum fkind kind)
 		struct kipc_send *a = (void *)b;
 		struct kipc_recv *rv = (void *)b;
 
-		n = ks_one_in(&f->r, 4) ? ks_range(&f->r, 1, 40) : 1;
+		n = kt_one_in(&f->r, 4) ? kt_range(&f->r, 1, 40) : 1;
 		for (i = 0; i < n; i++) {
 			memset(&d[i], 0, sizeof(d[i]));
 			d[i].type = fz_small(f, 5);
 			d[i].prio = fz_small(f, 32);
-			d[i].len = ks_one_in(&f->r, 6) ? fz_u64(f) :
-				   ks_below(&f->r, 3 * PG);
+			d[i].len = kt_one_in(&f->r, 6) ? fz_u64(f) :
+				   kt_below(&f->r, 3 * PG);
 			d[i].data = fz_ptr(f, f->data, d[i].len);
-			if (ks_one_in(&f->r, 16))
+			if (kt_one_in(&f->r, 16))
 				d[i].flags = fz_u64(f);
-			if (ks_one_in(&f->r, 16))
+			if (kt_one_in(&f->r, 16))
 				d[i].__reserved = fz_u64(f);
 		}
 		if (c->cmd == KIPC_IOC_SEND) {
 			a->msgs = fz_ptr(f, d, n * sizeof(*d));
-			a->count = ks_one_in(&f->r, 8) ? fz_u64(f) : n;
+			a->count = kt_one_in(&f->r, 8) ? fz_u64(f) : n;
 			a->timeout_ns = fz_timeout(f);
-			a->flags = ks_one_in(&f->r, 16) ? fz_u64(f) : 0;
-			a->__reserved = ks_one_in(&f->r, 16) ? fz_u64(f) : 0;
+			a->flags = kt_one_in(&f->r, 16) ? fz_u64(f) : 0;
+			a->__reserved = kt_one_in(&f->r, 16) ? fz_u64(f) : 0;
 		} else {
 			rv->msgs = fz_ptr(f, d, n * sizeof(*d));
-			rv->count = ks_one_in(&f->r, 8) ? fz_u64(f) : n;
+			rv->count = kt_one_in(&f->r, 8) ? fz_u64(f) : n;
 			rv->sel_mode = fz_small(f, 4);
 			rv->sel_type = rv->sel_mode ? fz_small(f, 5) : 0;
-			if (ks_one_in(&f->r, 8))
+			if (kt_one_in(&f->r, 8))
 				rv->sel_type = fz_u64(f);
 			rv->timeout_ns = fz_timeout(f);
-			rv->flags = ks_one_in(&f->r, 16) ? fz_u64(f) : 0;
-			rv->__reserved = ks_one_in(&f->r, 16) ? fz_u64(f) : 0;
+			rv->flags = kt_one_in(&f->r, 16) ? fz_u64(f) : 0;
+			rv->__reserved = kt_one_in(&f->r, 16) ? fz_u64(f) : 0;
 		}
 		break;
 	}
@@ -525,9 +525,9 @@ static size_t build_arg(struct fz *f, const struct fcmd *c, enum fkind kind)
 		struct kipc_wait *a = (void *)b;
 
 		a->offset = fz_small(f, 5 * PG);
-		a->expected = ks_one_in(&f->r, 2) ? 0 : fz_u64(f);
+		a->expected = kt_one_in(&f->r, 2) ? 0 : fz_u64(f);
 		a->timeout_ns = fz_timeout(f);
-		a->__reserved = ks_one_in(&f->r, 16) ? fz_u64(f) : 0;
+		a->__reserved = kt_one_in(&f->r, 16) ? fz_u64(f) : 0;
 		break;
 	}
 	case KIPC_IOC_WAKE: {
@@ -535,7 +535,7 @@ static size_t build_arg(struct fz *f, const struct fcmd *c, enum fkind kind)
 
 		a->offset = fz_small(f, 5 * PG);
 		a->count = fz_small(f, 8);
-		a->__reserved = ks_one_in(&f->r, 16) ? fz_u64(f) : 0;
+		a->__reserved = kt_one_in(&f->r, 16) ? fz_u64(f) : 0;
 		break;
 	}
 	case KIPC_IOC_LOCK_INIT:
@@ -543,23 +543,23 @@ static size_t build_arg(struct fz *f, const struct fcmd *c, enum fkind kind)
 	case KIPC_IOC_UNLOCK: {
 		struct kipc_lock_op *a = (void *)b;
 
-		a->offset = ks_one_in(&f->r, 2) ? ks_below(&f->r, 16) * 4 :
+		a->offset = kt_one_in(&f->r, 2) ? kt_below(&f->r, 16) * 4 :
 						  fz_small(f, 5 * PG);
-		a->timeout_ns = c->cmd == KIPC_IOC_LOCK || ks_one_in(&f->r, 8) ?
+		a->timeout_ns = c->cmd == KIPC_IOC_LOCK || kt_one_in(&f->r, 8) ?
 				fz_timeout(f) : 0;
 		break;
 	}
 	case KIPC_IOC_RING_ATTACH: {
 		struct kipc_ring_attach *a = (void *)b;
 
-		a->role = ks_one_in(&f->r, 2) ? 0 : fz_small(f, 48);
-		a->__reserved = ks_one_in(&f->r, 16) ? fz_u64(f) : 0;
+		a->role = kt_one_in(&f->r, 2) ? 0 : fz_small(f, 48);
+		a->__reserved = kt_one_in(&f->r, 16) ? fz_u64(f) : 0;
 		break;
 	}
 	case KIPC_IOC_EVENT_POST: {
 		struct kipc_event_post *a = (void *)b;
 
-		a->value = ks_one_in(&f->r, 4) ? fz_u64(f) : ks_range(&f->r, 0, 3);
+		a->value = kt_one_in(&f->r, 4) ? fz_u64(f) : kt_range(&f->r, 0, 3);
 		break;
 	}
 	case KIPC_IOC_EVENT_WAIT: {
@@ -570,26 +570,26 @@ static size_t build_arg(struct fz *f, const struct fcmd *c, enum fkind kind)
 	}
 	}
 	/* Flags of the handle calls are 0 but for the mutation. */
-	if (ks_one_in(&f->r, 12))
+	if (kt_one_in(&f->r, 12))
 		u32[1] = fz_u64(f);
 	/* The size field: exact mostly. */
-	switch (ks_below(&f->r, 20)) {
+	switch (kt_below(&f->r, 20)) {
 	case 0: u32[0] = 0; break;
-	case 1: u32[0] = size - ks_range(&f->r, 1, 8); break;
+	case 1: u32[0] = size - kt_range(&f->r, 1, 8); break;
 	case 2:			/* longer, zero tail: fine */
-		u32[0] = size + ks_range(&f->r, 1, 64);
+		u32[0] = size + kt_range(&f->r, 1, 64);
 		break;
 	case 3:			/* longer, non-zero tail: E2BIG */
-		u32[0] = size + ks_range(&f->r, 1, 64);
-		b[ks_range(&f->r, size, u32[0] - 1)] = 1 + ks_below(&f->r, 255);
+		u32[0] = size + kt_range(&f->r, 1, 64);
+		b[kt_range(&f->r, size, u32[0] - 1)] = 1 + kt_below(&f->r, 255);
 		break;
-	case 4: u32[0] = ks_one_in(&f->r, 2) ? PG * 2 : fz_u64(f); break;
+	case 4: u32[0] = kt_one_in(&f->r, 2) ? PG * 2 : fz_u64(f); break;
 	}
 	/* Random bytes anywhere, now and then. */
-	if (ks_one_in(&f->r, 10))
-		b[ks_below(&f->r, size)] ^= 1 << ks_below(&f->r, 8);
-	if (ks_one_in(&f->r, 20))
-		u64[ks_below(&f->r, size / 8)] = fz_u64(f);
+	if (kt_one_in(&f->r, 10))
+		b[kt_below(&f->r, size)] ^= 1 << kt_below(&f->r, 8);
+	if (kt_one_in(&f->r, 20))
+		u64[kt_below(&f->r, size / 8)] = fz_u64(f);
 	(void)kind;
 	return u32[0];
 }
@@ -602,7 +602,7 @@ static void adopt(struct fz *f, int fd, unsigned long cmd, int slot)
 			  cmd == KIPC_IOC_REGION_CREATE ? F_REGION :
 			  cmd == KIPC_IOC_EVENT_CREATE ? F_EVENT : F_NONE;
 
-	if (kind == F_NONE || !ks_one_in(&f->r, 4) ||
+	if (kind == F_NONE || !kt_one_in(&f->r, 4) ||
 	    pthread_mutex_trylock(&s->lock)) {
 		close(fd);
 		return;
@@ -624,9 +624,9 @@ static int returns_fd(unsigned long cmd)
 
 static void fz_ioctl(struct fz *f)
 {
-	int si = ks_below(&f->r, NSLOTS), fd, ret, e;
+	int si = kt_below(&f->r, NSLOTS), fd, ret, e;
 	struct slot *s = &slots[si];
-	const struct fcmd *c = &fcmds[ks_below(&f->r, NCMDS)];
+	const struct fcmd *c = &fcmds[kt_below(&f->r, NCMDS)];
 	unsigned long cmd = c->cmd, arg;
 	unsigned int gen;
 	enum fkind kind;
@@ -637,9 +637,9 @@ static void fz_ioctl(struct fz *f)
 	gen = atomic_load(&s->gen);
 	fd = s->fd;
 	kind = s->kind;
-	if (ks_below(&f->r, 3)) {
+	if (kt_below(&f->r, 3)) {
 		/* A fitting fd, so most calls get past the dispatcher. */
-		int j, k = ks_below(&f->r, NSLOTS);
+		int j, k = kt_below(&f->r, NSLOTS);
 
 		for (j = 0; j < NSLOTS; j++) {
 			struct slot *t = &slots[(k + j) % NSLOTS];
@@ -656,19 +656,19 @@ static void fz_ioctl(struct fz *f)
 	build_arg(f, c, kind);
 	arg = (unsigned long)f->buf;
 
-	switch (ks_below(&f->r, 40)) {
+	switch (kt_below(&f->r, 40)) {
 	case 0:		/* another size in the command number */
 		cmd = (cmd & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)) |
-		      ((unsigned long)ks_below(&f->r, 256) << _IOC_SIZESHIFT);
+		      ((unsigned long)kt_below(&f->r, 256) << _IOC_SIZESHIFT);
 		mutated = cmd != c->cmd;
 		break;
 	case 1:		/* another direction */
-		cmd ^= (unsigned long)ks_range(&f->r, 1, 3) << _IOC_DIRSHIFT;
+		cmd ^= (unsigned long)kt_range(&f->r, 1, 3) << _IOC_DIRSHIFT;
 		mutated = 1;
 		break;
 	case 2:		/* another number with kipc's magic */
-		cmd = _IOC(ks_below(&f->r, 4), KIPC_IOC_MAGIC,
-			   ks_below(&f->r, 0x48), ks_below(&f->r, 200));
+		cmd = _IOC(kt_below(&f->r, 4), KIPC_IOC_MAGIC,
+			   kt_below(&f->r, 0x48), kt_below(&f->r, 200));
 		mutated = 1;
 		for (size_t i = 0; i < NCMDS; i++)
 			if (fcmds[i].cmd == cmd)
@@ -676,8 +676,8 @@ static void fz_ioctl(struct fz *f)
 		break;
 	case 3:		/* another driver's magic (not 'T', 'f', 'X', 0) */
 		do {
-			cmd = _IOC(ks_below(&f->r, 4), ks_below(&f->r, 256),
-				   ks_below(&f->r, 256), ks_below(&f->r, 512));
+			cmd = _IOC(kt_below(&f->r, 4), kt_below(&f->r, 256),
+				   kt_below(&f->r, 256), kt_below(&f->r, 512));
 		} while (_IOC_TYPE(cmd) == 'T' || _IOC_TYPE(cmd) == 'f' ||
 			 _IOC_TYPE(cmd) == 'X' || _IOC_TYPE(cmd) == 0 ||
 			 _IOC_TYPE(cmd) == 0x94 || _IOC_TYPE(cmd) == KIPC_IOC_MAGIC ||
@@ -744,7 +744,7 @@ static void fz_ioctl(struct fz *f)
 		if (ret < 3)
 			fz_bad(f, c->name, "returned fd %d", ret);
 		else
-			adopt(f, ret, c->cmd, ks_below(&f->r, NSLOTS));
+			adopt(f, ret, c->cmd, kt_below(&f->r, NSLOTS));
 		break;
 	case KIPC_IOC_SEND:
 		if (ret < 1 || ret > KIPC_BATCH_MAX ||
@@ -770,7 +770,7 @@ static void fz_ioctl(struct fz *f)
 
 static void fz_mmap(struct fz *f)
 {
-	int si = ks_below(&f->r, NSLOTS), fd, prot, flags, e, m;
+	int si = kt_below(&f->r, NSLOTS), fd, prot, flags, e, m;
 	struct slot *s = &slots[si];
 	unsigned int gen = atomic_load(&s->gen);
 	enum fkind kind = s->kind;
@@ -780,18 +780,18 @@ static void fz_mmap(struct fz *f)
 	int all;
 
 	fd = s->fd;
-	switch (ks_below(&f->r, 6)) {
+	switch (kt_below(&f->r, 6)) {
 	case 0: len = 0; break;
-	case 1: len = ks_range(&f->r, 1, 6 * PG); break;
+	case 1: len = kt_range(&f->r, 1, 6 * PG); break;
 	case 2: len = (size_t)fz_u64(f); break;
-	default: len = ks_range(&f->r, 1, 6) * PG;
+	default: len = kt_range(&f->r, 1, 6) * PG;
 	}
-	prot = ks_below(&f->r, 8);		/* R, W, X in any mix */
-	flags = ks_one_in(&f->r, 6) ? MAP_PRIVATE : MAP_SHARED;
-	if (ks_one_in(&f->r, 16))
+	prot = kt_below(&f->r, 8);		/* R, W, X in any mix */
+	flags = kt_one_in(&f->r, 6) ? MAP_PRIVATE : MAP_SHARED;
+	if (kt_one_in(&f->r, 16))
 		flags |= MAP_POPULATE;
-	off = ks_one_in(&f->r, 4) ? (off_t)fz_small(f, 8) * PG : 0;
-	if (ks_one_in(&f->r, 16))
+	off = kt_one_in(&f->r, 4) ? (off_t)fz_small(f, 8) * PG : 0;
+	if (kt_one_in(&f->r, 16))
 		off = (off_t)fz_u64(f);
 	atomic_fetch_add(&n_mmap, 1);
 	p = mmap(NULL, len, prot, flags, fd, off);
@@ -814,28 +814,28 @@ static void fz_mmap(struct fz *f)
 	 * scribble over lock words and ring headers.
 	 */
 	np = (len + PG - 1) / PG;
-	all = ks_one_in(&f->r, 8);
+	all = kt_one_in(&f->r, 8);
 	for (j = 0; j < (all ? np : 3) && np; j++) {
 		i = all ? j * PG : j == 0 ? 0 : j == 1 ? (np - 1) * PG :
-				   ks_below(&f->r, np) * PG;
+				   kt_below(&f->r, np) * PG;
 		if (prot & PROT_READ)
 			(void)((volatile unsigned char *)p)[i];
-		if (prot & PROT_WRITE && ks_one_in(&f->r, 2))
-			((volatile uint32_t *)(p + i))[ks_below(&f->r, 64)] =
-				ks_one_in(&f->r, 2) ? (uint32_t)fz_u64(f) :
-						      (uint32_t)ks_next(&f->r);
+		if (prot & PROT_WRITE && kt_one_in(&f->r, 2))
+			((volatile uint32_t *)(p + i))[kt_below(&f->r, 64)] =
+				kt_one_in(&f->r, 2) ? (uint32_t)fz_u64(f) :
+						      (uint32_t)kt_next(&f->r);
 	}
-	if (ks_one_in(&f->r, 4)) {
+	if (kt_one_in(&f->r, 4)) {
 		e = mprotect(p, len, PROT_READ | PROT_WRITE) ? errno : 0;
 		if (e && e != EACCES)
 			fz_bad(f, "mprotect", "%s", strerror(e));
 	}
 	/* Keep some mappings past the close of their fd. */
-	m = ks_below(&f->r, NMAPS);
+	m = kt_below(&f->r, NMAPS);
 	if (f->maps[m])
 		munmap(f->maps[m], f->maplen[m]);
 	f->maps[m] = NULL;
-	if (ks_one_in(&f->r, 2)) {
+	if (kt_one_in(&f->r, 2)) {
 		f->maps[m] = p;
 		f->maplen[m] = len;
 	} else {
@@ -845,33 +845,33 @@ static void fz_mmap(struct fz *f)
 
 static void fz_misc(struct fz *f)
 {
-	int si = ks_below(&f->r, NSLOTS), fd = slots[si].fd;
+	int si = kt_below(&f->r, NSLOTS), fd = slots[si].fd;
 	struct pollfd pfd[4];
 	char b[64];
 	int i, n;
 
 	atomic_fetch_add(&n_other, 1);
-	switch (ks_below(&f->r, 8)) {
+	switch (kt_below(&f->r, 8)) {
 	case 0: case 1: case 2:
-		n = ks_range(&f->r, 1, 4);
+		n = kt_range(&f->r, 1, 4);
 		for (i = 0; i < n; i++) {
-			pfd[i].fd = slots[ks_below(&f->r, NSLOTS)].fd;
-			pfd[i].events = ks_below(&f->r, 0x10000);
+			pfd[i].fd = slots[kt_below(&f->r, NSLOTS)].fd;
+			pfd[i].events = kt_below(&f->r, 0x10000);
 		}
-		poll(pfd, n, ks_one_in(&f->r, 4) ? 1 : 0);
+		poll(pfd, n, kt_one_in(&f->r, 4) ? 1 : 0);
 		break;
 	case 3:
-		(void)!read(fd, b, ks_below(&f->r, sizeof(b)));
+		(void)!read(fd, b, kt_below(&f->r, sizeof(b)));
 		break;
 	case 4:
-		(void)!write(fd, b, ks_below(&f->r, sizeof(b)));
+		(void)!write(fd, b, kt_below(&f->r, sizeof(b)));
 		break;
 	case 5:
 		slot_refill(&f->r, si);
 		break;
 	case 6: {
 		/* dup a slot's fd into another slot */
-		struct slot *d = &slots[ks_below(&f->r, NSLOTS)];
+		struct slot *d = &slots[kt_below(&f->r, NSLOTS)];
 		struct slot *sr = &slots[si];
 
 		if (d == sr || pthread_mutex_trylock(&d->lock))
@@ -891,7 +891,7 @@ static void fz_misc(struct fz *f)
 		break;
 	}
 	default:
-		fcntl(fd, F_SETFL, ks_one_in(&f->r, 2) ? O_NONBLOCK : 0);
+		fcntl(fd, F_SETFL, kt_one_in(&f->r, 2) ? O_NONBLOCK : 0);
 		break;
 	}
 }
@@ -911,36 +911,36 @@ static void fz_netlink(struct fz *f)
 		return;
 	atomic_fetch_add(&n_netlink, 1);
 	memset(msg, 0, sizeof(msg));
-	nh->nlmsg_type = ks_one_in(&f->r, 16) ? fz_small(f, 40) : genl_family;
-	nh->nlmsg_flags = NLM_F_REQUEST | (ks_one_in(&f->r, 2) ? NLM_F_ACK : 0) |
-			  (ks_one_in(&f->r, 6) ? NLM_F_DUMP : 0);
+	nh->nlmsg_type = kt_one_in(&f->r, 16) ? fz_small(f, 40) : genl_family;
+	nh->nlmsg_flags = NLM_F_REQUEST | (kt_one_in(&f->r, 2) ? NLM_F_ACK : 0) |
+			  (kt_one_in(&f->r, 6) ? NLM_F_DUMP : 0);
 	nh->nlmsg_seq = (uint32_t)f->calls;
 	gh->cmd = fz_small(f, 5);
-	gh->version = ks_one_in(&f->r, 8) ? ks_below(&f->r, 256) : 1;
-	n = ks_below(&f->r, 5);
+	gh->version = kt_one_in(&f->r, 8) ? kt_below(&f->r, 256) : 1;
+	n = kt_below(&f->r, 5);
 	for (i = 0; i < n; i++) {
 		a = (struct nlattr *)(msg + len);
-		alen = ks_one_in(&f->r, 2) ? 4 : ks_below(&f->r, 40);
+		alen = kt_one_in(&f->r, 2) ? 4 : kt_below(&f->r, 40);
 		if (len + NLA_HDRLEN + alen > sizeof(msg))
 			break;
-		a->nla_type = ks_one_in(&f->r, 2) ?
-			      strs[0] : ks_below(&f->r, KIPC_A_MAX + 3);
+		a->nla_type = kt_one_in(&f->r, 2) ?
+			      strs[0] : kt_below(&f->r, KIPC_A_MAX + 3);
 		a->nla_len = NLA_HDRLEN + alen;
-		if (a->nla_type == KIPC_A_OBJ_NAME && ks_one_in(&f->r, 2)) {
-			const char *nm = names[ks_below(&f->r, NNAMES)];
+		if (a->nla_type == KIPC_A_OBJ_NAME && kt_one_in(&f->r, 2)) {
+			const char *nm = names[kt_below(&f->r, NNAMES)];
 
-			alen = strlen(nm) + (ks_one_in(&f->r, 4) ? 0 : 1);
+			alen = strlen(nm) + (kt_one_in(&f->r, 4) ? 0 : 1);
 			memcpy((char *)a + NLA_HDRLEN, nm, alen);
 			a->nla_len = NLA_HDRLEN + alen;
 		} else {
 			for (size_t j = 0; j < alen; j++)
-				((unsigned char *)a)[NLA_HDRLEN + j] = ks_next(&f->r);
+				((unsigned char *)a)[NLA_HDRLEN + j] = kt_next(&f->r);
 		}
-		if (ks_one_in(&f->r, 16))
-			a->nla_len = ks_below(&f->r, 0x10000);
+		if (kt_one_in(&f->r, 16))
+			a->nla_len = kt_below(&f->r, 0x10000);
 		len += NLA_ALIGN(NLA_HDRLEN + alen);
 	}
-	nh->nlmsg_len = ks_one_in(&f->r, 32) ? ks_below(&f->r, len + 16) : len;
+	nh->nlmsg_len = kt_one_in(&f->r, 32) ? kt_below(&f->r, len + 16) : len;
 	kg_send(f->nlfd, msg, len);
 	/* Drain what came back, without waiting. */
 	while (recv(f->nlfd, msg, sizeof(msg), MSG_DONTWAIT | MSG_TRUNC) > 0)
@@ -982,18 +982,18 @@ static void fz_loop(struct fz *f, uint64_t max, int child);
 /* A child fuzzes for a moment with copies of the pool, then is killed. */
 static void fz_fork(struct fz *f)
 {
-	uint64_t seed = ks_next(&f->r);
-	long ms = ks_range(&f->r, 1, 30);
+	uint64_t seed = kt_next(&f->r);
+	long ms = kt_range(&f->r, 1, 30);
 	struct fz cf;
 	pid_t pid;
 
 	atomic_fetch_add(&n_forks, 1);
-	pid = ks_fork();
+	pid = kt_fork();
 	if (pid < 0)
 		return;
 	if (!pid) {
 		memset(&cf, 0, sizeof(cf));
-		ks_seed(&cf.r, seed, 0);
+		kt_seed(&cf.r, seed, 0);
 		cf.tid = 100 + f->tid;
 		cf.child = 1;
 		cf.scratch = f->scratch;
@@ -1004,9 +1004,9 @@ static void fz_fork(struct fz *f)
 		fz_loop(&cf, 200, 1);
 		_exit(0);
 	}
-	ks_sleep_us(ms * 1000);
+	kt_sleep_us(ms * 1000);
 	kill(pid, SIGKILL);
-	ks_reap(pid);
+	kt_reap(pid);
 }
 
 /* Where the time goes, per kind of call (the parent's threads only). */
@@ -1018,7 +1018,7 @@ static _Atomic uint64_t t_ns[T_NR], t_n[T_NR];
 
 static void fz_loop(struct fz *f, uint64_t max, int child)
 {
-	int64_t t0 = child ? 0 : ks_now_ns(), t1;
+	int64_t t0 = child ? 0 : kt_now_ns(), t1;
 	uint64_t i;
 	int k;
 
@@ -1028,14 +1028,14 @@ static void fz_loop(struct fz *f, uint64_t max, int child)
 			atomic_store(&stop, 1);
 			break;
 		}
-		if (!child && (f->calls & 255) == 0 && ks_now_ns() > deadline_ns) {
+		if (!child && (f->calls & 255) == 0 && kt_now_ns() > deadline_ns) {
 			atomic_store(&stop, 1);
 			break;
 		}
 		if (!child && f->tid == 0 && (f->calls & 0xffff) == 0)
-			ks_log("fuzz: %" PRIu64 " calls, %" PRIu64 " unexpected",
+			kt_log("fuzz: %" PRIu64 " calls, %" PRIu64 " unexpected",
 			       atomic_load(&n_calls), atomic_load(&n_bad));
-		switch (ks_below(&f->r, 100)) {
+		switch (kt_below(&f->r, 100)) {
 		case 0 ... 69:
 			k = T_IOCTL;
 			fz_ioctl(f);
@@ -1054,7 +1054,7 @@ static void fz_loop(struct fz *f, uint64_t max, int child)
 			break;
 		default:
 			/* One call in 1600: a fork costs ~250 ms there. */
-			if (!child && ks_one_in(&f->r, 16)) {
+			if (!child && kt_one_in(&f->r, 16)) {
 				k = T_FORK;
 				fz_fork(f);
 			} else {
@@ -1064,7 +1064,7 @@ static void fz_loop(struct fz *f, uint64_t max, int child)
 		}
 		if (child)
 			continue;
-		t1 = ks_now_ns();
+		t1 = kt_now_ns();
 		atomic_fetch_add(&t_ns[k], t1 - t0);
 		atomic_fetch_add(&t_n[k], 1);
 		t0 = t1;
@@ -1124,7 +1124,7 @@ static void unlink_all(void)
 		ret = kg_send(fd, &req, sizeof(req));
 		if (!ret)
 			ret = kg_wait(fd, 77, dump_cb, &n);
-		ks_log("fuzz: unlinked %d persistent objects with fuzzed names "
+		kt_log("fuzz: unlinked %d persistent objects with fuzzed names "
 		       "(dump: %s)", n, ret ? strerror(-ret) : "ok");
 	}
 	close(fd);
@@ -1145,12 +1145,12 @@ TEST(fuzz)
 		[ENOTRECOVERABLE] = "ENOTRECOVERABLE",
 	};
 	struct sigaction sa = { .sa_handler = on_tick };	/* no SA_RESTART */
-	struct ks_rng r;
+	struct kt_rng r;
 	struct fz *fz;
 	pthread_t th[8];
 	char line[1024];
 	long base, live;
-	int64_t t0 = ks_now_ns();
+	int64_t t0 = kt_now_ns();
 	uint64_t calls;
 	int i, n, len;
 
@@ -1158,9 +1158,9 @@ TEST(fuzz)
 	ASSERT_TRUE(k_threads >= 1 && k_threads <= 8);
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	base = ks_live_objects();
+	base = kt_live_objects();
 	deadline_ns = t0 + (int64_t)k_seconds * 1000000000LL;
-	ks_seed(&r, k_seed, 0);
+	kt_seed(&r, k_seed, 0);
 
 	/* An unmapped hole. */
 	unmapped = mmap(NULL, 16 * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -1187,7 +1187,7 @@ TEST(fuzz)
 
 	fz = calloc(k_threads, sizeof(*fz));
 	for (i = 0; i < (int)k_threads; i++) {
-		ks_seed(&fz[i].r, k_seed, 10 + i);
+		kt_seed(&fz[i].r, k_seed, 10 + i);
 		fz[i].tid = i;
 		/* Scratch: two pages and a guard page. */
 		fz[i].scratch = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE,
@@ -1223,14 +1223,14 @@ TEST(fuzz)
 	for (i = 0; i < NNAMES; i++)
 		kipc_unlink(names[i]);	/* the persistent ones */
 	unlink_all();		/* and those with fuzzed names */
-	live = ks_live_settle(base, 5000);
+	live = kt_live_settle(base, 5000);
 
 	calls = atomic_load(&n_calls) > k_count ? k_count :
 		atomic_load(&n_calls);
-	ks_log("fuzz: seed %" PRIu64 ", %" PRIu64 " calls in %.1f s (%"
+	kt_log("fuzz: seed %" PRIu64 ", %" PRIu64 " calls in %.1f s (%"
 	       PRIu64 " ioctl, %" PRIu64 " mmap, %" PRIu64 " other, %" PRIu64
 	       " netlink, %" PRIu64 " children), %" PRIu64 " succeeded, %"
-	       PRIu64 " unexpected", k_seed, calls, (ks_now_ns() - t0) / 1e9,
+	       PRIu64 " unexpected", k_seed, calls, (kt_now_ns() - t0) / 1e9,
 	       n_ioctl, n_mmap, n_other, n_netlink, n_forks, n_ok, n_bad);
 	len = 0;
 	for (i = 0; i < 140; i++) {
@@ -1247,14 +1247,14 @@ TEST(fuzz)
 		if (len > (int)sizeof(line) - 40)
 			break;
 	}
-	ks_log("fuzz: errnos:%s", line);
+	kt_log("fuzz: errnos:%s", line);
 	for (i = 0; i < T_NR; i++)
-		ks_log("fuzz: %-7s %8" PRIu64 " calls, %7.1f s, %6.2f ms a call",
+		kt_log("fuzz: %-7s %8" PRIu64 " calls, %7.1f s, %6.2f ms a call",
 		       t_name[i], t_n[i], t_ns[i] / 1e9,
 		       t_n[i] ? t_ns[i] / 1e6 / t_n[i] : 0.0);
-	ks_log("fuzz: %.0f calls/s%s", calls / ((ks_now_ns() - t0) / 1e9),
+	kt_log("fuzz: %.0f calls/s%s", calls / ((kt_now_ns() - t0) / 1e9),
 	       calls < k_count ? " (stopped by the time limit)" : "");
-	ks_log("fuzz: live_objects %ld -> %ld", base, live);
+	kt_log("fuzz: live_objects %ld -> %ld", base, live);
 	EXPECT_EQ(0, n_bad);
 	ASSERT_LE(0, base);
 	EXPECT_EQ(base, live);
@@ -1269,7 +1269,7 @@ static void fuzz_fixup(void)
 
 int main(int argc, char **argv)
 {
-	struct ks_knob knobs[] = {
+	struct kt_knob knobs[] = {
 		{ "count", &k_count, "calls in all", 2 },
 		{ "seconds", &k_seconds, "stop after this long", 0 },
 		{ "seed", &k_seed, "random seed", 0 },
@@ -1279,6 +1279,6 @@ int main(int argc, char **argv)
 		{ NULL }
 	};
 
-	return ks_harness_main("FUZZ", "kipc_fuzz", knobs, &k_case_timeout,
+	return kt_harness_main("FUZZ", "kipc_fuzz", knobs, &k_case_timeout,
 			       fuzz_fixup, argc, argv);
 }

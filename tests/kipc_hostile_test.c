@@ -28,7 +28,7 @@
 #include <pthread.h>
 #include <sys/mman.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define LOCK_OFF	64
 #define WAIT_OFF	128

@@ -2,7 +2,7 @@
 /*
  * kipcctl, run as a program (the path in $KIPC_KIPCCTL, else
  * /usr/bin/kipcctl, /bin/kipcctl or ../tools/kipcctl): its JSON is parsed
- * with a strict RFC 8259 parser written here and compared field by field
+ * with json-c, held to RFC 8259, and compared field by field
  * with what libkipc's stat calls report; its text output, --help, exit
  * statuses and error messages are checked; create, send, recv and rm are
  * checked against libkipc; watch must report a kill -9'd owner; top must
@@ -16,486 +16,273 @@
 #include <grp.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 /* ---------------------------------------------------------------------
- * A strict JSON parser (RFC 8259): no trailing commas, no control
- * characters in strings, valid escapes and UTF-8, nothing after the
- * value.  Duplicate keys are refused too: kipcctl never writes them.
+ * kipcctl's JSON, parsed with json-c in its strict mode (no trailing
+ * commas, valid escapes and UTF-8) and checked to the end: nothing may
+ * follow the value.  json-c still takes a few things RFC 8259 does not,
+ * and kipcctl must write none of them: json_lex() below refuses control
+ * characters and lone surrogate escapes in strings, single-quoted
+ * strings, NaN and Infinity, and counts the keys, so that a repeated key
+ * (json-c keeps the last) shows as fewer keys in the parsed tree.
  */
+#include <json-c/json.h>
 
-enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+typedef struct json_object jv;
 
-struct jv {
-	int t;
-	bool b;
-	bool neg, integral;
-	uint64_t u;
-	double d;
-	char *s;
-	size_t slen;
-	struct jv *v;		/* array items or object values */
-	char **k;		/* object keys */
-	size_t n;
-};
-
-struct jp {
-	const char *p, *end;
-	int depth;
-	char err[160];
-};
-
-static void jv_free(struct jv *v)
+/* The code unit of the \uXXXX escape at @s (6 bytes left), or -1. */
+static long json_u16(const char *s, size_t left)
 {
-	size_t i;
+	char hex[5];
 
-	if (!v)
-		return;
-	for (i = 0; i < v->n; i++) {
-		jv_free(&v->v[i]);
-		if (v->k)
-			free(v->k[i]);
-	}
-	free(v->v);
-	free(v->k);
-	free(v->s);
-	memset(v, 0, sizeof(*v));
+	if (left < 6 || s[0] != '\\' || s[1] != 'u')
+		return -1;
+	memcpy(hex, s + 2, 4);
+	hex[4] = '\0';
+	return strtol(hex, NULL, 16);
 }
 
-static int jp_fail(struct jp *p, const char *what)
+/* NULL if @s[0..@len) is made of JSON's tokens only, else what is not. */
+static const char *json_lex(const char *s, size_t len, size_t *nkeys)
 {
-	if (!p->err[0])
-		snprintf(p->err, sizeof(p->err), "%s at byte '%.10s'", what,
-			 p->p < p->end ? p->p : "(end)");
-	return -1;
-}
+	static const char *const lit[] = { "true", "false", "null" };
+	size_t i = 0, j, k;
+	long u;
 
-static void jp_ws(struct jp *p)
-{
-	while (p->p < p->end && (*p->p == ' ' || *p->p == '\t' ||
-				 *p->p == '\n' || *p->p == '\r'))
-		p->p++;
-}
-
-static int jp_hex4(struct jp *p, uint32_t *cp)
-{
-	int i;
-
-	*cp = 0;
-	for (i = 0; i < 4; i++, p->p++) {
-		char c = p->p < p->end ? *p->p : 0;
-
-		*cp <<= 4;
-		if (c >= '0' && c <= '9')
-			*cp |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			*cp |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			*cp |= c - 'A' + 10;
-		else
-			return jp_fail(p, "bad \\u escape");
-	}
-	return 0;
-}
-
-static void put_utf8(char *out, size_t *n, uint32_t cp)
-{
-	if (cp < 0x80) {
-		out[(*n)++] = cp;
-	} else if (cp < 0x800) {
-		out[(*n)++] = 0xc0 | cp >> 6;
-		out[(*n)++] = 0x80 | (cp & 0x3f);
-	} else if (cp < 0x10000) {
-		out[(*n)++] = 0xe0 | cp >> 12;
-		out[(*n)++] = 0x80 | ((cp >> 6) & 0x3f);
-		out[(*n)++] = 0x80 | (cp & 0x3f);
-	} else {
-		out[(*n)++] = 0xf0 | cp >> 18;
-		out[(*n)++] = 0x80 | ((cp >> 12) & 0x3f);
-		out[(*n)++] = 0x80 | ((cp >> 6) & 0x3f);
-		out[(*n)++] = 0x80 | (cp & 0x3f);
-	}
-}
-
-/* Length of the valid UTF-8 sequence at @s, or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-	uint32_t cp;
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
-static int jp_string(struct jp *p, char **out, size_t *outlen)
-{
-	size_t cap = p->end - p->p + 1, n = 0;
-	char *s;
-
-	if (p->p >= p->end || *p->p != '"')
-		return jp_fail(p, "expected a string");
-	p->p++;
-	s = malloc(cap);
-	if (!s)
-		return jp_fail(p, "out of memory");
-	for (;;) {
-		unsigned char c;
-		uint32_t cp, lo;
-		size_t l;
-
-		if (p->p >= p->end) {
-			free(s);
-			return jp_fail(p, "unterminated string");
-		}
-		c = *p->p;
-		if (c == '"') {
-			p->p++;
-			break;
-		}
-		if (c < 0x20) {
-			free(s);
-			return jp_fail(p, "control character in a string");
-		}
-		if (c != '\\') {
-			l = utf8_seq((const unsigned char *)p->p, p->end - p->p);
-			if (!l) {
-				free(s);
-				return jp_fail(p, "invalid UTF-8");
+	*nkeys = 0;
+	while (i < len) {
+		if (s[i] == '"') {
+			for (j = i + 1; j < len && s[j] != '"'; j++) {
+				if ((unsigned char)s[j] < 0x20)
+					return "control character in a string";
+				if (s[j] != '\\')
+					continue;
+				u = json_u16(s + j, len - j);
+				if (u >= 0xdc00 && u <= 0xdfff)
+					return "lone low surrogate";
+				if (u >= 0xd800 && u <= 0xdbff) {
+					u = json_u16(s + j + 6, len - j - 6);
+					if (u < 0xdc00 || u > 0xdfff)
+						return "lone high surrogate";
+					j += 6;	/* past the pair's first half */
+				}
+				j++;
 			}
-			memcpy(s + n, p->p, l);
-			n += l;
-			p->p += l;
+			for (i = j + 1; i < len && strchr(" \t\n\r", s[i]); i++)
+				;
+			*nkeys += i < len && s[i] == ':';
 			continue;
 		}
-		p->p++;
-		c = p->p < p->end ? *p->p : 0;
-		p->p++;
-		switch (c) {
-		case '"':	s[n++] = '"'; break;
-		case '\\':	s[n++] = '\\'; break;
-		case '/':	s[n++] = '/'; break;
-		case 'b':	s[n++] = '\b'; break;
-		case 'f':	s[n++] = '\f'; break;
-		case 'n':	s[n++] = '\n'; break;
-		case 'r':	s[n++] = '\r'; break;
-		case 't':	s[n++] = '\t'; break;
-		case 'u':
-			if (jp_hex4(p, &cp)) {
-				free(s);
-				return -1;
-			}
-			if (cp >= 0xdc00 && cp <= 0xdfff) {
-				free(s);
-				return jp_fail(p, "lone low surrogate");
-			}
-			if (cp >= 0xd800 && cp <= 0xdbff) {
-				if (p->end - p->p < 6 || p->p[0] != '\\' ||
-				    p->p[1] != 'u') {
-					free(s);
-					return jp_fail(p, "lone high surrogate");
-				}
-				p->p += 2;
-				if (jp_hex4(p, &lo) || lo < 0xdc00 || lo > 0xdfff) {
-					free(s);
-					return jp_fail(p, "bad surrogate pair");
-				}
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-			}
-			put_utf8(s, &n, cp);
-			break;
-		default:
-			free(s);
-			return jp_fail(p, "bad escape");
+		if (s[i] && strchr("{}[],: \t\n\r-+.0123456789eE", s[i])) {
+			i++;
+			continue;
 		}
-	}
-	s[n] = '\0';
-	*out = s;
-	*outlen = n;
-	return 0;
-}
-
-static int jp_number(struct jp *p, struct jv *v)
-{
-	const char *start = p->p, *digits;
-	char buf[64];
-
-	v->t = J_NUM;
-	v->integral = true;
-	if (p->p < p->end && *p->p == '-') {
-		v->neg = true;
-		p->p++;
-	}
-	digits = p->p;
-	if (p->p < p->end && *p->p == '0')
-		p->p++;
-	else if (p->p < p->end && *p->p >= '1' && *p->p <= '9')
-		while (p->p < p->end && *p->p >= '0' && *p->p <= '9')
-			p->p++;
-	else
-		return jp_fail(p, "bad number");
-	if (p->p < p->end && *p->p == '.') {
-		v->integral = false;
-		p->p++;
-		if (p->p >= p->end || *p->p < '0' || *p->p > '9')
-			return jp_fail(p, "bad fraction");
-		while (p->p < p->end && *p->p >= '0' && *p->p <= '9')
-			p->p++;
-	}
-	if (p->p < p->end && (*p->p == 'e' || *p->p == 'E')) {
-		v->integral = false;
-		p->p++;
-		if (p->p < p->end && (*p->p == '+' || *p->p == '-'))
-			p->p++;
-		if (p->p >= p->end || *p->p < '0' || *p->p > '9')
-			return jp_fail(p, "bad exponent");
-		while (p->p < p->end && *p->p >= '0' && *p->p <= '9')
-			p->p++;
-	}
-	if (p->p - start >= (long)sizeof(buf))
-		return jp_fail(p, "number too long");
-	memcpy(buf, start, p->p - start);
-	buf[p->p - start] = '\0';
-	v->d = strtod(buf, NULL);
-	if (v->integral) {
-		errno = 0;
-		v->u = strtoull(digits, NULL, 10);
-		if (errno)
-			return jp_fail(p, "integer out of range");
-	}
-	return 0;
-}
-
-static int jp_value(struct jp *p, struct jv *v)
-{
-	memset(v, 0, sizeof(*v));
-	jp_ws(p);
-	if (p->p >= p->end)
-		return jp_fail(p, "expected a value");
-	if (++p->depth > 64)
-		return jp_fail(p, "nested too deep");
-	switch (*p->p) {
-	case '{':
-	case '[': {
-		bool obj = *p->p == '{';
-		char close = obj ? '}' : ']';
-
-		v->t = obj ? J_OBJ : J_ARR;
-		p->p++;
-		jp_ws(p);
-		if (p->p < p->end && *p->p == close) {
-			p->p++;
-			break;
-		}
-		for (;;) {
-			char *key = NULL;
-			size_t klen, i;
-
-			jp_ws(p);
-			if (obj) {
-				if (jp_string(p, &key, &klen))
-					return -1;
-				for (i = 0; i < v->n; i++) {
-					if (!strcmp(v->k[i], key)) {
-						free(key);
-						return jp_fail(p, "duplicate key");
-					}
-				}
-				jp_ws(p);
-				if (p->p >= p->end || *p->p != ':') {
-					free(key);
-					return jp_fail(p, "expected ':'");
-				}
-				p->p++;
-			}
-			v->v = realloc(v->v, (v->n + 1) * sizeof(*v->v));
-			if (obj)
-				v->k = realloc(v->k, (v->n + 1) * sizeof(*v->k));
-			if (!v->v || (obj && !v->k))
-				return jp_fail(p, "out of memory");
-			if (obj)
-				v->k[v->n] = key;
-			if (jp_value(p, &v->v[v->n])) {
-				v->n++;
-				return -1;
-			}
-			v->n++;
-			jp_ws(p);
-			if (p->p < p->end && *p->p == ',') {
-				p->p++;
-				continue;
-			}
-			if (p->p < p->end && *p->p == close) {
-				p->p++;
+		for (k = 0; k < 3; k++)
+			if (!strncmp(s + i, lit[k], strlen(lit[k])))
 				break;
-			}
-			return jp_fail(p, obj ? "expected ',' or '}'" :
-					"expected ',' or ']'");
-		}
-		break;
+		if (k == 3)
+			return "not a JSON token";
+		i += strlen(lit[k]);
 	}
-	case '"':
-		v->t = J_STR;
-		if (jp_string(p, &v->s, &v->slen))
-			return -1;
-		break;
-	case 't':
-	case 'f':
-	case 'n': {
-		static const char *const words[] = { "true", "false", "null" };
-		int i;
-
-		for (i = 0; i < 3; i++) {
-			size_t l = strlen(words[i]);
-
-			if ((size_t)(p->end - p->p) >= l &&
-			    !strncmp(p->p, words[i], l)) {
-				p->p += l;
-				v->t = i == 2 ? J_NULL : J_BOOL;
-				v->b = i == 0;
-				break;
-			}
-		}
-		if (i == 3)
-			return jp_fail(p, "bad literal");
-		break;
-	}
-	default:
-		if (jp_number(p, v))
-			return -1;
-		break;
-	}
-	p->depth--;
-	return 0;
-}
-
-/* Parse all of @text (@len bytes); a new value, or NULL with @err set. */
-static struct jv *json_parse(const char *text, size_t len, char *err,
-			     size_t errlen)
-{
-	struct jp p = { .p = text, .end = text + len };
-	struct jv *v = calloc(1, sizeof(*v));
-
-	if (!v)
-		return NULL;
-	if (jp_value(&p, v) == 0) {
-		jp_ws(&p);
-		if (p.p == p.end) {
-			if (err)
-				err[0] = '\0';
-			return v;
-		}
-		jp_fail(&p, "trailing bytes");
-	}
-	if (err)
-		snprintf(err, errlen, "%s", p.err);
-	jv_free(v);
-	free(v);
 	return NULL;
 }
 
-static void json_free(struct jv *v)
+/* The keys of all objects in @v. */
+static size_t json_keys(jv *v)
 {
-	jv_free(v);
-	free(v);
+	size_t n = 0, i;
+
+	if (json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, key, val) {
+			(void)key;
+			n += 1 + json_keys(val);
+		}
+	} else if (json_object_is_type(v, json_type_array)) {
+		for (i = 0; i < json_object_array_length(v); i++)
+			n += json_keys(json_object_array_get_idx(v, i));
+	}
+	return n;
 }
 
-/* The value at @path ("queue.depth_msgs", "locks.0.offset"), or NULL. */
-static struct jv *jget(struct jv *v, const char *path)
+/*
+ * Parse all of @text (@len bytes); a new value, or NULL with @err set
+ * (a document that is just `null` is refused too: kipcctl never writes
+ * one, and json-c represents null as NULL).
+ */
+static jv *json_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+	struct json_tokener *tok = json_tokener_new();
+	char *copy = malloc(len + 1);
+	const char *why = NULL;
+	size_t nkeys;
+	jv *v = NULL;
+
+	if (!tok || !copy) {
+		why = "out of memory";
+		goto out;
+	}
+	why = json_lex(text, len, &nkeys);
+	if (why)
+		goto out;
+	/* The terminating NUL is the end of input json-c needs to finish. */
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+				    JSON_TOKENER_VALIDATE_UTF8);
+	v = json_tokener_parse_ex(tok, copy, (int)len + 1);
+	if (json_tokener_get_error(tok) != json_tokener_success)
+		why = json_tokener_error_desc(json_tokener_get_error(tok));
+	else if (json_tokener_get_parse_end(tok) != len)
+		why = "trailing bytes";
+	else if (!v)
+		why = "null document";
+	else if (json_keys(v) != nkeys)
+		why = "duplicate key";
+out:
+	if (why) {
+		json_object_put(v);
+		v = NULL;
+	}
+	if (err)
+		snprintf(err, errlen, "%s", why ? why : "");
+	json_tokener_free(tok);
+	free(copy);
+	return v;
+}
+
+static void json_free(jv *v)
+{
+	json_object_put(v);
+}
+
+/*
+ * The value at @path ("queue.depth_msgs", "locks.0.offset") into *@out:
+ * true if it is there (*@out is NULL for a JSON null).
+ */
+static bool jget_ex(jv *v, const char *path, jv **out)
 {
 	char part[64];
 	size_t i;
 
-	while (v && *path) {
+	while (*path) {
 		size_t l = strcspn(path, ".");
 
 		snprintf(part, sizeof(part), "%.*s", (int)l, path);
 		path += l + (path[l] == '.');
-		if (v->t == J_OBJ) {
-			for (i = 0; i < v->n; i++)
-				if (!strcmp(v->k[i], part))
-					break;
-			v = i < v->n ? &v->v[i] : NULL;
-		} else if (v->t == J_ARR) {
+		if (json_object_is_type(v, json_type_object)) {
+			if (!json_object_object_get_ex(v, part, &v))
+				return false;
+		} else if (json_object_is_type(v, json_type_array)) {
 			char *end;
 
 			i = strtoul(part, &end, 10);
-			v = !*end && i < v->n ? &v->v[i] : NULL;
+			if (*end || i >= json_object_array_length(v))
+				return false;
+			v = json_object_array_get_idx(v, i);
 		} else {
-			v = NULL;
+			return false;
 		}
 	}
-	return v;
+	*out = v;
+	return true;
+}
+
+/* The value at @path, or NULL (missing or null). */
+static jv *jget(jv *v, const char *path)
+{
+	jv *out;
+
+	return v && jget_ex(v, path, &out) ? out : NULL;
+}
+
+static bool jis_num(jv *v)
+{
+	return json_object_is_type(v, json_type_int) ||
+	       json_object_is_type(v, json_type_double);
+}
+
+static bool jis_arr(jv *v)
+{
+	return json_object_is_type(v, json_type_array);
+}
+
+/* A number's value as an unsigned integer (0 for anything else). */
+static uint64_t ju(jv *v)
+{
+	return jis_num(v) ? json_object_get_uint64(v) : 0;
+}
+
+/* A string's bytes, or NULL. */
+static const char *js(jv *v)
+{
+	return json_object_is_type(v, json_type_string) ?
+	       json_object_get_string(v) : NULL;
+}
+
+/* Array @a's length (0 for anything else) and its item @i. */
+static size_t jlen(jv *a)
+{
+	return jis_arr(a) ? json_object_array_length(a) : 0;
+}
+
+static jv *jat(jv *a, size_t i)
+{
+	return json_object_array_get_idx(a, i);
 }
 
 /* The element of array @arr whose "id" is @id. */
-static struct jv *jfind_id(struct jv *arr, uint32_t id)
+static jv *jfind_id(jv *arr, uint32_t id)
 {
 	size_t i;
 
-	if (!arr || arr->t != J_ARR)
-		return NULL;
-	for (i = 0; i < arr->n; i++) {
-		struct jv *x = jget(&arr->v[i], "id");
+	for (i = 0; i < jlen(arr); i++) {
+		jv *x = jget(jat(arr, i), "id");
 
-		if (x && x->t == J_NUM && x->u == id)
-			return &arr->v[i];
+		if (x && jis_num(x) && ju(x) == id)
+			return jat(arr, i);
 	}
 	return NULL;
 }
 
+/* An unsigned integer: json-c's int, not negative (nor a double). */
 #define EXPECT_JU(v, path, want) do {					\
-	struct jv *__j = jget(v, path);					\
-	EXPECT_TRUE(__j && __j->t == J_NUM && __j->integral && !__j->neg)\
+	jv *__j = jget(v, path);					\
+	EXPECT_TRUE(json_object_is_type(__j, json_type_int) &&		\
+		    json_object_get_int64(__j) >= 0)			\
 		TH_LOG("%s: missing or not an unsigned integer", path);	\
-	if (__j && __j->t == J_NUM) {					\
-		EXPECT_EQ((uint64_t)(want), __j->u) TH_LOG("%s", path);	\
+	if (jis_num(__j)) {						\
+		EXPECT_EQ((uint64_t)(want), ju(__j)) TH_LOG("%s", path);	\
 	}								\
 } while (0)
 
 #define EXPECT_JS(v, path, want) do {					\
-	struct jv *__j = jget(v, path);					\
-	EXPECT_TRUE(__j && __j->t == J_STR)				\
+	jv *__j = jget(v, path);					\
+	EXPECT_TRUE(js(__j) != NULL)					\
 		TH_LOG("%s: missing or not a string", path);		\
-	if (__j && __j->t == J_STR) {					\
-		EXPECT_STREQ(want, __j->s) TH_LOG("%s", path);		\
+	if (js(__j)) {							\
+		EXPECT_STREQ(want, js(__j)) TH_LOG("%s", path);		\
 	}								\
 } while (0)
 
 #define EXPECT_JB(v, path, want) do {					\
-	struct jv *__j = jget(v, path);					\
-	EXPECT_TRUE(__j && __j->t == J_BOOL)				\
+	jv *__j = jget(v, path);					\
+	EXPECT_TRUE(json_object_is_type(__j, json_type_boolean))	\
 		TH_LOG("%s: missing or not a boolean", path);		\
-	if (__j && __j->t == J_BOOL) {					\
-		EXPECT_EQ(!!(want), __j->b) TH_LOG("%s", path);		\
+	if (json_object_is_type(__j, json_type_boolean)) {		\
+		EXPECT_EQ(!!(want), json_object_get_boolean(__j))	\
+			TH_LOG("%s", path);				\
 	}								\
 } while (0)
 
 #define EXPECT_JNULL(v, path) do {					\
-	struct jv *__j = jget(v, path);					\
-	EXPECT_TRUE(__j && __j->t == J_NULL) TH_LOG("%s: not null", path);\
+	jv *__j = (jv *)1;						\
+	EXPECT_TRUE(jget_ex(v, path, &__j) && __j == NULL)		\
+		TH_LOG("%s: not null", path);				\
 } while (0)
-
 /* ---------------------------------------------------------------------
  * Running kipcctl.
  */
@@ -799,7 +586,7 @@ FIXTURE_SETUP(ctl)
 {
 	KT_REQUIRE_KIPC();
 	if (!kipcctl_path())
-		SKIP(_exit(KT_SKIP_STATUS),
+		KT_SKIP(_exit(KT_SKIP_STATUS),
 		     "no kipcctl (set KIPC_KIPCCTL, or install /usr/bin/kipcctl)");
 	/* kipcctl may exit before reading what we write to it. */
 	signal(SIGPIPE, SIG_IGN);
@@ -906,7 +693,7 @@ TEST_F_TIMEOUT(ctl, list, 120)
 	struct kipc_queue_stat qs;
 	struct kipc_region_stat rs;
 	struct kipc_event_stat es;
-	struct jv *v, *o;
+	jv *v, *o;
 	struct run r;
 	char buf[64] = { 0 }, line[512];
 	int q, rg, e, i;
@@ -927,7 +714,7 @@ TEST_F_TIMEOUT(ctl, list, 120)
 	ASSERT_EQ(0, RUN(&r, "list", "-j"));
 	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
 	PARSE_OUT(r, v);
-	ASSERT_TRUE(v && v->t == J_ARR);
+	ASSERT_TRUE(v && jis_arr(v));
 	o = jfind_id(v, qs.id);
 	ASSERT_TRUE(o != NULL);
 	EXPECT_JQUEUE_IS_STAT(o, qs);
@@ -950,8 +737,8 @@ TEST_F_TIMEOUT(ctl, list, 120)
 	EXPECT_JU(o, "region.waiters", rs.waiters);
 	EXPECT_JU(o, "region.owner_died", rs.owner_died);
 	EXPECT_JB(o, "region.orphaned", false);
-	EXPECT_TRUE(jget(o, "region.locks") && jget(o, "region.locks")->t == J_ARR &&
-		    jget(o, "region.locks")->n == 0);
+	EXPECT_TRUE(jget(o, "region.locks") && jis_arr(jget(o, "region.locks")) &&
+		    jlen(jget(o, "region.locks")) == 0);
 	EXPECT_TRUE(jget(o, "region.ring") == NULL);
 	EXPECT_JU(o, "owner_pid", rs.owner_pid);
 
@@ -971,7 +758,7 @@ TEST_F_TIMEOUT(ctl, list, 120)
 	ASSERT_EQ(0, RUN(&r, "-j", "list", "queue"));
 	ASSERT_EQ(0, r.status);
 	PARSE_OUT(r, v);
-	ASSERT_TRUE(v && v->t == J_ARR);
+	ASSERT_TRUE(v && jis_arr(v));
 	EXPECT_TRUE(jfind_id(v, qs.id) != NULL);
 	EXPECT_TRUE(jfind_id(v, rs.id) == NULL);
 	EXPECT_TRUE(jfind_id(v, es.id) == NULL);
@@ -1017,7 +804,7 @@ TEST_F_TIMEOUT(ctl, show_queue, 120)
 		"peers",
 	};
 	struct kipc_queue_stat st;
-	struct jv *v, *h;
+	jv *v, *h;
 	struct run r;
 	char id[32], c = 'x';
 	int q, rd;
@@ -1036,25 +823,25 @@ TEST_F_TIMEOUT(ctl, show_queue, 120)
 	ASSERT_EQ(0, RUN(&r, "show", "-j", self->name));
 	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
 	PARSE_OUT(r, v);
-	ASSERT_TRUE(v && v->t == J_OBJ);
+	ASSERT_TRUE(v && json_object_is_type(v, json_type_object));
 	EXPECT_JQUEUE_IS_STAT(v, st);
 	EXPECT_JS(v, "name", self->name);
 	EXPECT_JU(v, "handles", 2);
 	EXPECT_JU(v, "queue.conflated", 1);
 	EXPECT_JB(v, "queue.conflate", true);
 	h = jget(v, "holders");
-	ASSERT_TRUE(h && h->t == J_ARR);
-	for (i = 0; i < h->n; i++) {
-		struct jv *x = &h->v[i];
-		struct jv *pid = jget(x, "pid"), *fd = jget(x, "fd");
+	ASSERT_TRUE(h && jis_arr(h));
+	for (i = 0; i < jlen(h); i++) {
+		jv *x = jat(h, i);
+		jv *pid = jget(x, "pid"), *fd = jget(x, "fd");
 
-		if (!pid || pid->u != (uint64_t)getpid() || !fd)
+		if (!pid || ju(pid) != (uint64_t)getpid() || !fd)
 			continue;
-		if (fd->u == (uint64_t)q) {
+		if (ju(fd) == (uint64_t)q) {
 			own = true;
 			EXPECT_JS(x, "access", "rw");
 			EXPECT_JB(x, "owner", true);
-		} else if (fd->u == (uint64_t)rd) {
+		} else if (ju(fd) == (uint64_t)rd) {
 			reader = true;
 			EXPECT_JS(x, "access", "r");
 			EXPECT_JB(x, "owner", false);
@@ -1063,9 +850,9 @@ TEST_F_TIMEOUT(ctl, show_queue, 120)
 	EXPECT_TRUE(own) TH_LOG("our owner handle is not among the holders");
 	EXPECT_TRUE(reader) TH_LOG("our read handle is not among the holders");
 	for (i = 0; i < ARRAY_SIZE(diag); i++) {
-		struct jv *d = jget(jget(v, "diagnosis"), diag[i]);
+		jv *d = jget(jget(v, "diagnosis"), diag[i]);
 
-		EXPECT_TRUE(d && d->t == J_STR && d->slen > 10)
+		EXPECT_TRUE(js(d) && json_object_get_string_len(d) > 10)
 			TH_LOG("diagnosis.%s", diag[i]);
 	}
 	json_free(v);
@@ -1110,7 +897,7 @@ TEST_F_TIMEOUT(ctl, show_region, 120)
 	struct kipc_region_stat st;
 	struct kipc_ring *ring;
 	char want[96];
-	struct jv *v, *l;
+	jv *v, *l;
 	int r0, fds[2];
 	struct run r;
 	pid_t a, b, c;
@@ -1123,19 +910,8 @@ TEST_F_TIMEOUT(ctl, show_region, 120)
 	ASSERT_EQ(0, kipc_lock_init(r0, 0));
 	ASSERT_EQ(0, kipc_lock_init(r0, 4096));
 	ASSERT_EQ(0, pipe(fds));
-	a = kt_fork();
+	a = kt_lock_holder(self->name, -1, 0, 0, fds[1]);
 	ASSERT_LE(0, a);
-	if (a == 0) {
-		int h = kipc_region_open(self->name, KIPC_RDWR);
-		void *p;
-		size_t s;
-
-		KT_CHILD_CHECK(h >= 0 && kipc_region_map(h, &p, &s) == 0);
-		KT_CHILD_CHECK(kipc_lock(h, 0, 0) == 0);
-		kt_signal(fds[1]);
-		pause();
-		_exit(0);
-	}
 	kt_await(fds[0]);
 	b = kt_fork();
 	ASSERT_LE(0, b);
@@ -1162,20 +938,20 @@ TEST_F_TIMEOUT(ctl, show_region, 120)
 	EXPECT_JU(v, "region.waiters", st.waiters);
 	EXPECT_JU(v, "handles", st.handles);
 	l = jget(v, "region.locks");
-	ASSERT_TRUE(l && l->t == J_ARR);
-	EXPECT_EQ(2, l->n);
-	for (i = 0; i < l->n; i++) {
-		struct jv *x = &l->v[i];
-		struct jv *off = jget(x, "offset");
+	ASSERT_TRUE(l && jis_arr(l));
+	EXPECT_EQ(2, jlen(l));
+	for (i = 0; i < jlen(l); i++) {
+		jv *x = jat(l, i);
+		jv *off = jget(x, "offset");
 
-		ASSERT_TRUE(off && off->t == J_NUM);
-		if (off->u == 0) {
+		ASSERT_TRUE(off && jis_num(off));
+		if (ju(off) == 0) {
 			EXPECT_JU(x, "holder_pid", a);
 			EXPECT_JU(x, "waiters", 1);
 			EXPECT_JU(x, "word", *(volatile uint32_t *)base);
 			EXPECT_JB(x, "owner_died", false);
 		} else {
-			EXPECT_EQ(4096, off->u);
+			EXPECT_EQ(4096, ju(off));
 			EXPECT_JNULL(x, "holder_pid");
 			EXPECT_JU(x, "waiters", 0);
 		}
@@ -1231,11 +1007,11 @@ TEST_F_TIMEOUT(ctl, show_region, 120)
 	EXPECT_JNULL(v, "region.ring.consumer_pid");
 	EXPECT_JB(v, "region.ring.consumer_gone", true);
 	{
-		struct jv *p = jget(v, "diagnosis.peers");
+		jv *p = jget(v, "diagnosis.peers");
 
-		EXPECT_TRUE(p && p->t == J_STR &&
-			    strstr(p->s, "consumer is gone"))
-			TH_LOG("%s", p ? p->s : "(none)");
+		EXPECT_TRUE(js(p) &&
+			    strstr(js(p), "consumer is gone"))
+			TH_LOG("%s", js(p) ? js(p) : "(none)");
 	}
 	json_free(v);
 	run_free(&r);
@@ -1346,7 +1122,7 @@ TEST_F_TIMEOUT(ctl, no_device, 60)
 	pid_t pid;
 
 	if (geteuid())
-		SKIP(return, "needs root for a mount namespace");
+		KT_SKIP(return, "needs root for a mount namespace");
 	pid = kt_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -1359,10 +1135,11 @@ TEST_F_TIMEOUT(ctl, no_device, 60)
 		struct run r;
 		size_t i;
 
-		if (unshare(CLONE_NEWNS) ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-		    mount("none", "/dev", "tmpfs", 0, NULL))
-			_exit(KT_SKIP_STATUS);
+		if (unshare(CLONE_NEWNS))
+			_exit(KT_SKIP_STATUS);	/* no mount namespaces */
+		KT_CHILD_CHECK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE,
+				     NULL) == 0);
+		KT_CHILD_CHECK(mount("none", "/dev", "tmpfs", 0, NULL) == 0);
 		KT_CHILD_CHECK(access("/dev/kipc", F_OK) && errno == ENOENT);
 		for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 			KT_CHILD_CHECK(run_ctl_v(&r, NULL, -1, cmds[i]) == 0);
@@ -1381,7 +1158,7 @@ TEST_F_TIMEOUT(ctl, no_device, 60)
 		run_free(&r);
 		_exit(0);
 	}
-	ASSERT_EQ(0, kt_reap(pid));
+	KT_ASSERT_CHILD(pid, "no mount namespaces (unshare(CLONE_NEWNS))");
 }
 
 /* create, send, recv and rm, checked through libkipc. */
@@ -1393,7 +1170,7 @@ TEST_F_TIMEOUT(ctl, create_send_recv_rm, 120)
 	static const char tricky[] = "a\"b\\c\n\x01 caf\xc3\xa9 \xff";
 	char buf[128], line[256], e1[160], *nl;
 	struct kipc_msg info;
-	struct jv *v, *v1, *v2;
+	jv *v, *v1, *v2;
 	struct run r;
 	struct bg b;
 	uint64_t val;
@@ -1459,7 +1236,7 @@ TEST_F_TIMEOUT(ctl, create_send_recv_rm, 120)
 	EXPECT_JU(v, "seq", 3);
 	EXPECT_JU(v, "pid", getpid());
 	EXPECT_JU(v, "uid", getuid());
-	EXPECT_TRUE(jget(v, "ts_ns") && jget(v, "ts_ns")->u > 0);
+	EXPECT_TRUE(jget(v, "ts_ns") && ju(jget(v, "ts_ns")) > 0);
 	/* The invalid byte comes as \u00ff, the rest as itself. */
 	EXPECT_TRUE(!!strstr(r.out, "\\u00ff")) TH_LOG("%s", r.out);
 	EXPECT_JS(v, "data", "a\"b\\c\n\x01 caf\xc3\xa9 \xc3\xbf");
@@ -1613,8 +1390,8 @@ TEST_F_TIMEOUT(ctl, watch_owner_died, 120)
 	ASSERT_EQ(128 + SIGKILL, kt_reap(pid));
 
 	for (i = 0; i < 200 && !(died && destroyed); i++) {
-		struct jv *v;
-		struct jv *jid;
+		jv *v;
+		jv *jid;
 
 		ASSERT_EQ(0, bg_line(&b, line, sizeof(line), 10000))
 			TH_LOG("watch said nothing more");
@@ -1623,21 +1400,21 @@ TEST_F_TIMEOUT(ctl, watch_owner_died, 120)
 		EXPECT_TRUE(!!jget(v, "time") && jget(v, "event") &&
 			    jget(v, "kind") && jget(v, "name"));
 		jid = jget(v, "id");
-		if (!jid || jid->u != id) {
+		if (!jid || ju(jid) != id) {
 			json_free(v);
 			continue;
 		}
-		if (!strcmp(jget(v, "event")->s, "created")) {
+		if (!strcmp(js(jget(v, "event")), "created")) {
 			created = true;
 			EXPECT_JS(v, "kind", "queue");
 			EXPECT_JS(v, "name", self->name);
-		} else if (!strcmp(jget(v, "event")->s, "owner_died")) {
+		} else if (!strcmp(js(jget(v, "event")), "owner_died")) {
 			died = true;
 			EXPECT_TRUE(created);
 			EXPECT_JU(v, "pid", pid);
 			EXPECT_JS(v, "kind", "queue");
 			EXPECT_JS(v, "name", self->name);
-		} else if (!strcmp(jget(v, "event")->s, "destroyed")) {
+		} else if (!strcmp(js(jget(v, "event")), "destroyed")) {
 			destroyed = true;
 			EXPECT_TRUE(died);
 		}
@@ -1674,7 +1451,7 @@ TEST_F_TIMEOUT(ctl, top, 120)
 	char n1[80], n5[80], n3[80], nd[80], c = 'x';
 	const char *last, *p1, *p3, *p5, *pd, *s;
 	int q1, q3, q5, qd, i, screens;
-	struct jv *v1, *v2, *o;
+	jv *v1, *v2, *o;
 	char *nl, e[160];
 	struct run r;
 
@@ -1745,7 +1522,7 @@ TEST_F_TIMEOUT(ctl, top, 120)
 
 TEST_F(ctl, module)
 {
-	struct jv *v, *l;
+	jv *v, *l;
 	struct run r;
 	int q;
 
@@ -1759,7 +1536,7 @@ TEST_F(ctl, module)
 	PARSE_OUT(r, l);
 	run_free(&r);
 	ASSERT_TRUE(v && l);
-	EXPECT_JU(v, "ns_objects", l->n);
+	EXPECT_JU(v, "ns_objects", jlen(l));
 	EXPECT_TRUE(jget(v, "max_objects") && jget(v, "max_user_bytes") &&
 		    jget(v, "max_msg_size") && jget(v, "max_region_size") &&
 		    jget(v, "live_objects") && jget(v, "user_bytes"));
@@ -1782,7 +1559,7 @@ TEST_F_TIMEOUT(ctl, stuck_pair, 180)
 	char line[1024], want[128];
 	int fds[2], i, ret;
 	pid_t prod, cons;
-	struct jv *v;
+	jv *v;
 	struct run r;
 	struct bg b;
 	bool died = false;
@@ -1879,7 +1656,7 @@ TEST_F_TIMEOUT(ctl, stuck_pair, 180)
 		ASSERT_EQ(0, ret);
 		v = json_parse(line, strlen(line), e, sizeof(e));
 		ASSERT_TRUE(v != NULL) TH_LOG("%s: %s", e, line);
-		if (strstr(line, want) && !strcmp(jget(v, "event")->s,
+		if (strstr(line, want) && !strcmp(js(jget(v, "event")),
 						  "owner_died")) {
 			died = true;
 			EXPECT_JU(v, "pid", prod);
@@ -1918,7 +1695,7 @@ TEST_F_TIMEOUT(ctl, lock_deadlock, 180)
 	int fds[2], q, r, i;
 	char want[256];
 	pid_t prod, cons;
-	struct jv *v, *el;
+	jv *v, *el;
 	struct run run;
 	bool seen = false;
 
@@ -1979,14 +1756,14 @@ TEST_F_TIMEOUT(ctl, lock_deadlock, 180)
 	ASSERT_EQ(0, run.status);
 	PARSE_OUT(run, v);
 	el = jget(v, "elsewhere");
-	ASSERT_TRUE(el && el->t == J_ARR);
-	for (i = 0; i < (int)el->n; i++) {
-		struct jv *pid = jget(&el->v[i], "pid");
+	ASSERT_TRUE(el && jis_arr(el));
+	for (i = 0; i < (int)jlen(el); i++) {
+		jv *pid = jget(jat(el, i), "pid");
 
-		if (pid && pid->u == (uint64_t)cons) {
+		if (pid && ju(pid) == (uint64_t)cons) {
 			seen = true;
-			EXPECT_JS(&el->v[i], "kind", "region");
-			EXPECT_JS(&el->v[i], "name", self->name2);
+			EXPECT_JS(jat(el, i), "kind", "region");
+			EXPECT_JS(jat(el, i), "name", self->name2);
 		}
 	}
 	EXPECT_TRUE(seen) TH_LOG("the consumer's region is not listed");

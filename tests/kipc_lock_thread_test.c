@@ -16,10 +16,11 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define FOREVER		(-1LL)
 #define LOCK_OFF	64
@@ -634,14 +635,8 @@ TEST_F_TIMEOUT(lockt, kill9_child_holder_inherited_handle, 60)
 	r = new_region(NULL, &p);
 	ASSERT_LE(0, r);
 	ASSERT_EQ(0, pipe(pfd));
-	holder = kt_fork();
+	holder = kt_lock_holder(NULL, r, LOCK_OFF, FOREVER, pfd[1]);
 	ASSERT_LE(0, holder);
-	if (holder == 0) {
-		KT_CHILD_CHECK(kipc_lock(r, LOCK_OFF, FOREVER) == 0);
-		kt_signal(pfd[1]);
-		pause();
-		_exit(0);
-	}
 	kt_await(pfd[0]);
 	for (i = 0; i < 2; i++) {
 		sib[i] = kt_fork();
@@ -724,14 +719,8 @@ TEST_F_TIMEOUT(lockt, consistent_without_mapping, 60)
 	ASSERT_NE(MAP_FAILED, p);
 	w = (uint32_t *)((char *)p + LOCK_OFF);
 	ASSERT_EQ(0, pipe(pfd));
-	pid = kt_fork();
+	pid = kt_lock_holder(NULL, r, LOCK_OFF, FOREVER, pfd[1]);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		KT_CHILD_CHECK(kipc_lock(r, LOCK_OFF, FOREVER) == 0);
-		kt_signal(pfd[1]);
-		pause();
-		_exit(0);
-	}
 	kt_await(pfd[0]);
 	EXPECT_EQ(-EINVAL, kipc_lock_consistent(r, LOCK_OFF));
 	kill(pid, SIGKILL);
@@ -823,7 +812,7 @@ static void *warm_then_wait(void *arg)
 
 TEST_F_TIMEOUT(lockt, fast_path_no_syscall_in_threads, 60)
 {
-	int r, status;
+	int r;
 	pid_t pid;
 	void *p;
 
@@ -833,7 +822,7 @@ TEST_F_TIMEOUT(lockt, fast_path_no_syscall_in_threads, 60)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		struct shared s = { .r = r, .p = p };
-		int pfd[2], ret;
+		int pfd[2];
 		pthread_t t;
 		void *tret;
 
@@ -845,10 +834,7 @@ TEST_F_TIMEOUT(lockt, fast_path_no_syscall_in_threads, 60)
 		KT_CHILD_CHECK(kipc_lock(r, LOCK_OFF, FOREVER) == 0);
 		KT_CHILD_CHECK(kipc_unlock(r, LOCK_OFF) == 0);
 		kt_await(warmed[0]);
-		ret = kt_forbid_ioctl();
-		if (ret == -EOPNOTSUPP)
-			_exit(KT_SKIP_STATUS);
-		KT_CHILD_CHECK(ret == 0);
+		kt_forbid_ioctl();
 		/* One thread after the other: contention needs the kernel. */
 		KT_CHILD_CHECK(fast_rounds(&s) == NULL);
 		kt_signal(pfd[1]);
@@ -856,10 +842,7 @@ TEST_F_TIMEOUT(lockt, fast_path_no_syscall_in_threads, 60)
 		KT_CHILD_CHECK(tret == NULL);
 		_exit(0);
 	}
-	status = kt_reap(pid);
-	if (status == KT_SKIP_STATUS)
-		SKIP(return, "seccomp filters are not available");
-	EXPECT_EQ(0, status);
+	KT_EXPECT_CHILD(pid, "seccomp filters are not available");
 	EXPECT_EQ(0, load_word(p, LOCK_OFF));
 	close(r);
 }
@@ -985,7 +968,7 @@ TEST_F_TIMEOUT(lockt, other_pid_namespace, 300)
 	ASSERT_EQ(1, read(pfd[0], &c, 1));
 	if (c == 'S') {
 		kt_reap(pid);
-		SKIP(return, "no PID namespaces (unshare: not permitted)");
+		KT_SKIP(return, "no PID namespaces (unshare: not permitted)");
 	}
 	/* Held by pid 1 of the other namespace, which is killed. */
 	EXPECT_EQ(-EAGAIN, kipc_lock(r, LOCK_OFF, 0));

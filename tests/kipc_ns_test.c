@@ -15,19 +15,7 @@
 #include <stdlib.h>
 #include <sys/types.h>
 
-#include "kipc_test.h"
-
-/* In a forked child: report a failed check on stderr and exit non-zero. */
-#define CHILD_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "# child %d: %s:%d: failed: %s\n",	\
-			(int)getpid(), __FILE__, __LINE__, #cond);	\
-		_exit(1);						\
-	}								\
-} while (0)
-
-/* Exit status of a child that could not unshare: the test is skipped. */
-#define NS_UNSUPPORTED	4
+#include "lib/kt_harness.h"
 
 static const struct kipc_queue_attr small = {
 	.max_msgs	= 8,
@@ -38,7 +26,7 @@ static void child_unshare(int flags)
 {
 	if (unshare(flags)) {
 		fprintf(stderr, "# unshare(%#x): %s\n", flags, strerror(errno));
-		_exit(NS_UNSUPPORTED);
+		_exit(KT_SKIP_STATUS);	/* the kernel has no such namespace */
 	}
 }
 
@@ -87,24 +75,6 @@ static int stat_id(int q)
 	return ret < 0 ? ret : (int)st.id;
 }
 
-/* Receive one message with timeout 0; 0 if it is @want of @type. */
-static int recv_str(int q, uint32_t type, const char *want)
-{
-	struct kipc_msg info;
-	char buf[64];
-	ssize_t n;
-
-	memset(buf, 0xcc, sizeof(buf));
-	memset(&info, 0xcc, sizeof(info));
-	n = kipc_recv(q, NULL, buf, sizeof(buf), &info, 0);
-	if (n < 0)
-		return n;
-	if ((size_t)n != strlen(want) + 1 || memcmp(buf, want, n) ||
-	    info.type != type)
-		return -EBADMSG;
-	return 0;
-}
-
 /* Wait for a byte from a child: 0, or -1 when it exited first. */
 static int child_ready(int fd)
 {
@@ -123,7 +93,7 @@ FIXTURE_SETUP(ns)
 
 	KT_REQUIRE_KIPC();
 	if (geteuid() != 0)
-		SKIP(_exit(KT_SKIP_STATUS), "needs root for unshare");
+		KT_SKIP(_exit(KT_SKIP_STATUS), "needs root for unshare");
 	kt_name(self->name, sizeof(self->name), "ns");
 	/* Open libkipc's context here, so the children inherit it. */
 	ASSERT_EQ(-ENOENT, kipc_unlink(kt_name(none, sizeof(none), "none")));
@@ -142,7 +112,7 @@ TEST_F_TIMEOUT(ns, ipc_ns_isolates_names, 120)
 {
 	int ready[2], done[2];
 	char fresh[64];
-	int q, h, ret;
+	int q, h;
 	pid_t pid;
 
 	kt_name(fresh, sizeof(fresh), "nsfresh");
@@ -162,43 +132,43 @@ TEST_F_TIMEOUT(ns, ipc_ns_isolates_names, 120)
 		close(done[1]);
 		child_unshare(CLONE_NEWIPC);
 		ctx = kt_ctx();
-		CHILD_CHECK(ctx >= 0);
+		KT_CHILD_CHECK(ctx >= 0);
 
-		CHILD_CHECK(kipc_queue_open(self->name, KIPC_RDWR) == -ENOENT);
-		CHILD_CHECK(raw_open(ctx, self->name, KIPC_RDONLY) == -ENOENT);
-		CHILD_CHECK(kipc_unlink(self->name) == -ENOENT);
-		CHILD_CHECK(raw_unlink(ctx, self->name) == -ENOENT);
+		KT_CHILD_CHECK(kipc_queue_open(self->name, KIPC_RDWR) == -ENOENT);
+		KT_CHILD_CHECK(raw_open(ctx, self->name, KIPC_RDONLY) == -ENOENT);
+		KT_CHILD_CHECK(kipc_unlink(self->name) == -ENOENT);
+		KT_CHILD_CHECK(raw_unlink(ctx, self->name) == -ENOENT);
 
 		/* The same name, a different queue. */
 		cq = kipc_queue_create(self->name, &small, 0, 0600);
-		CHILD_CHECK(cq >= 0);
-		CHILD_CHECK(stat_id(cq) != stat_id(q));
-		CHILD_CHECK(recv_str(cq, 0, "") == -EAGAIN);
-		CHILD_CHECK(kipc_send(cq, 2, 0, "child", 6, 0) == 0);
-		CHILD_CHECK(recv_str(cq, 2, "child") == 0);
-		CHILD_CHECK(kipc_send(cq, 2, 0, "child2", 7, 0) == 0);
+		KT_CHILD_CHECK(cq >= 0);
+		KT_CHILD_CHECK(stat_id(cq) != stat_id(q));
+		KT_CHILD_CHECK(kt_recv_str(cq, 0, "") == -EAGAIN);
+		KT_CHILD_CHECK(kipc_send(cq, 2, 0, "child", 6, 0) == 0);
+		KT_CHILD_CHECK(kt_recv_str(cq, 2, "child") == 0);
+		KT_CHILD_CHECK(kipc_send(cq, 2, 0, "child2", 7, 0) == 0);
 
 		/* Both ways to the context see the child's queue. */
 		ch = raw_open(ctx, self->name, KIPC_RDWR);
-		CHILD_CHECK(ch >= 0);
-		CHILD_CHECK(stat_id(ch) == stat_id(cq));
+		KT_CHILD_CHECK(ch >= 0);
+		KT_CHILD_CHECK(stat_id(ch) == stat_id(cq));
 		close(ch);
 		ch = kipc_queue_open(self->name, KIPC_RDWR);
-		CHILD_CHECK(ch >= 0);
-		CHILD_CHECK(stat_id(ch) == stat_id(cq));
+		KT_CHILD_CHECK(ch >= 0);
+		KT_CHILD_CHECK(stat_id(ch) == stat_id(cq));
 		close(ch);
 		/* The create through the fresh context is EEXIST too. */
-		CHILD_CHECK(raw_create(ctx, self->name, 0) == -EEXIST);
+		KT_CHILD_CHECK(raw_create(ctx, self->name, 0) == -EEXIST);
 
 		/* The inherited handle still reaches the parent's queue. */
-		CHILD_CHECK(kt_stat(q, &st) == 0);
-		CHILD_CHECK(st.depth_msgs == 1);
-		CHILD_CHECK(st.state == KIPC_STATE_LIVE);
+		KT_CHILD_CHECK(kt_stat(q, &st) == 0);
+		KT_CHILD_CHECK(st.depth_msgs == 1);
+		KT_CHILD_CHECK(st.state == KIPC_STATE_LIVE);
 
 		/* A second queue through the fresh context only. */
 		ph = raw_create(ctx, fresh, 0);
-		CHILD_CHECK(ph >= 0);
-		CHILD_CHECK(kipc_queue_open(fresh, KIPC_RDONLY) >= 0);
+		KT_CHILD_CHECK(ph >= 0);
+		KT_CHILD_CHECK(kipc_queue_open(fresh, KIPC_RDONLY) >= 0);
 
 		kt_signal(ready[1]);
 		kt_await(done[0]);
@@ -208,15 +178,12 @@ TEST_F_TIMEOUT(ns, ipc_ns_isolates_names, 120)
 	close(done[0]);
 
 	if (child_ready(ready[0])) {
-		ret = kt_reap(pid);
-		if (ret == NS_UNSUPPORTED)
-			SKIP(return, "no IPC namespaces");
-		ASSERT_EQ(0, ret);
+		KT_ASSERT_CHILD(pid, "no IPC namespaces");
 	}
 
 	/* Our queue holds only our message; our name opens our queue. */
-	EXPECT_EQ(0, recv_str(q, 1, "parent"));
-	EXPECT_EQ(-EAGAIN, recv_str(q, 0, ""));
+	EXPECT_EQ(0, kt_recv_str(q, 1, "parent"));
+	EXPECT_EQ(-EAGAIN, kt_recv_str(q, 0, ""));
 	h = kipc_queue_open(self->name, KIPC_RDWR);
 	ASSERT_LE(0, h);
 	EXPECT_EQ(stat_id(q), stat_id(h));
@@ -231,7 +198,7 @@ TEST_F_TIMEOUT(ns, ipc_ns_isolates_names, 120)
 	ASSERT_LE(0, h);
 	EXPECT_EQ(stat_id(q), stat_id(h));
 	EXPECT_EQ(0, kipc_send(h, 1, 0, "after", 6, 0));
-	EXPECT_EQ(0, recv_str(q, 1, "after"));
+	EXPECT_EQ(0, kt_recv_str(q, 1, "after"));
 	close(h);
 	close(q);
 }
@@ -240,7 +207,7 @@ TEST_F_TIMEOUT(ns, ipc_ns_isolates_names, 120)
 TEST_F_TIMEOUT(ns, unlink_from_other_ns, 120)
 {
 	struct kipc_queue_stat st;
-	int q, h, ret;
+	int q, h;
 	pid_t pid;
 
 	q = kipc_queue_create(self->name, &small, KIPC_PERSIST, 0600);
@@ -253,15 +220,12 @@ TEST_F_TIMEOUT(ns, unlink_from_other_ns, 120)
 
 		child_unshare(CLONE_NEWIPC);
 		ctx = kt_ctx();
-		CHILD_CHECK(ctx >= 0);
-		CHILD_CHECK(kipc_unlink(self->name) == -ENOENT);
-		CHILD_CHECK(raw_unlink(ctx, self->name) == -ENOENT);
+		KT_CHILD_CHECK(ctx >= 0);
+		KT_CHILD_CHECK(kipc_unlink(self->name) == -ENOENT);
+		KT_CHILD_CHECK(raw_unlink(ctx, self->name) == -ENOENT);
 		_exit(0);
 	}
-	ret = kt_reap(pid);
-	if (ret == NS_UNSUPPORTED)
-		SKIP(return, "no IPC namespaces");
-	EXPECT_EQ(0, ret);
+	KT_EXPECT_CHILD(pid, "no IPC namespaces");
 
 	h = kipc_queue_open(self->name, KIPC_RDWR);
 	ASSERT_LE(0, h);
@@ -280,7 +244,7 @@ TEST_F_TIMEOUT(ns, unlink_from_other_ns, 120)
  */
 TEST_F_TIMEOUT(ns, persist_not_visible_to_later_ns, 300)
 {
-	int i, ret;
+	int i;
 	pid_t pid;
 
 	for (i = 0; i < 6; i++) {
@@ -294,14 +258,11 @@ TEST_F_TIMEOUT(ns, persist_not_visible_to_later_ns, 300)
 			q = kipc_queue_create(self->name, &small,
 					      KIPC_PERSIST, 0666);
 			/* EEXIST would be B's queue of the previous round. */
-			CHILD_CHECK(q >= 0);
-			CHILD_CHECK(kipc_send(q, 1, 0, "A", 2, 0) == 0);
+			KT_CHILD_CHECK(q >= 0);
+			KT_CHILD_CHECK(kipc_send(q, 1, 0, "A", 2, 0) == 0);
 			_exit(0);
 		}
-		ret = kt_reap(pid);
-		if (ret == NS_UNSUPPORTED)
-			SKIP(return, "no IPC namespaces");
-		ASSERT_EQ(0, ret);
+		KT_ASSERT_CHILD(pid, "no IPC namespaces");
 
 		EXPECT_EQ(-ENOENT, kipc_queue_open(self->name, KIPC_RDONLY));
 
@@ -313,14 +274,14 @@ TEST_F_TIMEOUT(ns, persist_not_visible_to_later_ns, 300)
 
 			child_unshare(CLONE_NEWIPC);
 			ctx = kt_ctx();
-			CHILD_CHECK(ctx >= 0);
-			CHILD_CHECK(kipc_queue_open(self->name, KIPC_RDONLY) ==
-				    -ENOENT);
-			CHILD_CHECK(raw_open(ctx, self->name, KIPC_RDWR) ==
-				    -ENOENT);
+			KT_CHILD_CHECK(ctx >= 0);
+			KT_CHILD_CHECK(kipc_queue_open(self->name, KIPC_RDONLY) ==
+				       -ENOENT);
+			KT_CHILD_CHECK(raw_open(ctx, self->name, KIPC_RDWR) ==
+				       -ENOENT);
 			q = raw_create(ctx, self->name, KIPC_PERSIST);
-			CHILD_CHECK(q >= 0);
-			CHILD_CHECK(recv_str(q, 0, "") == -EAGAIN);
+			KT_CHILD_CHECK(q >= 0);
+			KT_CHILD_CHECK(kt_recv_str(q, 0, "") == -EAGAIN);
 			_exit(0);
 		}
 		ASSERT_EQ(0, kt_reap(pid));
@@ -344,7 +305,7 @@ TEST_F_TIMEOUT(ns, pid_ns_sender_pid, 120)
 	pid_t pid, gpid;
 	char buf[64];
 	ssize_t n;
-	int q, ret;
+	int q;
 
 	q = kipc_queue_create(self->name, &small, 0, 0600);
 	ASSERT_LE(0, q);
@@ -361,39 +322,39 @@ TEST_F_TIMEOUT(ns, pid_ns_sender_pid, 120)
 		close(ack[1]);
 		child_unshare(CLONE_NEWPID);
 		g = fork();
-		CHILD_CHECK(g >= 0);
+		KT_CHILD_CHECK(g >= 0);
 		if (g == 0) {
 			struct kipc_select sel = { KIPC_SEL_EQ, 1 };
 			int sp[2], sack[2];
 			pid_t s;
 
 			/* First, for the parent, which sees G by its pid. */
-			CHILD_CHECK(kipc_send(q, 2, 0, "from-G", 7, 0) == 0);
-			CHILD_CHECK(getpid() == 1);
+			KT_CHILD_CHECK(kipc_send(q, 2, 0, "from-G", 7, 0) == 0);
+			KT_CHILD_CHECK(getpid() == 1);
 
 			/* The parent, outside: not visible. */
 			memset(&m, 0xcc, sizeof(m));
 			n = kipc_recv(q, &sel, buf, sizeof(buf), &m, 0);
-			CHILD_CHECK(n == 12);
-			CHILD_CHECK(m.pid == 0);
-			CHILD_CHECK(m.uid == 0);
-			CHILD_CHECK(kt_stat(q, &st) == 0);
-			CHILD_CHECK(st.owner_pid == 0);
+			KT_CHILD_CHECK(n == 12);
+			KT_CHILD_CHECK(m.pid == 0);
+			KT_CHILD_CHECK(m.uid == 0);
+			KT_CHILD_CHECK(kt_stat(q, &st) == 0);
+			KT_CHILD_CHECK(st.owner_pid == 0);
 
 			/* Ourselves: our pid in our namespace. */
-			CHILD_CHECK(kipc_send(q, 3, 0, "self", 5, 0) == 0);
+			KT_CHILD_CHECK(kipc_send(q, 3, 0, "self", 5, 0) == 0);
 			sel.type = 3;
 			memset(&m, 0xcc, sizeof(m));
 			n = kipc_recv(q, &sel, buf, sizeof(buf), &m, 0);
-			CHILD_CHECK(n == 5);
-			CHILD_CHECK(m.pid == 1);
+			KT_CHILD_CHECK(n == 5);
+			KT_CHILD_CHECK(m.pid == 1);
 
 			/* S, in our namespace: its pid there. */
-			CHILD_CHECK(pipe(sp) == 0 && pipe(sack) == 0);
+			KT_CHILD_CHECK(pipe(sp) == 0 && pipe(sack) == 0);
 			s = fork();
-			CHILD_CHECK(s >= 0);
+			KT_CHILD_CHECK(s >= 0);
 			if (s == 0) {
-				CHILD_CHECK(kipc_send(q, 4, 0, "S", 2, 0) == 0);
+				KT_CHILD_CHECK(kipc_send(q, 4, 0, "S", 2, 0) == 0);
 				kt_signal(sp[1]);
 				kt_await(sack[0]);
 				_exit(0);
@@ -402,11 +363,11 @@ TEST_F_TIMEOUT(ns, pid_ns_sender_pid, 120)
 			sel.type = 4;
 			memset(&m, 0xcc, sizeof(m));
 			n = kipc_recv(q, &sel, buf, sizeof(buf), &m, 0);
-			CHILD_CHECK(n == 2);
-			CHILD_CHECK(s == 2);
-			CHILD_CHECK(m.pid == s);
+			KT_CHILD_CHECK(n == 2);
+			KT_CHILD_CHECK(s == 2);
+			KT_CHILD_CHECK(m.pid == s);
 			kt_signal(sack[1]);
-			CHILD_CHECK(kt_reap(s) == 0);
+			KT_CHILD_CHECK(kt_reap(s) == 0);
 
 			/* Stay alive until the parent has received. */
 			kt_await(ack[0]);
@@ -420,10 +381,7 @@ TEST_F_TIMEOUT(ns, pid_ns_sender_pid, 120)
 	close(ack[0]);
 
 	if (read(info[0], &gpid, sizeof(gpid)) != sizeof(gpid)) {
-		ret = kt_reap(pid);
-		if (ret == NS_UNSUPPORTED)
-			SKIP(return, "no pid namespaces");
-		ASSERT_EQ(0, ret);
+		KT_ASSERT_CHILD(pid, "no pid namespaces");
 	}
 
 	/* G's message: G's pid in our namespace (G waits for our ack). */

@@ -14,19 +14,10 @@
 #include <stdlib.h>
 #include <sys/types.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define FOREVER		(-1LL)
 #define ONE_HOUR	(3600LL * 1000 * MS)
-
-/* In a forked child: report a failed check on stderr and exit non-zero. */
-#define CHILD_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "# child %d: %s:%d: failed: %s\n",	\
-			(int)getpid(), __FILE__, __LINE__, #cond);	\
-		_exit(1);						\
-	}								\
-} while (0)
 
 static const struct kipc_queue_attr one_slot = {
 	.max_msgs	= 1,
@@ -90,15 +81,6 @@ static int stat_id(int q)
 	memset(&st, 0xcc, sizeof(st));
 	ret = kipc_queue_stat(q, &st);
 	return ret < 0 ? ret : (int)st.id;
-}
-
-static short poll_events(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
-
-	if (poll(&p, 1, 0) < 0)
-		return -1;
-	return p.revents;
 }
 
 /* 0 when the name opens (the handle is closed again), else -errno. */
@@ -182,15 +164,15 @@ TEST_F_TIMEOUT(owner, death_wakes_blocked_and_removes_name, 180)
 		close(ready[0]);
 		close(ctl[1]);
 		qa = kipc_queue_create(self->name_a, &one_slot, 0, 0600);
-		CHILD_CHECK(qa >= 0);
+		KT_CHILD_CHECK(qa >= 0);
 		qb = kipc_queue_create(self->name_b, &one_slot, 0, 0600);
-		CHILD_CHECK(qb >= 0);
+		KT_CHILD_CHECK(qb >= 0);
 		kt_signal(ready[1]);
 		/* Commands: 'c' closes the owner handles, 'x' exits. */
 		while (read(ctl[0], &c, 1) == 1) {
 			if (c == 'x')
 				_exit(0);
-			CHILD_CHECK(close(qa) == 0 && close(qb) == 0);
+			KT_CHILD_CHECK(close(qa) == 0 && close(qb) == 0);
 			kt_signal(ready[1]);
 		}
 		_exit(0);
@@ -248,9 +230,9 @@ TEST_F_TIMEOUT(owner, death_wakes_blocked_and_removes_name, 180)
 	EXPECT_EQ(KIPC_STATE_DEAD, stat_state(hb));
 
 	/* Dead: HUP; A still holds "first" so it is also readable. */
-	ev = poll_events(ha);
+	ev = kt_poll_events(ha, POLLIN | POLLOUT);
 	EXPECT_EQ(POLLIN | POLLHUP, ev & (POLLIN | POLLOUT | POLLHUP));
-	ev = poll_events(hb);
+	ev = kt_poll_events(hb, POLLIN | POLLOUT);
 	EXPECT_EQ(POLLHUP, ev & (POLLIN | POLLOUT | POLLHUP));
 
 	/* Sends fail; receivers drain what was queued, then EPIPE. */
@@ -261,7 +243,7 @@ TEST_F_TIMEOUT(owner, death_wakes_blocked_and_removes_name, 180)
 	ret = kipc_recv(ha, NULL, snd.buf, sizeof(snd.buf), NULL, FOREVER);
 	EXPECT_EQ(-EPIPE, ret);
 	EXPECT_EQ(-EPIPE, recv_str(hb, ""));
-	ev = poll_events(ha);
+	ev = kt_poll_events(ha, POLLIN | POLLOUT);
 	EXPECT_EQ(POLLHUP, ev & (POLLIN | POLLOUT | POLLHUP));
 
 	/* The names can be created again, as new live queues. */
@@ -329,7 +311,8 @@ TEST_F_TIMEOUT(own, dup_last_close_kills, 120)
 	EXPECT_EQ(-EPIPE, rcv.ret);
 	EXPECT_EQ(KIPC_STATE_DEAD, stat_state(h));
 	EXPECT_EQ(-ENOENT, name_opens(self->name));
-	EXPECT_EQ(POLLHUP, poll_events(h) & (POLLIN | POLLOUT | POLLHUP));
+	EXPECT_EQ(POLLHUP, kt_poll_events(h, POLLIN | POLLOUT) &
+			  (POLLIN | POLLOUT | POLLHUP));
 	close(h);
 }
 
@@ -378,7 +361,7 @@ TEST_F_TIMEOUT(fork_owner, dies_with_last_copy, 120)
 		close(ack[0]);
 		/* 'c': close the inherited owner handle; EOF: exit. */
 		while (read(ctl[0], &c, 1) == 1) {
-			CHILD_CHECK(close(q) == 0);
+			KT_CHILD_CHECK(close(q) == 0);
 			kt_signal(ack[1]);
 		}
 		_exit(0);
@@ -443,9 +426,9 @@ TEST_F_TIMEOUT(own, persist_outlives_owner_exit, 120)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		q = kipc_queue_create(self->name, &small, KIPC_PERSIST, 0600);
-		CHILD_CHECK(q >= 0);
-		CHILD_CHECK(kipc_send(q, 1, 0, "one", 4, 0) == 0);
-		CHILD_CHECK(kipc_send(q, 1, 0, "two", 4, 0) == 0);
+		KT_CHILD_CHECK(q >= 0);
+		KT_CHILD_CHECK(kipc_send(q, 1, 0, "one", 4, 0) == 0);
+		KT_CHILD_CHECK(kipc_send(q, 1, 0, "two", 4, 0) == 0);
 		_exit(0);	/* exit closes the owner handle */
 	}
 	ASSERT_EQ(0, kt_reap(pid));
@@ -455,7 +438,7 @@ TEST_F_TIMEOUT(own, persist_outlives_owner_exit, 120)
 	EXPECT_EQ(KIPC_STATE_LIVE, stat_state(h));
 	EXPECT_EQ(0, recv_str(h, "one"));
 	EXPECT_EQ(0, kipc_send(h, 1, 0, "three", 6, 0));
-	EXPECT_EQ(0, (int)(poll_events(h) & POLLHUP));
+	EXPECT_EQ(0, (int)(kt_poll_events(h, POLLIN | POLLOUT) & POLLHUP));
 	ASSERT_EQ(0, close(h));
 
 	/* No handle open at all: still there, with its message. */
@@ -498,7 +481,7 @@ TEST_F_TIMEOUT(own, persist_owner_kill_keeps_waiters, 120)
 		close(ready[0]);
 		close(ctl[1]);
 		q = kipc_queue_create(self->name, &small, KIPC_PERSIST, 0600);
-		CHILD_CHECK(q >= 0);
+		KT_CHILD_CHECK(q >= 0);
 		kt_signal(ready[1]);
 		/* Wait to be killed (EOF if the test dies first). */
 		while (read(ctl[0], &c, 1) == 1)
@@ -605,12 +588,12 @@ TEST_F_TIMEOUT(own, exec_cloexec_kills, 120)
 		close(go[1]);
 		close(in[1]);
 		q = kipc_queue_create(self->name, &small, 0, 0600);
-		CHILD_CHECK(q >= 0);
+		KT_CHILD_CHECK(q >= 0);
 		/* Handles are close-on-exec by default. */
-		CHILD_CHECK(fcntl(q, F_GETFD) & FD_CLOEXEC);
+		KT_CHILD_CHECK(fcntl(q, F_GETFD) & FD_CLOEXEC);
 		kt_signal(ready[1]);
 		kt_await(go[0]);
-		CHILD_CHECK(dup2(in[0], 0) == 0);
+		KT_CHILD_CHECK(dup2(in[0], 0) == 0);
 		execl("/bin/sh", "sh", "-c", "read x", (char *)NULL);
 		_exit(97);
 	}

@@ -14,7 +14,7 @@
 #include <sys/fsuid.h>
 #include <sys/types.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define NOBODY		65534
 #define OTHER		65533	/* an unprivileged uid/gid that owns nothing */
@@ -157,7 +157,7 @@ FIXTURE_SETUP(perm)
 
 	KT_REQUIRE_KIPC();
 	if (geteuid() != 0)
-		SKIP(_exit(KT_SKIP_STATUS), "needs root");
+		KT_SKIP(_exit(KT_SKIP_STATUS), "needs root");
 	kt_name(self->name, sizeof(self->name), "perm");
 	/*
 	 * Open libkipc's context now, as root: the children inherit it, so
@@ -198,7 +198,7 @@ FIXTURE_SETUP(perm_mode)
 
 	KT_REQUIRE_KIPC();
 	if (geteuid() != 0)
-		SKIP(_exit(KT_SKIP_STATUS), "needs root");
+		KT_SKIP(_exit(KT_SKIP_STATUS), "needs root");
 	kt_name(self->name, sizeof(self->name), "permmode");
 	ASSERT_EQ(-ENOENT, kipc_unlink(kt_name(none, sizeof(none), "none")));
 	/* root, gid 0 */

@@ -13,7 +13,7 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 FIXTURE(basic) {
 	char name[64];

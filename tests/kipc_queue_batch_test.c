@@ -10,7 +10,7 @@
  */
 #include <stdlib.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define MSG_MAX		64	/* max_msg_size of most queues here */
 

@@ -15,7 +15,7 @@
  */
 #include <sys/stat.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define MAX_NTH		64
 

@@ -8,7 +8,7 @@
  * (sent == received + depth_msgs + dropped_new + dropped_oldest +
  * conflated).
  */
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 struct counters {
 	uint64_t depth, sent, received, dropped_new, dropped_oldest;

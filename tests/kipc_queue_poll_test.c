@@ -14,9 +14,8 @@
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
-#define EV_ALL	(POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLPRI)
 #define EV_IN	(POLLIN | POLLRDNORM)
 #define EV_OUT	(POLLOUT | POLLWRNORM)
 
@@ -34,47 +33,6 @@ FIXTURE_TEARDOWN(qpoll)
 {
 }
 
-/* An epoll instance watching @fd for everything poll is asked for. */
-static int epoll_for(int fd)
-{
-	struct epoll_event ev = { .events = EV_ALL, .data.fd = fd };
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-
-	if (ep < 0)
-		return -errno;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
-		return -errno;
-	return ep;
-}
-
-/* @fd's events now, by poll(2) and by epoll_wait(2) on @ep, must be @want. */
-static void expect_events(struct __test_metadata *_metadata, int fd, int ep,
-			  int want, int line)
-{
-	struct pollfd p = { .fd = fd, .events = EV_ALL, .revents = 0 };
-	struct epoll_event ev;
-	int n;
-
-	n = poll(&p, 1, 0);
-	ASSERT_LE(0, n);
-	EXPECT_EQ(want, n ? p.revents : 0) {
-		TH_LOG("line %d: poll revents %#x, expected %#x", line,
-		       p.revents, want);
-	}
-
-	memset(&ev, 0xcc, sizeof(ev));
-	n = epoll_wait(ep, &ev, 1, 0);
-	ASSERT_LE(0, n);
-	EXPECT_EQ(want, n ? (int)ev.events : 0) {
-		TH_LOG("line %d: epoll events %#x, expected %#x", line,
-		       n ? ev.events : 0, want);
-	}
-	if (n)
-		EXPECT_EQ(fd, ev.data.fd);
-}
-
-#define EXPECT_EVENTS(fd, ep, want) \
-	expect_events(_metadata, fd, ep, want, __LINE__)
 
 TEST_F(qpoll, transitions_by_count)
 {
@@ -83,27 +41,27 @@ TEST_F(qpoll, transitions_by_count)
 
 	q = kt_queue(self->name, 2, 64, 0, KIPC_POLICY_BLOCK, 0);
 	ASSERT_LE(0, q);
-	ep = epoll_for(q);
+	ep = kt_epoll_for(q, KT_POLL_ALL);
 	ASSERT_LE(0, ep);
 
-	EXPECT_EVENTS(q, ep, EV_OUT);
+	KT_EXPECT_EVENTS(q, ep, EV_OUT);
 	ASSERT_EQ(0, kipc_send(q, 1, 0, "a", 1, 0));
-	EXPECT_EVENTS(q, ep, EV_IN | EV_OUT);
+	KT_EXPECT_EVENTS(q, ep, EV_IN | EV_OUT);
 	ASSERT_EQ(0, kipc_send(q, 1, 0, "b", 1, 0));
-	EXPECT_EVENTS(q, ep, EV_IN);
+	KT_EXPECT_EVENTS(q, ep, EV_IN);
 	ASSERT_EQ(1, kipc_recv(q, NULL, out, sizeof(out), NULL, 0));
-	EXPECT_EVENTS(q, ep, EV_IN | EV_OUT);
+	KT_EXPECT_EVENTS(q, ep, EV_IN | EV_OUT);
 	ASSERT_EQ(1, kipc_recv(q, NULL, out, sizeof(out), NULL, 0));
-	EXPECT_EVENTS(q, ep, EV_OUT);
+	KT_EXPECT_EVENTS(q, ep, EV_OUT);
 
 	/* Shut down: no EPOLLOUT; EPOLLHUP once empty. */
 	ASSERT_EQ(0, kipc_send(q, 1, 0, "c", 1, 0));
 	ASSERT_EQ(0, kipc_queue_shutdown(q));
-	EXPECT_EVENTS(q, ep, EV_IN);
+	KT_EXPECT_EVENTS(q, ep, EV_IN);
 	ASSERT_EQ(1, kipc_recv(q, NULL, out, sizeof(out), NULL, 0));
-	EXPECT_EVENTS(q, ep, POLLHUP);
+	KT_EXPECT_EVENTS(q, ep, POLLHUP);
 	EXPECT_EQ(-EPIPE, kipc_recv(q, NULL, out, sizeof(out), NULL, 0));
-	EXPECT_EVENTS(q, ep, POLLHUP);
+	KT_EXPECT_EVENTS(q, ep, POLLHUP);
 }
 
 /* EPOLLOUT means a message of max_msg_size fits, not just any message. */
@@ -114,21 +72,21 @@ TEST_F(qpoll, transitions_by_bytes)
 
 	q = kt_queue(self->name, 8, 64, 128, KIPC_POLICY_BLOCK, 0);
 	ASSERT_LE(0, q);
-	ep = epoll_for(q);
+	ep = kt_epoll_for(q, KT_POLL_ALL);
 	ASSERT_LE(0, ep);
 	memset(buf, 'x', sizeof(buf));
 
-	EXPECT_EVENTS(q, ep, EV_OUT);
+	KT_EXPECT_EVENTS(q, ep, EV_OUT);
 	ASSERT_EQ(0, kipc_send(q, 1, 0, buf, 64, 0));
 	/* 64 bytes left: a 64-byte message still fits. */
-	EXPECT_EVENTS(q, ep, EV_IN | EV_OUT);
+	KT_EXPECT_EVENTS(q, ep, EV_IN | EV_OUT);
 	ASSERT_EQ(0, kipc_send(q, 1, 0, buf, 1, 0));
 	/* 63 bytes left: a smaller message would fit, but no EPOLLOUT. */
-	EXPECT_EVENTS(q, ep, EV_IN);
+	KT_EXPECT_EVENTS(q, ep, EV_IN);
 	ASSERT_EQ(0, kipc_send(q, 1, 0, buf, 63, 0));
-	EXPECT_EVENTS(q, ep, EV_IN);
+	KT_EXPECT_EVENTS(q, ep, EV_IN);
 	ASSERT_EQ(64, kipc_recv(q, NULL, out, sizeof(out), NULL, 0));
-	EXPECT_EVENTS(q, ep, EV_IN | EV_OUT);
+	KT_EXPECT_EVENTS(q, ep, EV_IN | EV_OUT);
 }
 
 /* A read-only handle never reports EPOLLOUT, a write-only one EPOLLIN. */
@@ -143,35 +101,35 @@ TEST_F(qpoll, access_masks_events)
 	ASSERT_LE(0, r);
 	w = kipc_queue_open(self->name, KIPC_WRONLY);
 	ASSERT_LE(0, w);
-	ep = epoll_for(q);
-	epr = epoll_for(r);
-	epw = epoll_for(w);
+	ep = kt_epoll_for(q, KT_POLL_ALL);
+	epr = kt_epoll_for(r, KT_POLL_ALL);
+	epw = kt_epoll_for(w, KT_POLL_ALL);
 	ASSERT_LE(0, ep);
 	ASSERT_LE(0, epr);
 	ASSERT_LE(0, epw);
 
-	EXPECT_EVENTS(q, ep, EV_OUT);
-	EXPECT_EVENTS(r, epr, 0);
-	EXPECT_EVENTS(w, epw, EV_OUT);
+	KT_EXPECT_EVENTS(q, ep, EV_OUT);
+	KT_EXPECT_EVENTS(r, epr, 0);
+	KT_EXPECT_EVENTS(w, epw, EV_OUT);
 
 	ASSERT_EQ(0, kipc_send(w, 1, 0, "a", 1, 0));
-	EXPECT_EVENTS(q, ep, EV_IN | EV_OUT);
-	EXPECT_EVENTS(r, epr, EV_IN);
-	EXPECT_EVENTS(w, epw, EV_OUT);
+	KT_EXPECT_EVENTS(q, ep, EV_IN | EV_OUT);
+	KT_EXPECT_EVENTS(r, epr, EV_IN);
+	KT_EXPECT_EVENTS(w, epw, EV_OUT);
 
 	ASSERT_EQ(0, kipc_send(w, 1, 0, "b", 1, 0));
-	EXPECT_EVENTS(q, ep, EV_IN);
-	EXPECT_EVENTS(r, epr, EV_IN);
-	EXPECT_EVENTS(w, epw, 0);
+	KT_EXPECT_EVENTS(q, ep, EV_IN);
+	KT_EXPECT_EVENTS(r, epr, EV_IN);
+	KT_EXPECT_EVENTS(w, epw, 0);
 
 	ASSERT_EQ(0, kipc_queue_shutdown(w));
-	EXPECT_EVENTS(r, epr, EV_IN);
-	EXPECT_EVENTS(w, epw, 0);
+	KT_EXPECT_EVENTS(r, epr, EV_IN);
+	KT_EXPECT_EVENTS(w, epw, 0);
 	ASSERT_EQ(1, kipc_recv(r, NULL, out, sizeof(out), NULL, 0));
 	ASSERT_EQ(1, kipc_recv(r, NULL, out, sizeof(out), NULL, 0));
-	EXPECT_EVENTS(q, ep, POLLHUP);
-	EXPECT_EVENTS(r, epr, POLLHUP);
-	EXPECT_EVENTS(w, epw, POLLHUP);
+	KT_EXPECT_EVENTS(q, ep, POLLHUP);
+	KT_EXPECT_EVENTS(r, epr, POLLHUP);
+	KT_EXPECT_EVENTS(w, epw, POLLHUP);
 }
 
 /* Create a named queue in a child that then waits to be killed. */
@@ -215,9 +173,9 @@ TEST_F_TIMEOUT(qpoll, owner_death, 60)
 	pid = spawn_owner(_metadata, self->name, 1, &hold);
 	h = kipc_queue_open(self->name, KIPC_RDWR);
 	ASSERT_LE(0, h);
-	ep = epoll_for(h);
+	ep = kt_epoll_for(h, KT_POLL_ALL);
 	ASSERT_LE(0, ep);
-	EXPECT_EVENTS(h, ep, EV_IN | EV_OUT);
+	KT_EXPECT_EVENTS(h, ep, EV_IN | EV_OUT);
 
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	ASSERT_EQ(128 + SIGKILL, kt_reap(pid));
@@ -225,12 +183,12 @@ TEST_F_TIMEOUT(qpoll, owner_death, 60)
 	/* Dead: EPOLLHUP at once, EPOLLIN while a message is left. */
 	ASSERT_EQ(0, kt_stat(h, &st));
 	EXPECT_EQ(KIPC_STATE_DEAD, st.state);
-	EXPECT_EVENTS(h, ep, EV_IN | POLLHUP);
+	KT_EXPECT_EVENTS(h, ep, EV_IN | POLLHUP);
 	EXPECT_EQ(-ENOENT, kipc_queue_open(self->name, KIPC_RDONLY));
 	EXPECT_EQ(-EPIPE, kipc_send(h, 1, 0, "x", 1, 0));
 	ASSERT_EQ(3, kipc_recv(h, NULL, out, sizeof(out), NULL, 0));
 	EXPECT_EQ(0, memcmp(out, "bye", 3));
-	EXPECT_EVENTS(h, ep, POLLHUP);
+	KT_EXPECT_EVENTS(h, ep, POLLHUP);
 	EXPECT_EQ(-EPIPE, kipc_recv(h, NULL, out, sizeof(out), NULL, -1));
 	close(hold);
 }

@@ -24,7 +24,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define NRECV		6
 #define BATCH		1024
@@ -441,7 +441,7 @@ TEST_F(race, batch_wakes_after_each_chunk)
 
 	c.uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
 	if (c.uffd < 0)
-		SKIP(return, "no userfaultfd (%s): cannot hold a fault",
+		KT_SKIP(return, "no userfaultfd (%s): cannot hold a fault",
 		     strerror(errno));
 	ASSERT_EQ(0, ioctl(c.uffd, UFFDIO_API, &api));
 	c.psize = sysconf(_SC_PAGESIZE);

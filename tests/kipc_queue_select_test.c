@@ -10,7 +10,7 @@
  */
 #include <stdlib.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 FIXTURE(sel) {
 	char name[64];

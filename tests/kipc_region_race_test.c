@@ -22,9 +22,10 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define LOCK_OFF	64
 #define WAIT_OFF	128
@@ -451,7 +452,7 @@ TEST_F(race, lock_charge_quota)
 	int h, ret = 0;
 
 	if (geteuid())
-		SKIP(return, "needs root to set max_user_bytes");
+		KT_SKIP(return, "needs root to set max_user_bytes");
 	old = kt_read_long(QUOTA_PARAM);
 	ASSERT_LE(0, old);
 	h = kipc_region_create(NULL, region, 0, 0600);

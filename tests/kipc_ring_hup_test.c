@@ -14,8 +14,9 @@
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define CAP	4096U
 
@@ -92,20 +93,6 @@ FIXTURE_TEARDOWN(hup)
 	kipc_unlink(self->name);
 }
 
-static int epoll_of(int fd, uint32_t events)
-{
-	struct epoll_event ev = { .events = events };
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-
-	if (ep < 0)
-		return -errno;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
-		close(ep);
-		return -errno;
-	}
-	return ep;
-}
-
 /* epoll_wait once: the events reported, 0 on a timeout, or -errno. */
 static int64_t epoll_once(int ep, int ms)
 {
@@ -145,7 +132,7 @@ TEST_F(hup, peer_dies_while_epoll_sleeps)
 	struct sleeper s = { 0 };
 	int fd = kipc_ring_fd(self->ring);
 
-	s.ep = epoll_of(fd, variant->events);
+	s.ep = kt_epoll_for(fd, variant->events);
 	ASSERT_LE(0, s.ep);
 	/* Nothing is ready before the death. */
 	ASSERT_EQ(0, epoll_once(s.ep, 0));
@@ -166,7 +153,7 @@ TEST_F(hup, added_after_the_death)
 	int64_t ev;
 
 	kill_peer(_metadata, &self->peer);
-	ep = epoll_of(fd, variant->events);
+	ep = kt_epoll_for(fd, variant->events);
 	ASSERT_LE(0, ep);
 	ev = epoll_once(ep, 2000);
 	EXPECT_TRUE(ev > 0 && (ev & EPOLLHUP)) TH_LOG("epoll: %lld",
@@ -192,7 +179,7 @@ TEST_F(hup, gone_flags_cleared_by_a_mapper)
 	/* A scribbler (any process mapping the ring) says "not gone". */
 	__atomic_store_n(&hdr->producer_gone, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&hdr->consumer_gone, 0, __ATOMIC_SEQ_CST);
-	ep = epoll_of(fd, variant->events);
+	ep = kt_epoll_for(fd, variant->events);
 	ASSERT_LE(0, ep);
 	ev = epoll_once(ep, 2000);
 	EXPECT_TRUE(ev > 0 && (ev & EPOLLHUP)) TH_LOG("epoll: %lld",

@@ -11,19 +11,10 @@
 #include <stdlib.h>
 #include <sys/types.h>
 
-#include "kipc_test.h"
+#include "lib/kt_harness.h"
 
 #define FOREVER		(-1LL)
 #define ONE_HOUR	(3600LL * 1000 * MS)
-
-/* In a forked child: report a failed check on stderr and exit non-zero. */
-#define CHILD_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "# child %d: %s:%d: failed: %s\n",	\
-			(int)getpid(), __FILE__, __LINE__, #cond);	\
-		_exit(1);						\
-	}								\
-} while (0)
 
 static const struct kipc_queue_attr one_slot = {
 	.max_msgs	= 1,
@@ -34,53 +25,6 @@ static const struct kipc_queue_attr small = {
 	.max_msgs	= 8,
 	.max_msg_size	= 64,
 };
-
-/* The child's SIGUSR1 handler tells the parent, through a pipe, it ran. */
-static int handler_fd = -1;
-static volatile sig_atomic_t handled;
-
-static void on_usr1(int sig)
-{
-	int saved = errno;
-	char c = 'h';
-
-	(void)sig;
-	handled++;
-	if (write(handler_fd, &c, 1) != 1)
-		_exit(97);
-	errno = saved;
-}
-
-static void install_handler(int fd, bool restart)
-{
-	struct sigaction sa = {
-		.sa_handler	= on_usr1,
-		.sa_flags	= restart ? SA_RESTART : 0,
-	};
-
-	handler_fd = fd;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGUSR1, &sa, NULL))
-		_exit(96);
-}
-
-/* Receive with timeout 0; 0 if it is @want of @type. */
-static int recv_str(int q, uint32_t type, const char *want)
-{
-	struct kipc_msg info;
-	char buf[64];
-	ssize_t n;
-
-	memset(buf, 0xcc, sizeof(buf));
-	memset(&info, 0xcc, sizeof(info));
-	n = kipc_recv(q, NULL, buf, sizeof(buf), &info, 0);
-	if (n < 0)
-		return n;
-	if ((size_t)n != strlen(want) + 1 || memcmp(buf, want, n) ||
-	    info.type != type)
-		return -EBADMSG;
-	return 0;
-}
 
 FIXTURE(sig) {
 	char name[64];
@@ -142,13 +86,13 @@ TEST_F_TIMEOUT(sig, blocked_recv, 120)
 		char buf[64];
 		ssize_t n;
 
-		install_handler(self->hp[1], variant->restart);
+		kt_usr1_install(self->hp[1], variant->restart);
 		memset(buf, 0xcc, sizeof(buf));
 		n = kipc_recv(self->q, &sel, buf, sizeof(buf), &info,
 			      variant->timeout);
 		if (variant->eintr) {
-			CHILD_CHECK(n == -EINTR);
-			CHILD_CHECK(handled == 1);
+			KT_CHILD_CHECK(n == -EINTR);
+			KT_CHILD_CHECK(kt_usr1_handled == 1);
 			kt_signal(self->rp[1]);
 			/* Again, untimed: now the message comes. */
 			memset(buf, 0xcc, sizeof(buf));
@@ -156,11 +100,11 @@ TEST_F_TIMEOUT(sig, blocked_recv, 120)
 			n = kipc_recv(self->q, &sel, buf, sizeof(buf), &info,
 				      FOREVER);
 		}
-		CHILD_CHECK(n == 6);
-		CHILD_CHECK(handled == 1);
-		CHILD_CHECK(!memcmp(buf, "after", 6));
-		CHILD_CHECK(info.type == 2);
-		CHILD_CHECK(info.seq == 2);
+		KT_CHILD_CHECK(n == 6);
+		KT_CHILD_CHECK(kt_usr1_handled == 1);
+		KT_CHILD_CHECK(!memcmp(buf, "after", 6));
+		KT_CHILD_CHECK(info.type == 2);
+		KT_CHILD_CHECK(info.seq == 2);
 		_exit(0);
 	}
 
@@ -182,7 +126,7 @@ TEST_F_TIMEOUT(sig, blocked_recv, 120)
 	EXPECT_EQ(0, kt_reap(pid));
 
 	/* The message the receiver did not select is intact. */
-	EXPECT_EQ(0, recv_str(self->q, 1, "keep"));
+	EXPECT_EQ(0, kt_recv_str(self->q, 1, "keep"));
 	ASSERT_EQ(0, kt_stat(self->q, &st));
 	EXPECT_EQ(0, st.depth_msgs);
 	EXPECT_EQ(2, st.sent);
@@ -211,13 +155,13 @@ TEST_F_TIMEOUT(sig, blocked_send, 120)
 	if (pid == 0) {
 		int ret;
 
-		install_handler(self->hp[1], variant->restart);
+		kt_usr1_install(self->hp[1], variant->restart);
 		ret = kipc_send(self->q, 2, 0, "blocked", 8, variant->timeout);
-		CHILD_CHECK(handled == 1);
+		KT_CHILD_CHECK(kt_usr1_handled == 1);
 		if (variant->eintr)
-			CHILD_CHECK(ret == -EINTR);
+			KT_CHILD_CHECK(ret == -EINTR);
 		else
-			CHILD_CHECK(ret == 0);
+			KT_CHILD_CHECK(ret == 0);
 		_exit(0);
 	}
 
@@ -232,9 +176,9 @@ TEST_F_TIMEOUT(sig, blocked_send, 120)
 		EXPECT_EQ(1, st.sent);
 		EXPECT_EQ(0, st.blocked_senders);
 		EXPECT_EQ(0, st.timeouts);
-		EXPECT_EQ(0, recv_str(self->q, 1, "full"));
+		EXPECT_EQ(0, kt_recv_str(self->q, 1, "full"));
 		/* The interrupted message was never queued. */
-		EXPECT_EQ(-EAGAIN, recv_str(self->q, 2, "blocked"));
+		EXPECT_EQ(-EAGAIN, kt_recv_str(self->q, 2, "blocked"));
 		ASSERT_EQ(0, kt_stat(self->q, &st));
 		EXPECT_EQ(1, st.sent);
 	} else {
@@ -243,11 +187,11 @@ TEST_F_TIMEOUT(sig, blocked_send, 120)
 		ASSERT_EQ(0, kt_stat(self->q, &st));
 		EXPECT_EQ(1, st.depth_msgs);
 		EXPECT_EQ(1, st.sent);
-		EXPECT_EQ(0, recv_str(self->q, 1, "full"));
+		EXPECT_EQ(0, kt_recv_str(self->q, 1, "full"));
 		/* Room: the restarted send completes, exactly once. */
 		EXPECT_EQ(0, kt_reap(pid));
-		EXPECT_EQ(0, recv_str(self->q, 2, "blocked"));
-		EXPECT_EQ(-EAGAIN, recv_str(self->q, 2, "blocked"));
+		EXPECT_EQ(0, kt_recv_str(self->q, 2, "blocked"));
+		EXPECT_EQ(-EAGAIN, kt_recv_str(self->q, 2, "blocked"));
 		ASSERT_EQ(0, kt_stat(self->q, &st));
 		EXPECT_EQ(2, st.sent);
 		EXPECT_EQ(0, st.blocked_senders);
@@ -284,8 +228,8 @@ static pid_t spawn_receiver(int q, const char *want, int64_t timeout)
 		if (n < 0)
 			fprintf(stderr, "# child %d: recv: %s\n", (int)getpid(),
 				strerror((int)-n));
-		CHILD_CHECK(n == (ssize_t)strlen(want) + 1);
-		CHILD_CHECK(!memcmp(buf, want, n));
+		KT_CHILD_CHECK(n == (ssize_t)strlen(want) + 1);
+		KT_CHILD_CHECK(!memcmp(buf, want, n));
 		_exit(0);
 	}
 	return pid;
@@ -332,7 +276,7 @@ TEST_F_TIMEOUT(reaped, blocked_receiver_killed, 120)
 	}
 	for (i = 1; i <= 5; i++) {
 		snprintf(msg, sizeof(msg), "msg-%d", i);
-		EXPECT_EQ(0, recv_str(self->q, 1, msg));
+		EXPECT_EQ(0, kt_recv_str(self->q, 1, msg));
 	}
 	ASSERT_EQ(0, kt_stat(self->q, &st));
 	EXPECT_EQ(6, st.sent);
@@ -366,10 +310,10 @@ TEST_F_TIMEOUT(reaped, blocked_sender_killed, 120)
 	EXPECT_EQ(0, st.blocked_senders);
 	EXPECT_EQ(1, st.depth_msgs);
 	EXPECT_EQ(1, st.sent);
-	EXPECT_EQ(0, recv_str(self->q, 1, "full"));
-	EXPECT_EQ(-EAGAIN, recv_str(self->q, 2, "never"));
+	EXPECT_EQ(0, kt_recv_str(self->q, 1, "full"));
+	EXPECT_EQ(-EAGAIN, kt_recv_str(self->q, 2, "never"));
 	EXPECT_EQ(0, kipc_send(self->q, 3, 0, "later", 6, 0));
-	EXPECT_EQ(0, recv_str(self->q, 3, "later"));
+	EXPECT_EQ(0, kt_recv_str(self->q, 3, "later"));
 	close(self->q);
 }
 

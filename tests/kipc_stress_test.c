@@ -34,14 +34,14 @@
  * Every test runs in a child of its own under the kselftest harness.
  * Sizes: --messages (KIPC_STRESS_MESSAGES), --rounds (KIPC_STRESS_ROUNDS)
  * for the region tests, --seed, --case_timeout (the harness's time limit
- * per test); see stress/common.h.
+ * per test); see struct kt_knob in lib/kt.h.
  */
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
 
-#include "stress/common.h"
+#include "lib/kt_harness.h"
 
 static uint64_t k_messages = 4000;	/* per queue case */
 static uint64_t k_rounds = 500;		/* per region case */
@@ -68,14 +68,14 @@ struct qshared {
 static uint32_t q_check(uint32_t id, uint32_t type, uint32_t prio,
 			uint32_t len)
 {
-	return (uint32_t)ks_mix(id, (uint64_t)type << 40 | (uint64_t)prio << 32 | len);
+	return (uint32_t)kt_mix(id, (uint64_t)type << 40 | (uint64_t)prio << 32 | len);
 }
 
 static void q_fill(unsigned char *p, uint32_t id, uint32_t type,
 		   uint32_t prio, uint32_t len)
 {
 	uint32_t i, c = q_check(id, type, prio, len);
-	uint64_t x = ks_mix(id, 7);
+	uint64_t x = kt_mix(id, 7);
 
 	memcpy(p, &id, 4);
 	memcpy(p + 4, &c, 4);
@@ -95,7 +95,7 @@ static int q_verify(const unsigned char *p, const struct kipc_msg *m,
 	memcpy(&c, p + 4, 4);
 	if (c != q_check(id, m->type, m->prio, m->len))
 		return -2;
-	x = ks_mix(id, 7);
+	x = kt_mix(id, 7);
 	for (i = 8; i < m->len; i++)
 		if (p[i] != ((unsigned char)(x >> ((i & 7) * 8)) ^
 			     (unsigned char)(i >> 3)))
@@ -104,13 +104,13 @@ static int q_verify(const unsigned char *p, const struct kipc_msg *m,
 	return 0;
 }
 
-static uint32_t q_len(struct ks_rng *r)
+static uint32_t q_len(struct kt_rng *r)
 {
-	if (ks_one_in(r, 64))
-		return ks_range(r, 4097, QMAX_SIZE);	/* kvmalloc */
-	if (ks_one_in(r, 8))
-		return ks_range(r, 1024, 4000);		/* 4k cache */
-	return ks_range(r, 8, 900);			/* 256 and 1k */
+	if (kt_one_in(r, 64))
+		return kt_range(r, 4097, QMAX_SIZE);	/* kvmalloc */
+	if (kt_one_in(r, 8))
+		return kt_range(r, 1024, 4000);		/* 4k cache */
+	return kt_range(r, 8, 900);			/* 256 and 1k */
 }
 
 static void q_producer(const char *name, int p, uint32_t first, uint32_t n,
@@ -118,40 +118,40 @@ static void q_producer(const char *name, int p, uint32_t first, uint32_t n,
 {
 	struct kipc_msg m[MAX_BATCH];
 	unsigned char *buf[MAX_BATCH];
-	struct ks_rng r;
+	struct kt_rng r;
 	uint32_t done = 0, b, i, acc;
 	int q, ret;
 
-	ks_seed(&r, k_seed, 100 + p);
+	kt_seed(&r, k_seed, 100 + p);
 	q = kipc_queue_open(name, KIPC_WRONLY);
-	KS_CHECK(q >= 0, "open: %s", strerror(-q));
+	KT_CHILD_CHECK(q >= 0, "open: %s", strerror(-q));
 	for (i = 0; i < MAX_BATCH; i++)
 		buf[i] = malloc(QMAX_SIZE);
 	while (done < n) {
-		b = ks_range(&r, 1, MAX_BATCH);
+		b = kt_range(&r, 1, MAX_BATCH);
 		if (b > n - done)
 			b = n - done;
 		for (i = 0; i < b; i++) {
 			memset(&m[i], 0, sizeof(m[i]));
-			m[i].type = ks_range(&r, 1, NTYPES);
-			m[i].prio = ks_below(&r, 32);
+			m[i].type = kt_range(&r, 1, NTYPES);
+			m[i].prio = kt_below(&r, 32);
 			m[i].len = q_len(&r);
 			m[i].data = buf[i];
 			q_fill(buf[i], first + done + i, m[i].type, m[i].prio,
 			       m[i].len);
 		}
 		for (acc = 0; acc < b; acc += ret) {
-			if (b == 1 && ks_one_in(&r, 2)) {
+			if (b == 1 && kt_one_in(&r, 2)) {
 				ret = kipc_send(q, m[0].type, m[0].prio,
 						m[0].data, m[0].len, -1);
-				KS_CHECK(ret == 0 || ret == KIPC_DROPPED,
-					 "send: %d", ret);
+				KT_CHILD_CHECK(ret == 0 || ret == KIPC_DROPPED,
+					       "send: %d", ret);
 				m[0].flags = ret == KIPC_DROPPED ?
 					     KIPC_MSG_DROPPED : 0;
 				ret = 1;
 			} else {
 				ret = kipc_sendv(q, m + acc, b - acc, -1);
-				KS_CHECK(ret > 0, "sendv: %s", strerror(-ret));
+				KT_CHILD_CHECK(ret > 0, "sendv: %s", strerror(-ret));
 			}
 		}
 		for (i = 0; i < b; i++) {
@@ -172,26 +172,26 @@ static void q_consumer(const char *name, int c, uint32_t per, uint64_t total,
 	static int64_t last[NPROD][32];
 	struct kipc_msg m[32];
 	unsigned char *buf[32];
-	struct ks_rng r;
+	struct kt_rng r;
 	uint32_t id, i, p;
 	int q, n, ret;
 
-	ks_seed(&r, k_seed, 200 + c);
+	kt_seed(&r, k_seed, 200 + c);
 	memset(last, 0xff, sizeof(last));
 	q = kipc_queue_open(name, KIPC_RDONLY);
-	KS_CHECK(q >= 0, "open: %s", strerror(-q));
+	KT_CHILD_CHECK(q >= 0, "open: %s", strerror(-q));
 	for (i = 0; i < 32; i++)
 		buf[i] = malloc(QMAX_SIZE);
 	while (!atomic_load(&sh->go))
-		ks_sleep_us(1000);
+		kt_sleep_us(1000);
 	for (;;) {
-		n = ks_range(&r, 1, 32);
+		n = kt_range(&r, 1, 32);
 		for (i = 0; i < (uint32_t)n; i++) {
 			memset(&m[i], 0, sizeof(m[i]));
 			m[i].data = buf[i];
 			m[i].len = QMAX_SIZE;
 		}
-		if (n == 1 && ks_one_in(&r, 2)) {
+		if (n == 1 && kt_one_in(&r, 2)) {
 			ssize_t len = kipc_recv(q, NULL, buf[0], QMAX_SIZE,
 						&m[0], -1);
 
@@ -201,22 +201,22 @@ static void q_consumer(const char *name, int c, uint32_t per, uint64_t total,
 		}
 		if (ret == -EPIPE)
 			break;
-		KS_CHECK(ret > 0 && ret <= n, "recv: %d (%s)", ret,
-			 ret < 0 ? strerror(-ret) : "");
+		KT_CHILD_CHECK(ret > 0 && ret <= n, "recv: %d (%s)", ret,
+			       ret < 0 ? strerror(-ret) : "");
 		for (i = 0; i < (uint32_t)ret; i++) {
-			KS_CHECK(q_verify(buf[i], &m[i], &id) == 0,
-				 "corrupt message: type %u prio %u len %zu",
-				 m[i].type, m[i].prio, m[i].len);
-			KS_CHECK(id < total, "id %u", id);
+			KT_CHILD_CHECK(q_verify(buf[i], &m[i], &id) == 0,
+				       "corrupt message: type %u prio %u len %zu",
+				       m[i].type, m[i].prio, m[i].len);
+			KT_CHILD_CHECK(id < total, "id %u", id);
 			p = id / per;
-			KS_CHECK(m[i].pid == sh->prod_pid[p],
-				 "message %u: pid %d, producer %d", id,
-				 m[i].pid, sh->prod_pid[p]);
-			KS_CHECK(!(atomic_fetch_or(&sh->bits[id], 1) & 1),
-				 "message %u received twice", id);
-			KS_CHECK((int64_t)id > last[p][m[i].prio],
-				 "producer %u prio %u: %u after %" PRId64,
-				 p, m[i].prio, id, last[p][m[i].prio]);
+			KT_CHILD_CHECK(m[i].pid == sh->prod_pid[p],
+				       "message %u: pid %d, producer %d", id,
+				       m[i].pid, sh->prod_pid[p]);
+			KT_CHILD_CHECK(!(atomic_fetch_or(&sh->bits[id], 1) & 1),
+				       "message %u received twice", id);
+			KT_CHILD_CHECK((int64_t)id > last[p][m[i].prio],
+				       "producer %u prio %u: %u after %" PRId64,
+				       p, m[i].prio, id, last[p][m[i].prio]);
 			last[p][m[i].prio] = id;
 		}
 		atomic_fetch_add(&sh->received[c], ret);
@@ -285,15 +285,15 @@ TEST_F(queue_load, four_by_four)
 	uint64_t i;
 	int q, p, c;
 
-	sh = ks_shared(sizeof(*sh) + total);
+	sh = kt_shared(sizeof(*sh) + total);
 	ASSERT_NE(NULL, sh);
-	ks_name(name, sizeof(name), variant->tag, 0);
+	kt_name_n(name, sizeof(name), variant->tag, 0);
 	q = kipc_queue_create(name, &attr, 0, 0600);
 	ASSERT_LE(0, q);
 
-	t0 = ks_now_ns();
+	t0 = kt_now_ns();
 	for (c = 0; c < NCONS; c++) {
-		cons[c] = ks_fork();
+		cons[c] = kt_fork();
 		ASSERT_LE(0, cons[c]);
 		if (!cons[c]) {
 			close(q);
@@ -301,7 +301,7 @@ TEST_F(queue_load, four_by_four)
 		}
 	}
 	for (p = 0; p < NPROD; p++) {
-		prod[p] = ks_fork();
+		prod[p] = kt_fork();
 		ASSERT_LE(0, prod[p]);
 		if (!prod[p]) {
 			close(q);
@@ -320,15 +320,15 @@ TEST_F(queue_load, four_by_four)
 		if (st.sent >= 4 * attr.max_msgs || st.sent == total ||
 		    st.blocked_senders >= NPROD)
 			break;
-		ks_sleep_us(1000);
+		kt_sleep_us(1000);
 	}
 	atomic_store(&sh->go, 1);
 	for (p = 0; p < NPROD; p++)
-		ASSERT_EQ(0, ks_reap(prod[p]));
+		ASSERT_EQ(0, kt_reap(prod[p]));
 	/* Receivers drain what is queued, then get EPIPE. */
 	ASSERT_EQ(0, kipc_queue_shutdown(q));
 	for (c = 0; c < NCONS; c++)
-		ASSERT_EQ(0, ks_reap(cons[c]));
+		ASSERT_EQ(0, kt_reap(cons[c]));
 
 	ASSERT_EQ(0, kipc_queue_stat(q, &st));
 	for (c = 0; c < NCONS; c++)
@@ -337,10 +337,10 @@ TEST_F(queue_load, four_by_four)
 		lost += !sh->bits[i];
 		both += sh->bits[i] == 3;
 	}
-	ks_log("%s: %" PRIu64 " messages in %.1f s: received %" PRIu64
+	kt_log("%s: %" PRIu64 " messages in %.1f s: received %" PRIu64
 	       " dropped_new %" PRIu64 " dropped_oldest %" PRIu64
 	       " conflated %" PRIu64 " high_water %" PRIu64 " wakeups %" PRIu64,
-	       variant->tag, total, (ks_now_ns() - t0) / 1e9, st.received,
+	       variant->tag, total, (kt_now_ns() - t0) / 1e9, st.received,
 	       st.dropped_new, st.dropped_oldest, st.conflated, st.high_water,
 	       st.wakeups);
 	EXPECT_EQ(total, st.sent);
@@ -391,7 +391,7 @@ static void locker(const char *name, int id, uint64_t rounds,
 		   struct lshared *sh)
 {
 	volatile uint32_t *ctr, *holder;
-	struct ks_rng r;
+	struct kt_rng r;
 	unsigned char *base;
 	size_t size;
 	void *addr;
@@ -399,46 +399,46 @@ static void locker(const char *name, int id, uint64_t rounds,
 	int fd, l, ret, spin;
 	int64_t tmo;
 
-	ks_seed(&r, k_seed, 300 + id);
+	kt_seed(&r, k_seed, 300 + id);
 	fd = kipc_region_open(name, KIPC_RDWR);
-	KS_CHECK(fd >= 0, "open: %s", strerror(-fd));
-	KS_EXPECT(0, kipc_region_map(fd, &addr, &size));
+	KT_CHILD_CHECK(fd >= 0, "open: %s", strerror(-fd));
+	KT_CHILD_EXPECT(0, kipc_region_map(fd, &addr, &size));
 	base = addr;
 	for (i = 0; i < rounds; i++) {
-		l = ks_below(&r, 2);
-		switch (ks_below(&r, 4)) {
+		l = kt_below(&r, 2);
+		switch (kt_below(&r, 4)) {
 		case 0: tmo = 0; break;
-		case 1: tmo = ks_range(&r, 1, 2000) * 1000; break;
+		case 1: tmo = kt_range(&r, 1, 2000) * 1000; break;
 		default: tmo = -1; break;
 		}
 		ret = kipc_lock(fd, LOCK_OFF(l), tmo);
 		if (ret == -EAGAIN || ret == -ETIMEDOUT) {
-			KS_CHECK(tmo >= 0, "%s with no timeout", strerror(-ret));
+			KT_CHILD_CHECK(tmo >= 0, "%s with no timeout", strerror(-ret));
 			atomic_fetch_add(&sh->timeouts, 1);
 			continue;
 		}
-		KS_EXPECT(0, ret);
+		KT_CHILD_EXPECT(0, ret);
 		holder = (volatile uint32_t *)(base + HOLDER_OFF(l));
 		ctr = (volatile uint32_t *)(base + CTR_OFF(l));
-		KS_CHECK(*holder == 0, "lock %d held by %u too", l, *holder);
+		KT_CHILD_CHECK(*holder == 0, "lock %d held by %u too", l, *holder);
 		*holder = id + 1;
 		*ctr = *ctr + 1;
-		for (spin = ks_below(&r, 200); spin > 0; spin--)
+		for (spin = kt_below(&r, 200); spin > 0; spin--)
 			__asm__ volatile("" ::: "memory");
-		if (ks_one_in(&r, 16))
+		if (kt_one_in(&r, 16))
 			sched_yield();
-		KS_CHECK(*holder == (uint32_t)id + 1, "lock %d stolen by %u",
-			 l, *holder);
+		KT_CHILD_CHECK(*holder == (uint32_t)id + 1, "lock %d stolen by %u",
+			       l, *holder);
 		*holder = 0;
 		atomic_fetch_add(&sh->taken[l], 1);
-		KS_EXPECT(0, kipc_unlock(fd, LOCK_OFF(l)));
+		KT_CHILD_EXPECT(0, kipc_unlock(fd, LOCK_OFF(l)));
 	}
 	_exit(0);
 }
 
 TEST(locks)
 {
-	struct lshared *sh = ks_shared(sizeof(*sh));
+	struct lshared *sh = kt_shared(sizeof(*sh));
 	pid_t pid[NLOCKERS];
 	unsigned char *base;
 	char name[64];
@@ -448,7 +448,7 @@ TEST(locks)
 
 	KT_REQUIRE_KIPC();
 	ASSERT_NE(NULL, sh);
-	ks_name(name, sizeof(name), "locks", 0);
+	kt_name_n(name, sizeof(name), "locks", 0);
 	r = kipc_region_create(name, 4096, 0, 0600);
 	ASSERT_TRUE(r >= 0) {
 		TH_LOG("create: %s", strerror(-r));
@@ -458,13 +458,13 @@ TEST(locks)
 	ASSERT_EQ(0, kipc_lock_init(r, LOCK_OFF(0)));
 	ASSERT_EQ(0, kipc_lock_init(r, LOCK_OFF(1)));
 	for (i = 0; i < NLOCKERS; i++) {
-		pid[i] = ks_fork();
+		pid[i] = kt_fork();
 		if (!pid[i])
 			locker(name, i, k_rounds * 10, sh);
 	}
 	for (i = 0; i < NLOCKERS; i++)
-		ASSERT_EQ(0, ks_reap(pid[i]));
-	ks_log("locks: taken %" PRIu64 " + %" PRIu64 ", timed out %" PRIu64,
+		ASSERT_EQ(0, kt_reap(pid[i]));
+	kt_log("locks: taken %" PRIu64 " + %" PRIu64 ", timed out %" PRIu64,
 	       sh->taken[0], sh->taken[1], sh->timeouts);
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(sh->taken[i], *(uint32_t *)(base + CTR_OFF(i)));
@@ -493,8 +493,8 @@ static void baton(const char *name, int id, uint64_t rounds,
 	int fd, ret;
 
 	fd = kipc_region_open(name, KIPC_RDWR);
-	KS_CHECK(fd >= 0, "open: %s", strerror(-fd));
-	KS_EXPECT(0, kipc_region_map(fd, &addr, &size));
+	KT_CHILD_CHECK(fd >= 0, "open: %s", strerror(-fd));
+	KT_CHILD_EXPECT(0, kipc_region_map(fd, &addr, &size));
 	s = addr;
 	for (;;) {
 		v = atomic_load(s);
@@ -503,14 +503,14 @@ static void baton(const char *name, int id, uint64_t rounds,
 		if (v % NBATON == (uint32_t)id) {
 			atomic_store(s, v + 1);
 			ret = kipc_wake(fd, 0, INT32_MAX);
-			KS_CHECK(ret >= 0, "wake: %s", strerror(-ret));
+			KT_CHILD_CHECK(ret >= 0, "wake: %s", strerror(-ret));
 			atomic_fetch_add(&sh->wakes, 1);
 			atomic_fetch_add(&sh->woken, ret);
 			continue;
 		}
 		ret = kipc_wait(fd, 0, v, -1);
-		KS_CHECK(ret == 0 || ret == -EAGAIN, "wait: %s",
-			 strerror(-ret));
+		KT_CHILD_CHECK(ret == 0 || ret == -EAGAIN, "wait: %s",
+			       strerror(-ret));
 		atomic_fetch_add(&sh->waits, 1);
 	}
 	_exit(0);
@@ -519,23 +519,23 @@ static void baton(const char *name, int id, uint64_t rounds,
 /* Spurious wakes and timed waits on words of every bucket, offset 0 too. */
 static void noise(const char *name, struct wshared *sh)
 {
-	struct ks_rng r;
+	struct kt_rng r;
 	size_t off;
 	int fd, ret;
 
-	ks_seed(&r, k_seed, 400);
+	kt_seed(&r, k_seed, 400);
 	fd = kipc_region_open(name, KIPC_RDWR);
-	KS_CHECK(fd >= 0, "open: %s", strerror(-fd));
+	KT_CHILD_CHECK(fd >= 0, "open: %s", strerror(-fd));
 	while (!atomic_load(&sh->stop)) {
-		off = ks_one_in(&r, 4) ? 0 : ks_below(&r, 1024) * 4;
-		if (ks_one_in(&r, 2)) {
-			ret = kipc_wake(fd, off, ks_range(&r, 1, 3));
-			KS_CHECK(ret >= 0, "wake: %s", strerror(-ret));
+		off = kt_one_in(&r, 4) ? 0 : kt_below(&r, 1024) * 4;
+		if (kt_one_in(&r, 2)) {
+			ret = kipc_wake(fd, off, kt_range(&r, 1, 3));
+			KT_CHILD_CHECK(ret >= 0, "wake: %s", strerror(-ret));
 		} else {
 			ret = kipc_wait(fd, off ? off : 4, 0,
-					ks_below(&r, 3) * 100000);
-			KS_CHECK(ret == -EAGAIN || ret == -ETIMEDOUT ||
-				 ret == 0, "wait: %s", strerror(-ret));
+					kt_below(&r, 3) * 100000);
+			KT_CHILD_CHECK(ret == -EAGAIN || ret == -ETIMEDOUT ||
+				       ret == 0, "wait: %s", strerror(-ret));
 		}
 	}
 	_exit(0);
@@ -543,7 +543,7 @@ static void noise(const char *name, struct wshared *sh)
 
 TEST(wait_wake)
 {
-	struct wshared *sh = ks_shared(sizeof(*sh));
+	struct wshared *sh = kt_shared(sizeof(*sh));
 	pid_t pid[NBATON], np;
 	struct kipc_region_stat st;
 	char name[64];
@@ -553,28 +553,28 @@ TEST(wait_wake)
 
 	KT_REQUIRE_KIPC();
 	ASSERT_NE(NULL, sh);
-	ks_name(name, sizeof(name), "baton", 0);
+	kt_name_n(name, sizeof(name), "baton", 0);
 	r = kipc_region_create(name, 4096, 0, 0600);
 	ASSERT_TRUE(r >= 0) {
 		TH_LOG("create: %s", strerror(-r));
 	}
 	ASSERT_EQ(0, kipc_region_map(r, &addr, &size));
-	np = ks_fork();
+	np = kt_fork();
 	if (!np)
 		noise(name, sh);
 	for (i = 0; i < NBATON; i++) {
-		pid[i] = ks_fork();
+		pid[i] = kt_fork();
 		if (!pid[i])
 			baton(name, i, k_rounds * 4, sh);
 	}
 	for (i = 0; i < NBATON; i++)
-		ASSERT_EQ(0, ks_reap(pid[i]));
+		ASSERT_EQ(0, kt_reap(pid[i]));
 	atomic_store(&sh->stop, 1);
-	ASSERT_EQ(0, ks_reap(np));
+	ASSERT_EQ(0, kt_reap(np));
 	ASSERT_EQ(k_rounds * 4, *(uint32_t *)addr);
 	ASSERT_EQ(0, kipc_region_stat(r, &st));
 	ASSERT_EQ(0, st.waiters);
-	ks_log("wait_wake: %" PRIu64 " passes, %" PRIu64 " waits, %" PRIu64
+	kt_log("wait_wake: %" PRIu64 " passes, %" PRIu64 " waits, %" PRIu64
 	       " woken", k_rounds * 4, sh->waits, sh->woken);
 }
 
@@ -582,7 +582,7 @@ TEST(wait_wake)
 
 static void ring_fill(unsigned char *p, uint64_t i, size_t len)
 {
-	uint64_t x = ks_mix(i, 3);
+	uint64_t x = kt_mix(i, 3);
 	size_t j;
 
 	for (j = 0; j < len; j++)
@@ -591,7 +591,7 @@ static void ring_fill(unsigned char *p, uint64_t i, size_t len)
 
 static int ring_ok(const unsigned char *p, uint64_t i, size_t len)
 {
-	uint64_t x = ks_mix(i, 3);
+	uint64_t x = kt_mix(i, 3);
 	size_t j;
 
 	for (j = 0; j < len; j++)
@@ -608,27 +608,27 @@ static void ring_producer(const char *name, uint64_t n)
 {
 	unsigned char buf[RING_MAXREC];
 	struct kipc_ring *ring;
-	struct ks_rng r, lr;
+	struct kt_rng r, lr;
 	void *p;
 	size_t len;
 	uint64_t i;
 	int ret;
 
-	ks_seed(&r, k_seed, 500);
-	ks_seed(&lr, k_seed, 501);	/* lengths: the consumer's copy */
+	kt_seed(&r, k_seed, 500);
+	kt_seed(&lr, k_seed, 501);	/* lengths: the consumer's copy */
 	ret = kipc_ring_open(name, KIPC_RDWR, &ring);
-	KS_CHECK(ret >= 0, "ring open: %s", strerror(-ret));
+	KT_CHILD_CHECK(ret >= 0, "ring open: %s", strerror(-ret));
 	for (i = 0; i < n; i++) {
-		len = ks_below(&lr, RING_MAXREC);
-		if (ks_one_in(&r, 2)) {
+		len = kt_below(&lr, RING_MAXREC);
+		if (kt_one_in(&r, 2)) {
 			ret = kipc_ring_reserve(ring, len, &p, -1);
-			KS_EXPECT(0, ret);
+			KT_CHILD_EXPECT(0, ret);
 			ring_fill(p, i, len);
-			KS_EXPECT(0, kipc_ring_commit(ring, 1 + i % 255, len));
+			KT_CHILD_EXPECT(0, kipc_ring_commit(ring, 1 + i % 255, len));
 		} else {
 			ring_fill(buf, i, len);
-			KS_EXPECT(0, kipc_ring_send(ring, 1 + i % 255, buf, len,
-						    -1));
+			KT_CHILD_EXPECT(0, kipc_ring_send(ring, 1 + i % 255, buf, len,
+							  -1));
 		}
 	}
 	_exit(0);
@@ -638,7 +638,7 @@ TEST(rings)
 {
 	unsigned char buf[RING_MAXREC];
 	struct kipc_ring *ring;
-	struct ks_rng r, lr;
+	struct kt_rng r, lr;
 	uint64_t i, n = k_rounds * 10;
 	const void *p;
 	struct pollfd pfd;
@@ -651,20 +651,20 @@ TEST(rings)
 	int ret;
 
 	KT_REQUIRE_KIPC();
-	ks_seed(&r, k_seed, 502);
-	ks_seed(&lr, k_seed, 501);
-	ks_name(name, sizeof(name), "ring", 0);
+	kt_seed(&r, k_seed, 502);
+	kt_seed(&lr, k_seed, 501);
+	kt_name_n(name, sizeof(name), "ring", 0);
 	ret = kipc_ring_create(name, RING_CAP, KIPC_RING_CONSUMER, 0600, &ring);
 	ASSERT_TRUE(ret >= 0) {
 		TH_LOG("ring create: %s", strerror(-ret));
 	}
-	t0 = ks_now_ns();
-	pid = ks_fork();
+	t0 = kt_now_ns();
+	pid = kt_fork();
 	if (!pid)
 		ring_producer(name, n);
 	for (i = 0; i < n; i++) {
-		want = ks_below(&lr, RING_MAXREC);
-		switch (ks_below(&r, 4)) {
+		want = kt_below(&lr, RING_MAXREC);
+		switch (kt_below(&r, 4)) {
 		case 0:
 			pfd.fd = kipc_ring_fd(ring);
 			pfd.events = POLLIN;
@@ -696,12 +696,12 @@ TEST(rings)
 		if (p != buf)
 			ASSERT_EQ(0, kipc_ring_consume(ring));
 	}
-	ASSERT_EQ(0, ks_reap(pid));
+	ASSERT_EQ(0, kt_reap(pid));
 	/* The producer is gone: an empty ring is EPIPE now. */
 	len = kipc_ring_recv(ring, buf, sizeof(buf), &type, -1);
 	ASSERT_EQ(-EPIPE, len);
-	ks_log("rings: %" PRIu64 " records in %.1f s", n,
-	       (ks_now_ns() - t0) / 1e9);
+	kt_log("rings: %" PRIu64 " records in %.1f s", n,
+	       (kt_now_ns() - t0) / 1e9);
 	kipc_ring_close(ring);
 }
 
@@ -718,23 +718,23 @@ struct eshared {
 static void ev_poster(const char *name, int id, uint64_t units,
 		      struct eshared *sh)
 {
-	struct ks_rng r;
+	struct kt_rng r;
 	uint64_t done = 0, n;
 	int e, ret;
 
-	ks_seed(&r, k_seed, 600 + id);
+	kt_seed(&r, k_seed, 600 + id);
 	e = kipc_event_open(name, KIPC_WRONLY);
-	KS_CHECK(e >= 0, "open: %s", strerror(-e));
+	KT_CHILD_CHECK(e >= 0, "open: %s", strerror(-e));
 	while (done < units) {
-		n = ks_range(&r, 1, 4);
+		n = kt_range(&r, 1, 4);
 		if (n > units - done)
 			n = units - done;
 		ret = kipc_event_post(e, n);
-		KS_EXPECT(0, ret);
+		KT_CHILD_EXPECT(0, ret);
 		done += n;
 		atomic_fetch_add(&sh->posts, 1);
 		atomic_fetch_add(&sh->posted, n);
-		if (ks_one_in(&r, 8))
+		if (kt_one_in(&r, 8))
 			sched_yield();
 	}
 	_exit(0);
@@ -742,22 +742,22 @@ static void ev_poster(const char *name, int id, uint64_t units,
 
 static void ev_waiter(const char *name, int id, struct eshared *sh)
 {
-	struct ks_rng r;
+	struct kt_rng r;
 	uint64_t v;
 	int e, ret;
 
-	ks_seed(&r, k_seed, 700 + id);
+	kt_seed(&r, k_seed, 700 + id);
 	e = kipc_event_open(name, KIPC_RDONLY);
-	KS_CHECK(e >= 0, "open: %s", strerror(-e));
+	KT_CHILD_CHECK(e >= 0, "open: %s", strerror(-e));
 	for (;;) {
 		v = 0;
-		ret = kipc_event_wait(e, &v, ks_one_in(&r, 4) ? 0 : -1);
+		ret = kipc_event_wait(e, &v, kt_one_in(&r, 4) ? 0 : -1);
 		if (ret == -EPIPE)
 			break;
 		if (ret == -EAGAIN)
 			continue;
-		KS_EXPECT(0, ret);
-		KS_CHECK(v >= 1, "took %" PRIu64, v);
+		KT_CHILD_EXPECT(0, ret);
+		KT_CHILD_CHECK(v >= 1, "took %" PRIu64, v);
 		atomic_fetch_add(&sh->taken, v);
 		atomic_fetch_add(&sh->takes, 1);
 	}
@@ -794,7 +794,7 @@ TEST_F(event_load, posters_and_waiters)
 {
 	const int kind = variant->kind;
 	const char *tag = variant->tag;
-	struct eshared *sh = ks_shared(sizeof(*sh));
+	struct eshared *sh = kt_shared(sizeof(*sh));
 	uint64_t units = k_rounds * 4;
 	pid_t pp[NPOST], wp[NWAIT];
 	struct kipc_event_stat st;
@@ -802,31 +802,31 @@ TEST_F(event_load, posters_and_waiters)
 	int e, i;
 
 	ASSERT_NE(NULL, sh);
-	ks_name(name, sizeof(name), tag, 0);
+	kt_name_n(name, sizeof(name), tag, 0);
 	e = kipc_event_create(name, kind, 0, 0, 0600);
 	ASSERT_TRUE(e >= 0) {
 		TH_LOG("create: %s", strerror(-e));
 	}
 	/* Children drop the owner fd they inherit: owner death ends them. */
 	for (i = 0; i < NWAIT; i++) {
-		wp[i] = ks_fork();
+		wp[i] = kt_fork();
 		if (!wp[i]) {
 			close(e);
 			ev_waiter(name, i, sh);
 		}
 	}
 	for (i = 0; i < NPOST; i++) {
-		pp[i] = ks_fork();
+		pp[i] = kt_fork();
 		if (!pp[i]) {
 			close(e);
 			ev_poster(name, i, units, sh);
 		}
 	}
 	for (i = 0; i < NPOST; i++)
-		ASSERT_EQ(0, ks_reap(pp[i]));
+		ASSERT_EQ(0, kt_reap(pp[i]));
 	/* Everything posted is taken, then owner death ends the waiters. */
 	for (i = 0; i < 60000 && atomic_load(&sh->taken) < NPOST * units; i++)
-		ks_sleep_us(1000);
+		kt_sleep_us(1000);
 	ASSERT_EQ(NPOST * units, atomic_load(&sh->taken));
 	ASSERT_EQ(0, kipc_event_stat(e, &st));
 	ASSERT_EQ(0, st.count);
@@ -836,8 +836,8 @@ TEST_F(event_load, posters_and_waiters)
 		ASSERT_EQ(NPOST * units, st.waits);
 	close(e);
 	for (i = 0; i < NWAIT; i++)
-		ASSERT_EQ(0, ks_reap(wp[i]));
-	ks_log("events %s: %" PRIu64 " units in %" PRIu64 " posts, %" PRIu64
+		ASSERT_EQ(0, kt_reap(wp[i]));
+	kt_log("events %s: %" PRIu64 " units in %" PRIu64 " posts, %" PRIu64
 	       " waits", tag, sh->posted, sh->posts, sh->takes);
 }
 
@@ -856,33 +856,33 @@ struct mc {
 static void *mc_mapper(void *arg)
 {
 	struct mc *mc = arg;
-	struct ks_rng r;
+	struct kt_rng r;
 	volatile uint32_t *w;
 	size_t len;
 	void *p;
 	int prot;
 
-	ks_seed(&r, mc->seed, syscall(SYS_gettid));
+	kt_seed(&r, mc->seed, syscall(SYS_gettid));
 	while (!atomic_load(&mc->stop)) {
-		len = ks_range(&r, 1, MC_SIZE / 4096) * 4096;
-		prot = PROT_READ | (ks_one_in(&r, 2) ? PROT_WRITE : 0);
+		len = kt_range(&r, 1, MC_SIZE / 4096) * 4096;
+		prot = PROT_READ | (kt_one_in(&r, 2) ? PROT_WRITE : 0);
 		p = mmap(NULL, len, prot, MAP_SHARED, atomic_load(&mc->slot),
 			 0);
 		if (p == MAP_FAILED) {
 			/* Closed under us, or the number went to a context. */
-			KS_CHECK(errno == EBADF || errno == ENODEV,
-				 "mmap: %s", strerror(errno));
+			KT_CHILD_CHECK(errno == EBADF || errno == ENODEV,
+				       "mmap: %s", strerror(errno));
 			atomic_fetch_add(&mc->fails, 1);
 			continue;
 		}
-		w = (volatile uint32_t *)((char *)p + ks_below(&r, len / 4) * 4);
+		w = (volatile uint32_t *)((char *)p + kt_below(&r, len / 4) * 4);
 		if (prot & PROT_WRITE)
 			*w += 1;
 		else
 			(void)*w;
-		if (ks_one_in(&r, 3))
+		if (kt_one_in(&r, 3))
 			mprotect(p, len, PROT_READ);
-		KS_CHECK(munmap(p, len) == 0, "munmap: %s", strerror(errno));
+		KT_CHILD_CHECK(munmap(p, len) == 0, "munmap: %s", strerror(errno));
 		atomic_fetch_add(&mc->maps, 1);
 	}
 	return NULL;
@@ -891,19 +891,19 @@ static void *mc_mapper(void *arg)
 static void *mc_swapper(void *arg)
 {
 	struct mc *mc = arg;
-	struct ks_rng r;
+	struct kt_rng r;
 	int fd;
 
-	ks_seed(&r, mc->seed, syscall(SYS_gettid));
+	kt_seed(&r, mc->seed, syscall(SYS_gettid));
 	while (!atomic_load(&mc->stop)) {
-		fd = ks_one_in(&r, 8) ? open(KS_DEV, O_RDWR | O_CLOEXEC) :
+		fd = kt_one_in(&r, 8) ? open(KIPC_DEV, O_RDWR | O_CLOEXEC) :
 					kipc_region_open(mc->name, KIPC_RDWR);
 		if (fd < 0) {
 			/* The owner is being recreated. */
-			KS_CHECK(fd == -ENOENT, "open: %s", strerror(-fd));
+			KT_CHILD_CHECK(fd == -ENOENT, "open: %s", strerror(-fd));
 			continue;
 		}
-		if (ks_one_in(&r, 4)) {
+		if (kt_one_in(&r, 4)) {
 			/* Keep a mapping alive past the close. */
 			void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
 
@@ -914,8 +914,8 @@ static void *mc_swapper(void *arg)
 			}
 			continue;
 		}
-		KS_CHECK(dup2(fd, atomic_load(&mc->slot)) >= 0, "dup2: %s",
-			 strerror(errno));
+		KT_CHILD_CHECK(dup2(fd, atomic_load(&mc->slot)) >= 0, "dup2: %s",
+			       strerror(errno));
 		close(fd);
 		atomic_fetch_add(&mc->swaps, 1);
 	}
@@ -924,7 +924,7 @@ static void *mc_swapper(void *arg)
 
 TEST(mmap_close)
 {
-	struct mc *mc = ks_shared(sizeof(*mc));
+	struct mc *mc = kt_shared(sizeof(*mc));
 	pthread_t th[4];
 	int64_t end;
 	long base, live;
@@ -933,9 +933,9 @@ TEST(mmap_close)
 
 	KT_REQUIRE_KIPC();
 	ASSERT_NE(NULL, mc);
-	base = ks_live_objects();
+	base = kt_live_objects();
 	mc->seed = k_seed;
-	ks_name(mc->name, sizeof(mc->name), "mc", 0);
+	kt_name_n(mc->name, sizeof(mc->name), "mc", 0);
 	owner = kipc_region_create(mc->name, MC_SIZE, 0, 0600);
 	ASSERT_TRUE(owner >= 0) {
 		TH_LOG("create: %s", strerror(-owner));
@@ -948,10 +948,10 @@ TEST(mmap_close)
 		pthread_create(&th[i], NULL, mc_mapper, mc);
 	for (; i < 4; i++)
 		pthread_create(&th[i], NULL, mc_swapper, mc);
-	end = ks_now_ns() + (int64_t)k_rounds * 2 * KS_MS;	/* 2 ms a round */
-	while (ks_now_ns() < end) {
+	end = kt_now_ns() + (int64_t)k_rounds * 2 * MS;	/* 2 ms a round */
+	while (kt_now_ns() < end) {
 		/* A child maps and dies with the mapping. */
-		pid = ks_fork();
+		pid = kt_fork();
 		if (!pid) {
 			void *p = mmap(NULL, MC_SIZE, PROT_READ | PROT_WRITE,
 				       MAP_SHARED, owner, 0);
@@ -960,9 +960,9 @@ TEST(mmap_close)
 				((volatile uint32_t *)p)[1] = 1;
 			_exit(0);
 		}
-		ks_sleep_us(2000);
+		kt_sleep_us(2000);
 		/* (The child had the owner fd too.) */
-		ASSERT_EQ(0, ks_reap(pid));
+		ASSERT_EQ(0, kt_reap(pid));
 		/* The owner dies: the name goes, mappings stay valid. */
 		close(owner);
 		owner = kipc_region_create(mc->name, MC_SIZE, 0, 0600);
@@ -976,8 +976,8 @@ TEST(mmap_close)
 		pthread_join(th[i], NULL);
 	close(atomic_load(&mc->slot));
 	close(owner);
-	live = ks_live_settle(base, 5000);
-	ks_log("mmap_close: %d owner deaths, %" PRIu64 " maps, %" PRIu64
+	live = kt_live_settle(base, 5000);
+	kt_log("mmap_close: %d owner deaths, %" PRIu64 " maps, %" PRIu64
 	       " failed, %" PRIu64 " swaps; live_objects %ld -> %ld", rounds,
 	       mc->maps, mc->fails, mc->swaps, base, live);
 	ASSERT_LE(0, base);
@@ -988,7 +988,7 @@ TEST(mmap_close)
 
 int main(int argc, char **argv)
 {
-	struct ks_knob knobs[] = {
+	struct kt_knob knobs[] = {
 		{ "messages", &k_messages, "messages per queue test", 4 },
 		{ "rounds", &k_rounds, "rounds per region test", 2 },
 		{ "seed", &k_seed, "random seed", 0 },
@@ -996,6 +996,6 @@ int main(int argc, char **argv)
 		{ NULL }
 	};
 
-	return ks_harness_main("STRESS", "kipc_stress", knobs,
+	return kt_harness_main("STRESS", "kipc_stress", knobs,
 			       &k_case_timeout, NULL, argc, argv);
 }

@@ -23,7 +23,7 @@
 #include <poll.h>
 #include <sys/stat.h>
 
-#include "stress/common.h"
+#include "lib/kt_harness.h"
 
 #define TRINITY		"/usr/bin/trinity"
 #define SHIM		"/usr/lib/kipc-trinity-shim.so"
@@ -88,14 +88,14 @@ TEST(trinity)
 	const char *argv[128];
 	int argc = 0, i, st;
 	long base, live, max_live = 0, ran = 0;
-	int64_t t0 = ks_now_ns(), end;
+	int64_t t0 = kt_now_ns(), end;
 	int out[2];
 	pid_t pid;
 
 	KT_REQUIRE_KIPC();
 	if (access(TRINITY, X_OK) || access(SHIM, R_OK))
-		SKIP(return, "no %s or %s in the VM", TRINITY, SHIM);
-	base = ks_live_objects();
+		KT_SKIP(return, "no %s or %s in the VM", TRINITY, SHIM);
+	base = kt_live_objects();
 	snprintf(count, sizeof(count), "%" PRIu64, k_count);
 	snprintf(seed, sizeof(seed), "%" PRIu64, k_seed);
 	snprintf(children, sizeof(children), "%" PRIu64, k_children);
@@ -131,7 +131,7 @@ TEST(trinity)
 		struct stat sb;
 		char path[64];
 
-		ASSERT_TRUE(stat(KS_DEV, &sb) == 0) {
+		ASSERT_TRUE(stat(KIPC_DEV, &sb) == 0) {
 			TH_LOG("stat: %s", strerror(errno));
 		}
 		mkdir(VICTIMS, 0755);
@@ -168,37 +168,37 @@ TEST(trinity)
 	 * how many syscalls it says it made; sample live_objects every
 	 * second: kipc objects must really be trinity's victims.
 	 */
-	end = ks_now_ns() + (int64_t)k_seconds * 1000000000LL;
+	end = kt_now_ns() + (int64_t)k_seconds * 1000000000LL;
 	st = -2;
-	while (st == -2 && ks_now_ns() < end) {
+	while (st == -2 && kt_now_ns() < end) {
 		trinity_output(out[0], &ran);
-		st = ks_reap_within(pid, 0);
-		live = ks_live_objects();
+		st = kt_reap_within(pid, 0);
+		live = kt_live_objects();
 		if (live > max_live)
 			max_live = live;
 	}
 	if (st == -2) {
 		/* Out of time: trinity stops cleanly on SIGINT. */
 		kill(-pid, SIGINT);
-		for (i = 0; i < 30 && (st = ks_reap_within(pid, 0)) == -2; i++)
+		for (i = 0; i < 30 && (st = kt_reap_within(pid, 0)) == -2; i++)
 			trinity_output(out[0], &ran);
 		if (st == -2) {
 			kill(-pid, SIGKILL);
-			st = ks_reap(pid);
+			st = kt_reap(pid);
 		}
-		ks_log("trinity: stopped at the %" PRIu64 " s limit", k_seconds);
+		kt_log("trinity: stopped at the %" PRIu64 " s limit", k_seconds);
 	}
 	/* Its children, if any are left. */
 	kill(-pid, SIGKILL);
 	for (i = 0; i < 30 && !trinity_output(out[0], &ran); i++)
 		;
 	close(out[0]);
-	ks_sleep_us(200000);
-	live = ks_live_settle(base, 10000);
-	ks_log("trinity: seed %" PRIu64 ", %ld of up to %" PRIu64 " syscalls, %"
+	kt_sleep_us(200000);
+	live = kt_live_settle(base, 10000);
+	kt_log("trinity: seed %" PRIu64 ", %ld of up to %" PRIu64 " syscalls, %"
 	       PRIu64 " children, %.1f s, status %d; live_objects %ld -> %ld, "
 	       "at most %ld during the run", k_seed, ran, k_count, k_children,
-	       (ks_now_ns() - t0) / 1e9, st, base, live, max_live);
+	       (kt_now_ns() - t0) / 1e9, st, base, live, max_live);
 	ASSERT_LT(0, ran) {
 		TH_LOG("trinity made no syscall (no \"Ran N syscalls\" line)");
 	}
@@ -220,7 +220,7 @@ static void trinity_fixup(void)
 
 int main(int argc, char **argv)
 {
-	struct ks_knob knobs[] = {
+	struct kt_knob knobs[] = {
 		{ "count", &k_count, "syscalls trinity makes", 0 },
 		{ "seconds", &k_seconds, "stop trinity after this long", 0 },
 		{ "seed", &k_seed, "random seed", 0 },
@@ -228,6 +228,6 @@ int main(int argc, char **argv)
 		{ NULL }
 	};
 
-	return ks_harness_main("TRINITY", "kipc_trinity", knobs,
+	return kt_harness_main("TRINITY", "kipc_trinity", knobs,
 			       &k_case_timeout, trinity_fixup, argc, argv);
 }

@@ -145,8 +145,11 @@ vm_end_binary()
 	local bin=$1 rc=$2 detail
 
 	if [ "$rc" != 0 ] && [ "$p_bin_fail" = 0 ]; then
-		if [ "$rc" = 4 ] && [ "$p_bin_results" = 0 ]; then
-			vm_result SKIP "$bin" "exit status 4 (KSFT_SKIP)"
+		if [ "$rc" = 4 ] && [ "$p_bin_results" = 0 ] &&
+		   [ -n "$p_plan_skip" ]; then
+			vm_result SKIP "$bin" "$p_plan_skip"
+		elif [ "$rc" = 4 ] && [ "$p_bin_results" = 0 ]; then
+			vm_result FAIL "$bin" "exit status 4 (KSFT_SKIP) without a reason (no \"1..0 # SKIP reason\")"
 		else
 			vm_flush_context
 			case $rc in
@@ -169,19 +172,32 @@ vm_end_binary()
 # A line inside a payload binary's section.
 vm_parse_tap()
 {
-	local line=$1 name
+	local line=$1 name reason
 
 	if [[ $line =~ ^#\ +RUN\ +([^ ]+)\ \.\.\. ]]; then
 		p_case=${BASH_REMATCH[1]}
 		p_ctx=()
+	elif [[ $line =~ ^1\.\.([0-9]+)\ *#\ *[Ss][Kk][Ii][Pp]\ *(.*)$ ]]; then
+		# "1..0 # SKIP reason": the whole binary skips.
+		p_plan=${BASH_REMATCH[1]}
+		p_plan_skip=${BASH_REMATCH[2]%% }
 	elif [[ $line =~ ^1\.\.([0-9]+) ]]; then
 		p_plan=${BASH_REMATCH[1]}
 	elif [[ $line =~ ^ok\ ([0-9]+)\ *(.*)\ #\ *[Ss][Kk][Ii][Pp]\ *(.*)$ ]] ||
 	     [[ $line =~ ^ok\ ([0-9]+)\ *()#\ *[Ss][Kk][Ii][Pp]\ *(.*)$ ]]; then
-		# 6.1's harness prints "ok N # SKIP reason", without the name.
+		# 6.1's harness prints "ok N # SKIP reason", without the name,
+		# and "unknown" for the reason of a test process that exited
+		# with the skip status (255) without a SKIP(): not a skip.
 		name=${BASH_REMATCH[2]:-${p_case:-#${BASH_REMATCH[1]}}}
+		reason=${BASH_REMATCH[3]%% }
 		p_bin_results=$((p_bin_results + 1))
-		vm_result SKIP "$p_bin: $name" "${BASH_REMATCH[3]}"
+		if [ -z "$reason" ] || [ "$reason" = unknown ]; then
+			p_bin_fail=$((p_bin_fail + 1))
+			vm_flush_context
+			vm_result FAIL "$p_bin: $name" "skipped without a reason"
+		else
+			vm_result SKIP "$p_bin: $name" "$reason"
+		fi
 		p_case='' p_ctx=()
 	elif [[ $line =~ ^ok\ ([0-9]+)\ *(.*)$ ]]; then
 		name=${BASH_REMATCH[2]}
@@ -192,7 +208,15 @@ vm_parse_tap()
 		esac
 		name=${name% }
 		p_bin_results=$((p_bin_results + 1))
-		vm_result PASS "$p_bin: $name"
+		if [[ $name =~ \#\ *[Xx][Ff][Aa][Ii][Ll] ]]; then
+			# kselftest's "expected failure": kipc has none, and a
+			# failure is never a pass.
+			p_bin_fail=$((p_bin_fail + 1))
+			vm_flush_context
+			vm_result FAIL "$p_bin: $name" "XFAIL is a failure here"
+		else
+			vm_result PASS "$p_bin: $name"
+		fi
 		p_case='' p_ctx=()
 	elif [[ $line =~ ^not\ ok\ ([0-9]+)\ *(.*)$ ]]; then
 		name=${BASH_REMATCH[2]}
@@ -277,7 +301,7 @@ vm_parse()
 	local out=$1 p_echo=${2:-} line sect=none rc st name detail
 	local dmesg=$out/dmesg.log kml=$out/kmemleak.log
 	local p_pass=0 p_fail=0 p_skip=0 p_done=0 p_quiet=${KIPC_VM_QUIET:-0}
-	local p_bin='' p_case='' p_plan=0 p_bin_results=0 p_bin_fail=0 p_bail=''
+	local p_bin='' p_case='' p_plan=0 p_bin_results=0 p_bin_fail=0 p_bail='' p_plan_skip=''
 	local -a p_ctx=()
 
 	: >"$out/console.log"
@@ -323,6 +347,7 @@ vm_parse()
 		*"@@KIPC-BEGIN "*)
 			p_bin=${line#*@@KIPC-BEGIN }
 			p_case='' p_plan=0 p_bin_results=0 p_bin_fail=0 p_bail=''
+			p_plan_skip=''
 			p_ctx=()
 			sect=bin
 			[ -n "$p_echo" ] || vm_say "----  $p_bin"

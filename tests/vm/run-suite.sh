@@ -19,9 +19,13 @@
 # (build/vm), KIPC_VM_APPEND (extra kernel command line),
 # KIPC_VM_TESTDIR (where test binaries are looked up, default tests/).
 #
-# Every kselftest result is a test: "ok" passes, "ok ... # SKIP" is
-# skipped, "not ok" fails.  A binary that exits non-zero without a
-# "not ok" line, or reports fewer tests than it planned, is one failure.
+# Every kselftest result is a test: "ok" passes, "ok ... # SKIP reason"
+# is skipped, "not ok" fails.  A skip is never a pass, and needs a
+# reason: "# SKIP" without one (the harness's "unknown"), "# XFAIL", and
+# a binary that exits 4 (KSFT_SKIP) without a "1..0 # SKIP reason" plan
+# fail (the convention: tests/lib/kt_harness.h, KT_SKIP).  A binary that
+# exits non-zero without a "not ok" line, or reports fewer tests than it
+# planned, is one failure.
 # insmod, /dev/kipc (devnode), rmmod and a clean kernel log (kernel-log)
 # are tests too; a VM that does not come back is one more failure.
 # The last line is "N passed, N failed[, N skipped]"; the exit status is
@@ -35,7 +39,7 @@ VM_DIR=$(cd "$(dirname "$0")" && pwd)
 
 usage()
 {
-	sed -n '4,28s/^# \{0,1\}//p' "$0" >&2
+	sed -n '4,32s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
