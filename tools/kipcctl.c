@@ -497,7 +497,7 @@ const char *kctl_kind_name(uint32_t kind)
 }
 
 /* "ring" for a region that holds a ring, else the kind's name. */
-const char *kctl_obj_kind(const struct kctl_obj *o)
+const char *kctl_obj_kind(const struct kipcnl_obj *o)
 {
 	if (o->kind == KIPC_KIND_REGION && o->has_region && o->r.has_ring)
 		return "ring";
