@@ -39,7 +39,7 @@
 #include <sys/syscall.h>
 
 #include "stress/common.h"
-#include "stress/genl.h"
+#include "kipc-nl.h"
 
 static uint64_t k_kills = 100;
 static uint64_t k_races = 50;
@@ -824,7 +824,8 @@ static int cycle_one(uint64_t c, uint64_t *refused)
 {
 	struct kipc_queue_attr qa = { .max_msgs = 16 };
 	struct ks_rng rng, *r = &rng;
-	int what, ctx = -1, h = -1, h2 = -1, gfd = -1, fam;
+	int what, ctx = -1, h = -1, h2 = -1, ret;
+	struct kipcnl *gnl = NULL;
 	struct kipc_ring *ring = NULL;
 	char name[64], msg[300];
 	void *p = MAP_FAILED;
@@ -917,11 +918,9 @@ static int cycle_one(uint64_t c, uint64_t *refused)
 		KS_EXPECT(3, ks_live_objects());
 		break;
 	case 6:		/* a netlink event subscriber outlives the module */
-		gfd = kg_socket();
-		KS_CHECK(gfd >= 0, "netlink: %s", strerror(-gfd));
-		fam = kg_family(gfd);
-		KS_CHECK(fam > 0, "family: %s", strerror(-fam));
-		KS_EXPECT(0, kg_simple(gfd, fam, KIPC_CMD_NOTIFY, 0, 2));
+		ret = kipcnl_open(&gnl);
+		KS_CHECK(!ret, "netlink: %s", strerror(-ret));
+		KS_EXPECT(0, kipcnl_subscribe(gnl));
 		h = kipc_queue_create(name, NULL, 0, 0600);
 		KS_CHECK(h >= 0, "create: %d", h);
 		break;
@@ -974,10 +973,10 @@ static int cycle_one(uint64_t c, uint64_t *refused)
 		mod_users();
 		return 1;
 	}
-	if (gfd >= 0) {
+	if (gnl) {
 		/* The family is gone; closing the subscriber is harmless. */
-		KS_EXPECT(-ENOENT, kg_family(gfd));
-		close(gfd);
+		KS_EXPECT(-ENOENT, kipcnl_resolve(gnl));
+		kipcnl_close(gnl);
 	}
 	return 0;
 }

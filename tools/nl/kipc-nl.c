@@ -487,6 +487,12 @@ int kipcnl_open(struct kipcnl **out)
 	/* A reply that never comes is an error, not a hang. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	nl_socket_set_buffer_size(nl->sk, 1 << 20, 0);
+	/*
+	 * Replies are matched here, not by libnl, whose own expected
+	 * sequence number our requests would leave behind: so that libnl's
+	 * calls on kipcnl_sock() (a family cache) work, it checks none.
+	 */
+	nl_socket_disable_seq_check(nl->sk);
 	ret = kipcnl_resolve(nl);
 	if (ret < 0)
 		goto err;
@@ -1189,19 +1195,27 @@ int kipcnl_dump(struct kipcnl *nl, struct kipcnl_obj **objs, size_t *n)
 	return 0;
 }
 
-int kipcnl_get(struct kipcnl *nl, const char *name, uint32_t id,
-	       struct kipcnl_obj *obj)
+struct nl_msg *kipcnl_get_msg(struct kipcnl *nl, const char *name,
+			      uint32_t id)
 {
-	struct kipcnl_objvec v = { .family = nl->family };
 	struct nl_msg *m = kipcnl_msg(nl, KIPC_CMD_GET_OBJECT, 0);
-	int ret;
 
 	if (m && (name ? nla_put_string(m, KIPC_A_OBJ_NAME, name) :
 			 nla_put_u32(m, KIPC_A_OBJ_ID, id)) < 0) {
 		nlmsg_free(m);
-		return -EMSGSIZE;
+		m = NULL;
 	}
-	ret = kipcnl_request(nl, m, kipcnl_objvec_fn, &v);
+	return m;
+}
+
+int kipcnl_get(struct kipcnl *nl, const char *name, uint32_t id,
+	       struct kipcnl_obj *obj)
+{
+	struct kipcnl_objvec v = { .family = nl->family };
+	int ret;
+
+	ret = kipcnl_request(nl, kipcnl_get_msg(nl, name, id),
+			     kipcnl_objvec_fn, &v);
 	if (!ret && v.n != 1)
 		ret = -EPROTO;
 	if (ret) {

@@ -65,6 +65,9 @@ const char *kipcnl_extack(const struct kipcnl *nl);
 
 /* A request of the kipc family for nla_put_*(); NULL without memory. */
 struct nl_msg *kipcnl_msg(struct kipcnl *nl, uint8_t cmd, int flags);
+/* GET_OBJECT of @name, or of @id when @name is NULL. */
+struct nl_msg *kipcnl_get_msg(struct kipcnl *nl, const char *name,
+			      uint32_t id);
 
 /*
  * Send @msg (freed here) and read until its ACK, error or NLMSG_DONE;
