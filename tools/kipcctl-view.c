@@ -217,120 +217,120 @@ static int kctl_bad_opt(const char *cmd, int c, char **argv)
  * JSON of one object.
  */
 
-static void kctl_json_mode(struct json *j, uint32_t mode)
+static void kctl_json_mode(struct kjson *j, uint32_t mode)
 {
 	char buf[8];
 
 	snprintf(buf, sizeof(buf), "%04o", mode & 07777);
-	json_str(j, "mode", buf);
+	kjson_str(j, "mode", buf);
 }
 
-static void kctl_json_queue(struct json *j, const struct kipcnl_queue *q)
+static void kctl_json_queue(struct kjson *j, const struct kipcnl_queue *q)
 {
-	json_obj_open(j, "queue");
-	json_u64(j, "depth_msgs", q->depth_msgs);
-	json_u64(j, "depth_bytes", q->depth_bytes);
-	json_u64(j, "max_msgs", q->max_msgs);
-	json_u64(j, "max_bytes", q->max_bytes);
-	json_u64(j, "max_msg_size", q->max_msg_size);
-	json_u64(j, "high_water", q->high_water);
-	json_u64(j, "sent", q->sent);
-	json_u64(j, "received", q->received);
-	json_u64(j, "dropped_new", q->dropped_new);
-	json_u64(j, "dropped_oldest", q->dropped_oldest);
-	json_u64(j, "conflated", q->conflated);
-	json_u64(j, "rejected", q->rejected);
-	json_u64(j, "timeouts", q->timeouts);
-	json_u64(j, "wakeups", q->wakeups);
-	json_str(j, "policy", kctl_policy_name(q->policy));
-	json_u64(j, "flags", q->flags);
-	json_bool(j, "conflate", q->flags & KIPC_Q_CONFLATE);
-	json_u64(j, "blocked_senders", q->blocked_senders);
-	json_u64(j, "blocked_receivers", q->blocked_receivers);
-	json_obj_close(j);
+	kjson_obj_open(j, "queue");
+	kjson_u64(j, "depth_msgs", q->depth_msgs);
+	kjson_u64(j, "depth_bytes", q->depth_bytes);
+	kjson_u64(j, "max_msgs", q->max_msgs);
+	kjson_u64(j, "max_bytes", q->max_bytes);
+	kjson_u64(j, "max_msg_size", q->max_msg_size);
+	kjson_u64(j, "high_water", q->high_water);
+	kjson_u64(j, "sent", q->sent);
+	kjson_u64(j, "received", q->received);
+	kjson_u64(j, "dropped_new", q->dropped_new);
+	kjson_u64(j, "dropped_oldest", q->dropped_oldest);
+	kjson_u64(j, "conflated", q->conflated);
+	kjson_u64(j, "rejected", q->rejected);
+	kjson_u64(j, "timeouts", q->timeouts);
+	kjson_u64(j, "wakeups", q->wakeups);
+	kjson_str(j, "policy", kctl_policy_name(q->policy));
+	kjson_u64(j, "flags", q->flags);
+	kjson_bool(j, "conflate", q->flags & KIPC_Q_CONFLATE);
+	kjson_u64(j, "blocked_senders", q->blocked_senders);
+	kjson_u64(j, "blocked_receivers", q->blocked_receivers);
+	kjson_obj_close(j);
 }
 
-static void kctl_json_region(struct json *j, const struct kipcnl_region *r)
+static void kctl_json_region(struct kjson *j, const struct kipcnl_region *r)
 {
 	unsigned int i;
 
-	json_obj_open(j, "region");
-	json_u64(j, "size", r->size);
-	json_u64(j, "waiters", r->waiters);
-	json_bool(j, "orphaned", r->orphaned);
-	json_u64(j, "owner_died", r->owner_died);
-	json_arr_open(j, "locks");
+	kjson_obj_open(j, "region");
+	kjson_u64(j, "size", r->size);
+	kjson_u64(j, "waiters", r->waiters);
+	kjson_bool(j, "orphaned", r->orphaned);
+	kjson_u64(j, "owner_died", r->owner_died);
+	kjson_arr_open(j, "locks");
 	for (i = 0; i < r->nr_locks; i++) {
 		const struct kipcnl_lock *l = &r->locks[i];
 
-		json_obj_open(j, NULL);
-		json_u64(j, "offset", l->offset);
-		json_u64(j, "word", l->word);
+		kjson_obj_open(j, NULL);
+		kjson_u64(j, "offset", l->offset);
+		kjson_u64(j, "word", l->word);
 		if (l->has_holder)
-			json_u64(j, "holder_pid", l->holder_pid);
+			kjson_u64(j, "holder_pid", l->holder_pid);
 		else
-			json_null(j, "holder_pid");
+			kjson_null(j, "holder_pid");
 		if (l->has_holder && l->holder_tid)
-			json_u64(j, "holder_tid", l->holder_tid);
+			kjson_u64(j, "holder_tid", l->holder_tid);
 		else
-			json_null(j, "holder_tid");
-		json_bool(j, "owner_died", l->owner_died);
-		json_bool(j, "notrecoverable", l->notrecoverable);
-		json_u64(j, "waiters", l->waiters);
-		json_obj_close(j);
+			kjson_null(j, "holder_tid");
+		kjson_bool(j, "owner_died", l->owner_died);
+		kjson_bool(j, "notrecoverable", l->notrecoverable);
+		kjson_u64(j, "waiters", l->waiters);
+		kjson_obj_close(j);
 	}
-	json_arr_close(j);
+	kjson_arr_close(j);
 	if (r->has_ring) {
 		const struct kipcnl_ring *rg = &r->ring;
 
-		json_obj_open(j, "ring");
-		json_u64(j, "capacity", rg->capacity);
-		json_u64(j, "used", rg->used);
+		kjson_obj_open(j, "ring");
+		kjson_u64(j, "capacity", rg->capacity);
+		kjson_u64(j, "used", rg->used);
 		if (rg->has_producer)
-			json_u64(j, "producer_pid", rg->producer_pid);
+			kjson_u64(j, "producer_pid", rg->producer_pid);
 		else
-			json_null(j, "producer_pid");
+			kjson_null(j, "producer_pid");
 		if (rg->has_consumer)
-			json_u64(j, "consumer_pid", rg->consumer_pid);
+			kjson_u64(j, "consumer_pid", rg->consumer_pid);
 		else
-			json_null(j, "consumer_pid");
-		json_bool(j, "producer_gone", rg->producer_gone);
-		json_bool(j, "consumer_gone", rg->consumer_gone);
-		json_obj_close(j);
+			kjson_null(j, "consumer_pid");
+		kjson_bool(j, "producer_gone", rg->producer_gone);
+		kjson_bool(j, "consumer_gone", rg->consumer_gone);
+		kjson_obj_close(j);
 	}
-	json_obj_close(j);
+	kjson_obj_close(j);
 }
 
-static void kctl_json_event(struct json *j, const struct kipcnl_event *e)
+static void kctl_json_event(struct kjson *j, const struct kipcnl_event *e)
 {
-	json_obj_open(j, "event");
-	json_str(j, "kind", kctl_event_kind_name(e->kind));
-	json_u64(j, "count", e->count);
-	json_u64(j, "posts", e->posts);
-	json_u64(j, "waits", e->waits);
-	json_u64(j, "waiters", e->waiters);
-	json_obj_close(j);
+	kjson_obj_open(j, "event");
+	kjson_str(j, "kind", kctl_event_kind_name(e->kind));
+	kjson_u64(j, "count", e->count);
+	kjson_u64(j, "posts", e->posts);
+	kjson_u64(j, "waits", e->waits);
+	kjson_u64(j, "waiters", e->waiters);
+	kjson_obj_close(j);
 }
 
 /* The object's members, inside an open JSON object. */
-static void kctl_json_obj_fields(struct json *j, const struct kipcnl_obj *o)
+static void kctl_json_obj_fields(struct kjson *j, const struct kipcnl_obj *o)
 {
-	json_u64(j, "id", o->id);
-	json_str(j, "kind", kctl_kind_name(o->kind));
+	kjson_u64(j, "id", o->id);
+	kjson_str(j, "kind", kctl_kind_name(o->kind));
 	if (o->has_name)
-		json_str(j, "name", o->name);
+		kjson_str(j, "name", o->name);
 	else
-		json_null(j, "name");
-	json_str(j, "state", kctl_state_name(o->state));
-	json_u64(j, "owner_pid", o->owner_pid);
-	json_bool(j, "owner_alive", o->owner_alive);
-	json_u64(j, "uid", o->uid);
-	json_u64(j, "gid", o->gid);
+		kjson_null(j, "name");
+	kjson_str(j, "state", kctl_state_name(o->state));
+	kjson_u64(j, "owner_pid", o->owner_pid);
+	kjson_bool(j, "owner_alive", o->owner_alive);
+	kjson_u64(j, "uid", o->uid);
+	kjson_u64(j, "gid", o->gid);
 	kctl_json_mode(j, o->mode);
-	json_bool(j, "persist", o->persist);
-	json_u64(j, "handles", o->handles);
-	json_u64(j, "readers", o->readers);
-	json_u64(j, "writers", o->writers);
+	kjson_bool(j, "persist", o->persist);
+	kjson_u64(j, "handles", o->handles);
+	kjson_u64(j, "readers", o->readers);
+	kjson_u64(j, "writers", o->writers);
 	if (o->has_queue)
 		kctl_json_queue(j, &o->q);
 	if (o->has_region)
@@ -388,7 +388,7 @@ int kctl_cmd_list(int argc, char **argv)
 	struct kipcnl_obj *objs;
 	uint32_t kind = 0;
 	struct table t;
-	struct json j;
+	struct kjson j;
 	size_t n, i;
 	int c, ret = -1;
 
@@ -428,17 +428,17 @@ int kctl_cmd_list(int argc, char **argv)
 	qsort(objs, n, sizeof(*objs), kctl_cmp_id);
 
 	if (kctl_opts.json) {
-		json_init(&j, stdout, kctl_opts.pretty);
-		json_arr_open(&j, NULL);
+		kjson_init(&j, stdout, kctl_opts.pretty);
+		kjson_arr_open(&j, NULL);
 		for (i = 0; i < n; i++) {
 			if (kind && objs[i].kind != kind)
 				continue;
-			json_obj_open(&j, NULL);
+			kjson_obj_open(&j, NULL);
 			kctl_json_obj_fields(&j, &objs[i]);
-			json_obj_close(&j);
+			kjson_obj_close(&j);
 		}
-		json_arr_close(&j);
-		json_end(&j);
+		kjson_arr_close(&j);
+		kjson_end(&j);
 	} else {
 		table_init(&t, 9);
 		table_add(&t, "KIND", "NAME", "ID", "STATE", "OWNER", "FILL",
@@ -602,55 +602,55 @@ static void kctl_show_json(const struct kctl_show *s,
 	const struct kctl_holder *h = s->h;
 	const struct kipcnl_obj *o = s->o;
 	size_t i, nh = s->nh;
-	struct json j;
+	struct kjson j;
 
-	json_init(&j, stdout, kctl_opts.pretty);
-	json_obj_open(&j, NULL);
+	kjson_init(&j, stdout, kctl_opts.pretty);
+	kjson_obj_open(&j, NULL);
 	kctl_json_obj_fields(&j, o);
-	json_arr_open(&j, "holders");
+	kjson_arr_open(&j, "holders");
 	for (i = 0; i < nh; i++) {
-		json_obj_open(&j, NULL);
-		json_i64(&j, "pid", h[i].pid);
-		json_str(&j, "comm", h[i].comm);
-		json_i64(&j, "fd", h[i].fd);
-		json_str(&j, "access", h[i].access);
-		json_bool(&j, "owner", h[i].owner);
-		json_strn(&j, "state", &h[i].state, 1);
+		kjson_obj_open(&j, NULL);
+		kjson_i64(&j, "pid", h[i].pid);
+		kjson_str(&j, "comm", h[i].comm);
+		kjson_i64(&j, "fd", h[i].fd);
+		kjson_str(&j, "access", h[i].access);
+		kjson_bool(&j, "owner", h[i].owner);
+		kjson_strn(&j, "state", &h[i].state, 1);
 		if (h[i].blocked_tid) {
-			json_i64(&j, "blocked_tid", h[i].blocked_tid);
-			json_str(&j, "wchan", h[i].wchan);
+			kjson_i64(&j, "blocked_tid", h[i].blocked_tid);
+			kjson_str(&j, "wchan", h[i].wchan);
 		}
-		json_obj_close(&j);
+		kjson_obj_close(&j);
 	}
-	json_arr_close(&j);
-	json_arr_open(&j, "elsewhere");
+	kjson_arr_close(&j);
+	kjson_arr_open(&j, "elsewhere");
 	for (i = 0; i < s->nrel; i++) {
 		const struct kipcnl_obj *x = &s->rel[i].obj;
 		struct sbuf sb = { .len = 0 };
 
 		kctl_rel_summary(&sb, x);
-		json_obj_open(&j, NULL);
-		json_i64(&j, "pid", s->rel[i].pid);
-		json_u64(&j, "id", x->id);
-		json_str(&j, "kind", kctl_kind_name(x->kind));
+		kjson_obj_open(&j, NULL);
+		kjson_i64(&j, "pid", s->rel[i].pid);
+		kjson_u64(&j, "id", x->id);
+		kjson_str(&j, "kind", kctl_kind_name(x->kind));
 		if (x->has_name)
-			json_str(&j, "name", x->name);
+			kjson_str(&j, "name", x->name);
 		else
-			json_null(&j, "name");
-		json_str(&j, "summary", sb.buf);
-		json_obj_close(&j);
+			kjson_null(&j, "name");
+		kjson_str(&j, "summary", sb.buf);
+		kjson_obj_close(&j);
 	}
-	json_arr_close(&j);
-	json_obj_open(&j, "diagnosis");
-	json_str(&j, "data_in", d->data_in.buf);
-	json_str(&j, "woken", d->woken.buf);
-	json_str(&j, "boundaries", d->boundaries.buf);
-	json_str(&j, "backpressure", d->backpressure.buf);
-	json_str(&j, "locks", d->locks.buf);
-	json_str(&j, "peers", d->peers.buf);
-	json_obj_close(&j);
-	json_obj_close(&j);
-	json_end(&j);
+	kjson_arr_close(&j);
+	kjson_obj_open(&j, "diagnosis");
+	kjson_str(&j, "data_in", d->data_in.buf);
+	kjson_str(&j, "woken", d->woken.buf);
+	kjson_str(&j, "boundaries", d->boundaries.buf);
+	kjson_str(&j, "backpressure", d->backpressure.buf);
+	kjson_str(&j, "locks", d->locks.buf);
+	kjson_str(&j, "peers", d->peers.buf);
+	kjson_obj_close(&j);
+	kjson_obj_close(&j);
+	kjson_end(&j);
 }
 
 int kctl_cmd_show(int argc, char **argv)
@@ -786,7 +786,7 @@ static int kctl_watch_event(const struct kipcnl_notify *ev, void *arg)
 {
 	struct kctl_watch *w = arg;
 	char when[40];
-	struct json j;
+	struct kjson j;
 	int i;
 
 	if (w->nr_filters) {
@@ -799,20 +799,20 @@ static int kctl_watch_event(const struct kipcnl_notify *ev, void *arg)
 	}
 	kctl_now_str(when, sizeof(when), kctl_opts.json);
 	if (kctl_opts.json) {
-		json_init(&j, stdout, false);
-		json_obj_open(&j, NULL);
-		json_str(&j, "time", when);
-		json_str(&j, "event", kctl_notify_name(ev->type));
-		json_u64(&j, "id", ev->id);
-		json_str(&j, "kind", kctl_kind_name(ev->kind));
+		kjson_init(&j, stdout, false);
+		kjson_obj_open(&j, NULL);
+		kjson_str(&j, "time", when);
+		kjson_str(&j, "event", kctl_notify_name(ev->type));
+		kjson_u64(&j, "id", ev->id);
+		kjson_str(&j, "kind", kctl_kind_name(ev->kind));
 		if (ev->has_name)
-			json_str(&j, "name", ev->name);
+			kjson_str(&j, "name", ev->name);
 		else
-			json_null(&j, "name");
+			kjson_null(&j, "name");
 		if (ev->has_pid)
-			json_u64(&j, "pid", ev->pid);
-		json_obj_close(&j);
-		json_end(&j);
+			kjson_u64(&j, "pid", ev->pid);
+		kjson_obj_close(&j);
+		kjson_end(&j);
 	} else {
 		printf("%s %-10s %-6s %s id %u", when,
 		       kctl_notify_name(ev->type), kctl_kind_name(ev->kind),
@@ -984,50 +984,50 @@ static void kctl_top_json(const struct kctl_top_row *rows, size_t n,
 			  const struct kipcnl_module *m, const char *sort)
 {
 	char when[40];
-	struct json j;
+	struct kjson j;
 	size_t i;
 
 	kctl_now_str(when, sizeof(when), true);
-	json_init(&j, stdout, false);
-	json_obj_open(&j, NULL);
-	json_str(&j, "time", when);
-	json_str(&j, "sort", sort);
-	json_u64(&j, "ns_objects", m->ns_objects);
-	json_u64(&j, "live_objects", m->live_objects);
-	json_u64(&j, "max_objects", m->max_objects);
-	json_u64(&j, "user_bytes", m->user_bytes);
-	json_arr_open(&j, "objects");
+	kjson_init(&j, stdout, false);
+	kjson_obj_open(&j, NULL);
+	kjson_str(&j, "time", when);
+	kjson_str(&j, "sort", sort);
+	kjson_u64(&j, "ns_objects", m->ns_objects);
+	kjson_u64(&j, "live_objects", m->live_objects);
+	kjson_u64(&j, "max_objects", m->max_objects);
+	kjson_u64(&j, "user_bytes", m->user_bytes);
+	kjson_arr_open(&j, "objects");
 	for (i = 0; i < n; i++) {
 		const struct kctl_top_row *r = &rows[i];
 		const struct kipcnl_obj *o = r->o;
 
-		json_obj_open(&j, NULL);
-		json_u64(&j, "id", o->id);
-		json_str(&j, "kind", kctl_obj_kind(o));
+		kjson_obj_open(&j, NULL);
+		kjson_u64(&j, "id", o->id);
+		kjson_str(&j, "kind", kctl_obj_kind(o));
 		if (o->has_name)
-			json_str(&j, "name", o->name);
+			kjson_str(&j, "name", o->name);
 		else
-			json_null(&j, "name");
-		json_str(&j, "state", kctl_state_name(o->state));
-		json_u64(&j, "depth", r->depth);
-		json_u64(&j, "capacity", r->cap);
-		json_u64(&j, "drops", r->drops);
+			kjson_null(&j, "name");
+		kjson_str(&j, "state", kctl_state_name(o->state));
+		kjson_u64(&j, "depth", r->depth);
+		kjson_u64(&j, "capacity", r->cap);
+		kjson_u64(&j, "drops", r->drops);
 		if (r->has_rate) {
-			json_f64(&j, "sent_per_s", r->sent_rate);
-			json_f64(&j, "received_per_s", r->recv_rate);
-			json_f64(&j, "drops_per_s", r->drop_rate);
+			kjson_f64(&j, "sent_per_s", r->sent_rate);
+			kjson_f64(&j, "received_per_s", r->recv_rate);
+			kjson_f64(&j, "drops_per_s", r->drop_rate);
 		}
 		if (o->has_queue) {
-			json_u64(&j, "blocked_senders", o->q.blocked_senders);
-			json_u64(&j, "blocked_receivers",
+			kjson_u64(&j, "blocked_senders", o->q.blocked_senders);
+			kjson_u64(&j, "blocked_receivers",
 				 o->q.blocked_receivers);
 		}
-		json_u64(&j, "handles", o->handles);
-		json_obj_close(&j);
+		kjson_u64(&j, "handles", o->handles);
+		kjson_obj_close(&j);
 	}
-	json_arr_close(&j);
-	json_obj_close(&j);
-	json_end(&j);
+	kjson_arr_close(&j);
+	kjson_obj_close(&j);
+	kjson_end(&j);
 }
 
 static void kctl_top_text(const struct kctl_top_row *rows, size_t n,
@@ -1253,7 +1253,7 @@ int kctl_cmd_module(int argc, char **argv)
 	struct kipcnl *nl = NULL;
 	struct kipcnl_module m;
 	char a[32], b[32];
-	struct json j;
+	struct kjson j;
 	int c, ret = -1;
 
 	while ((c = getopt_long(argc, argv, ":jph", opts, NULL)) != -1) {
@@ -1278,17 +1278,17 @@ int kctl_cmd_module(int argc, char **argv)
 	}
 	kipcnl_close(nl);
 	if (kctl_opts.json) {
-		json_init(&j, stdout, kctl_opts.pretty);
-		json_obj_open(&j, NULL);
-		json_u64(&j, "ns_objects", m.ns_objects);
-		json_u64(&j, "live_objects", m.live_objects);
-		json_u64(&j, "max_objects", m.max_objects);
-		json_u64(&j, "user_bytes", m.user_bytes);
-		json_u64(&j, "max_user_bytes", m.max_user_bytes);
-		json_u64(&j, "max_msg_size", m.max_msg_size);
-		json_u64(&j, "max_region_size", m.max_region_size);
-		json_obj_close(&j);
-		json_end(&j);
+		kjson_init(&j, stdout, kctl_opts.pretty);
+		kjson_obj_open(&j, NULL);
+		kjson_u64(&j, "ns_objects", m.ns_objects);
+		kjson_u64(&j, "live_objects", m.live_objects);
+		kjson_u64(&j, "max_objects", m.max_objects);
+		kjson_u64(&j, "user_bytes", m.user_bytes);
+		kjson_u64(&j, "max_user_bytes", m.max_user_bytes);
+		kjson_u64(&j, "max_msg_size", m.max_msg_size);
+		kjson_u64(&j, "max_region_size", m.max_region_size);
+		kjson_obj_close(&j);
+		kjson_end(&j);
 	} else {
 		printf("objects          %u in this IPC namespace (limit %u), %u in all\n",
 		       m.ns_objects, m.max_objects, m.live_objects);

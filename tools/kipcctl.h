@@ -8,7 +8,7 @@
  * kipcctl-diag.c  the diagnosis at the end of show
  * kipcctl-ops.c   create, send, recv, rm: through libkipc
  * kipcctl-proc.c  which processes hold handles (/proc/PID/fdinfo)
- * kipcctl-json.c  a small JSON writer
+ * kipcctl-json.c  JSON output (json-c)
  */
 #ifndef KIPCCTL_H
 #define KIPCCTL_H
@@ -146,27 +146,30 @@ int kctl_find_holders(uint32_t id, struct kctl_holder **out, size_t *n);
 /* The ids of the kipc objects @pid has handles on (each once). */
 int kctl_pid_objects(pid_t pid, uint32_t **ids, size_t *n);
 
-/* kipcctl-json.c */
-struct json {
+/* kipcctl-json.c: one JSON document at a time, built with json-c. */
+struct json_object;
+
+struct kjson {
 	FILE *f;
 	bool pretty;
 	int depth;
-	bool first[32];
+	struct json_object *root;
+	struct json_object *stack[32];	/* the open objects and arrays */
 };
 
-void json_init(struct json *j, FILE *f, bool pretty);
-void json_obj_open(struct json *j, const char *key);
-void json_obj_close(struct json *j);
-void json_arr_open(struct json *j, const char *key);
-void json_arr_close(struct json *j);
-void json_u64(struct json *j, const char *key, uint64_t v);
-void json_i64(struct json *j, const char *key, int64_t v);
-void json_f64(struct json *j, const char *key, double v);
-void json_bool(struct json *j, const char *key, bool v);
-void json_null(struct json *j, const char *key);
-void json_str(struct json *j, const char *key, const char *s);
-void json_strn(struct json *j, const char *key, const void *s, size_t len);
+void kjson_init(struct kjson *j, FILE *f, bool pretty);
+void kjson_obj_open(struct kjson *j, const char *key);
+void kjson_obj_close(struct kjson *j);
+void kjson_arr_open(struct kjson *j, const char *key);
+void kjson_arr_close(struct kjson *j);
+void kjson_u64(struct kjson *j, const char *key, uint64_t v);
+void kjson_i64(struct kjson *j, const char *key, int64_t v);
+void kjson_f64(struct kjson *j, const char *key, double v);
+void kjson_bool(struct kjson *j, const char *key, bool v);
+void kjson_null(struct kjson *j, const char *key);
+void kjson_str(struct kjson *j, const char *key, const char *s);
+void kjson_strn(struct kjson *j, const char *key, const void *s, size_t len);
 /* End a top-level value: newline and flush. */
-void json_end(struct json *j);
+void kjson_end(struct kjson *j);
 
 #endif /* KIPCCTL_H */
