@@ -2,7 +2,7 @@
 /*
  * kipcctl - shared declarations of the kipc command-line tool.
  *
- * kipcctl.c	   main, the manual, errors and exit codes
+ * kipcctl.c	   main, the --help synopsis, errors and exit codes
  * nl/kipc-nl.c	   the generic netlink client, libkipcnl.a (also the tests')
  * kipcctl-view.c  list, show, watch, top, module: what netlink reports
  * kipcctl-diag.c  the diagnosis at the end of show
@@ -28,8 +28,8 @@
 #define NSEC_PER_SEC	1000000000LL
 
 /*
- * Exit statuses; the manual (kipcctl --help, EXIT STATUS) documents them
- * and scripts rely on them, so never renumber one.
+ * Exit statuses; kipcctl(8), EXIT STATUS, documents them (kipcctl --help
+ * lists them) and scripts rely on them, so never renumber one.
  */
 enum {
 	KCTL_EXIT_OK		= 0,
