@@ -191,25 +191,25 @@ static const struct nlattr **find_lock(struct tobj *o, uint64_t off)
 	EXPECT_U64((o).tb.q, KIPC_A_Q_DEPTH_MSGS, (st).depth_msgs);	\
 	EXPECT_U64((o).tb.q, KIPC_A_Q_DEPTH_BYTES, (st).depth_bytes);	\
 	EXPECT_U64((o).tb.q, KIPC_A_Q_MAX_MSGS, (st).max_msgs);		\
-	EXPECT_U64((o).tb.q, KIPC_A_Q_MAX_BYTES, (st).max_bytes);		\
+	EXPECT_U64((o).tb.q, KIPC_A_Q_MAX_BYTES, (st).max_bytes);	\
 	EXPECT_U64((o).tb.q, KIPC_A_Q_MAX_MSG_SIZE, (st).max_msg_size);	\
 	EXPECT_U64((o).tb.q, KIPC_A_Q_HIGH_WATER, (st).high_water);	\
 	EXPECT_U64((o).tb.q, KIPC_A_Q_SENT, (st).sent);			\
 	EXPECT_U64((o).tb.q, KIPC_A_Q_RECEIVED, (st).received);		\
 	EXPECT_U64((o).tb.q, KIPC_A_Q_DROPPED_NEW, (st).dropped_new);	\
-	EXPECT_U64((o).tb.q, KIPC_A_Q_DROPPED_OLDEST, (st).dropped_oldest);\
-	EXPECT_U64((o).tb.q, KIPC_A_Q_CONFLATED, (st).conflated);		\
+	EXPECT_U64((o).tb.q, KIPC_A_Q_DROPPED_OLDEST, (st).dropped_oldest); \
+	EXPECT_U64((o).tb.q, KIPC_A_Q_CONFLATED, (st).conflated);	\
 	EXPECT_U64((o).tb.q, KIPC_A_Q_REJECTED, (st).rejected);		\
 	EXPECT_U64((o).tb.q, KIPC_A_Q_TIMEOUTS, (st).timeouts);		\
 	EXPECT_U64((o).tb.q, KIPC_A_Q_WAKEUPS, (st).wakeups);		\
 	EXPECT_U32((o).tb.q, KIPC_A_Q_POLICY, (st).policy);		\
-	EXPECT_U32((o).tb.q, KIPC_A_Q_FLAGS, (st).flags);			\
-	EXPECT_U32((o).tb.q, KIPC_A_Q_BLOCKED_SENDERS, (st).blocked_senders);\
-	EXPECT_U32((o).tb.q, KIPC_A_Q_BLOCKED_RECEIVERS,			\
+	EXPECT_U32((o).tb.q, KIPC_A_Q_FLAGS, (st).flags);		\
+	EXPECT_U32((o).tb.q, KIPC_A_Q_BLOCKED_SENDERS, (st).blocked_senders); \
+	EXPECT_U32((o).tb.q, KIPC_A_Q_BLOCKED_RECEIVERS,		\
 		   (st).blocked_receivers);				\
 	EXPECT_U32((o).tb.a, KIPC_A_OBJ_STATE, (st).state);		\
 	EXPECT_U32((o).tb.a, KIPC_A_OBJ_OWNER_PID, (st).owner_pid);	\
-	EXPECT_U32((o).tb.a, KIPC_A_OBJ_READERS, (st).receivers);		\
+	EXPECT_U32((o).tb.a, KIPC_A_OBJ_READERS, (st).receivers);	\
 	EXPECT_U32((o).tb.a, KIPC_A_OBJ_WRITERS, (st).senders);		\
 } while (0)
 

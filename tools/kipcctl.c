@@ -4,8 +4,9 @@
  * create, send, recv, rm.
  *
  * This file holds main(), the synopsis that --help prints (the manual is
- * kipcctl(8)), and what every command shares: error messages ("kipcctl: <what>: <why>" on stderr), the
- * exit statuses scripts may rely on, and number parsing.  The commands
+ * kipcctl(8)), and what every command shares: error messages ("kipcctl:
+ * <what>: <why>" on stderr), the exit statuses scripts may rely on, and
+ * number parsing.  The commands
  * live in kipcctl-view.c (what the kernel reports over generic netlink)
  * and kipcctl-ops.c (what is done through libkipc).
  */

@@ -979,7 +979,8 @@ static bool get_u8(const struct nlattr *const *tb, int type)
 	return tb[type] && nla_get_u8(tb[type]);
 }
 
-static void kipcnl_parse_queue(const struct nlattr *const *tb, struct kipcnl_queue *q)
+static void kipcnl_parse_queue(const struct nlattr *const *tb,
+			       struct kipcnl_queue *q)
 {
 	q->depth_msgs = get_u64(tb, KIPC_A_Q_DEPTH_MSGS);
 	q->depth_bytes = get_u64(tb, KIPC_A_Q_DEPTH_BYTES);
@@ -1001,7 +1002,8 @@ static void kipcnl_parse_queue(const struct nlattr *const *tb, struct kipcnl_que
 	q->blocked_receivers = get_u32(tb, KIPC_A_Q_BLOCKED_RECEIVERS);
 }
 
-static void kipcnl_parse_lock(const struct nlattr *const *tb, struct kipcnl_lock *l)
+static void kipcnl_parse_lock(const struct nlattr *const *tb,
+			       struct kipcnl_lock *l)
 {
 	l->offset = get_u64(tb, KIPC_A_L_OFFSET);
 	l->word = get_u32(tb, KIPC_A_L_WORD);
@@ -1013,7 +1015,8 @@ static void kipcnl_parse_lock(const struct nlattr *const *tb, struct kipcnl_lock
 	l->waiters = get_u32(tb, KIPC_A_L_WAITERS);
 }
 
-static void kipcnl_parse_ring(const struct nlattr *const *tb, struct kipcnl_ring *rg)
+static void kipcnl_parse_ring(const struct nlattr *const *tb,
+			       struct kipcnl_ring *rg)
 {
 	rg->capacity = get_u32(tb, KIPC_A_RING_CAPACITY);
 	rg->used = get_u32(tb, KIPC_A_RING_USED);
@@ -1052,7 +1055,8 @@ static int kipcnl_parse_region(const struct kipcnl_tb *tb,
 	return 0;
 }
 
-static void kipcnl_parse_event(const struct nlattr *const *tb, struct kipcnl_event *e)
+static void kipcnl_parse_event(const struct nlattr *const *tb,
+			       struct kipcnl_event *e)
 {
 	e->kind = get_u32(tb, KIPC_A_E_KIND);
 	e->count = get_u64(tb, KIPC_A_E_COUNT);
