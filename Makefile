@@ -42,7 +42,7 @@ endif
 kipc_need_kdir = $(if $(KDIR),,$(error kipc: no kernel headers for \
 	$(KHDR_FOR): apt-get install $(KHDR_PKG)))
 
-.PHONY: all deps module lib tools tests ksft-headers check check-debian \
+.PHONY: all deps module lib nl tools tests ksft-headers check check-debian \
 	check-debug module-debug demo clean module-check checkpatch fresh-check
 
 all: module lib tools tests examples
@@ -73,10 +73,15 @@ checkpatch: $(KSFT_DIR)/.stamp
 lib:
 	$(MAKE) -C lib
 
-tools: lib
+# libkipcnl, the netlink client that tools and tests both link: built
+# once, first, so that a parallel make does not build it twice at once.
+nl:
+	$(MAKE) -C tools/nl
+
+tools: lib nl
 	$(MAKE) -C tools
 
-tests: lib ksft-headers
+tests: lib nl ksft-headers
 	$(MAKE) -C tests
 
 # kselftest_harness.h and checkpatch.pl come from Debian's linux-source-6.1

@@ -13,7 +13,8 @@
 #   nothing; pages that are not links have NAME, SYNOPSIS (sections 1, 3
 #   and 8), DESCRIPTION and SEE ALSO, and section 3 pages also RETURN
 #   VALUE and ERRORS;
-# - every kipc page a SEE ALSO or .so names exists.
+# - every kipc page a SEE ALSO or .so names exists;
+# - every command of kipcctl's --help synopsis has its .SS in kipcctl(8).
 # Prints one line per problem and exits 1 if there was any.
 
 set -u
@@ -106,6 +107,18 @@ for page in man1/*.1 man3/*.3 man7/*.7 man8/*.8; do
 		[ -f "man$ref_sect/$ref" ] || problem "$page: refers to missing $ref"
 	done
 done
+
+# kipcctl --help is the synopsis of kipcctl(8), the manual: every command
+# the synopsis lists (tools/kipcctl.c, kctl_synopsis) has its section here.
+ctl_src=../tools/kipcctl.c
+if [ -r "$ctl_src" ]; then
+	cmds=$(sed -n '/kctl_synopsis\[\] = {/,/^};/s/^[[:space:]]*{ "\([a-z]*\)",.*/\1/p' "$ctl_src")
+	[ -n "$cmds" ] || problem "$ctl_src: no kctl_synopsis commands found"
+	for cmd in $cmds; do
+		grep -q "^\.SS $cmd\( \|\$\)" man8/kipcctl.8 ||
+			problem "man8/kipcctl.8: no section for kipcctl $cmd"
+	done
+fi
 
 if [ "$bad" = 0 ]; then
 	n=$(ls man1/*.1 man3/*.3 man7/*.7 man8/*.8 2>/dev/null | wc -l)

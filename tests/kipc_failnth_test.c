@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 
 #include "lib/kt_harness.h"
-#include "kipc_nlraw.h"
+#include "kipc-nl.h"
 
 #define MAX_N		2000
 
@@ -28,7 +28,7 @@ struct op {
 	char name[64];
 	int fd;			/* an object the op works on, or -1 */
 	int result;		/* what the op made: an fd to close, or -1 */
-	struct nlr nl;
+	struct kipcnl *nl;
 	int (*setup)(struct op *o);
 	int (*run)(struct op *o);	/* 0 or -errno, inside the window */
 	void (*undo)(struct op *o);	/* after a success */
@@ -157,14 +157,18 @@ static int setup_nl(struct op *o)
 
 static int run_dump(struct op *o)
 {
-	unsigned int n;
+	struct kipcnl_obj *objs;
+	size_t n;
+	int ret = kipcnl_dump(o->nl, &objs, &n);
 
-	return nlr_dump(&o->nl, &n);
+	if (!ret)
+		kipcnl_objs_free(objs, n);
+	return ret;
 }
 
 static int run_subscribe(struct op *o)
 {
-	return nlr_subscribe(&o->nl);
+	return kipcnl_subscribe(o->nl);
 }
 
 /* Is @name still linked?  Looked up as any kind. */
@@ -216,7 +220,7 @@ static int sweep(struct __test_metadata *_metadata, struct op *o)
 		int ret;
 
 		live0 = kt_live_objects();
-		ub0 = nlr_charged();
+		ub0 = kipcnl_charged();
 		ASSERT_LE(0, live0);
 		ASSERT_NE(UINT64_MAX, ub0);
 		o->fd = -1;
@@ -224,7 +228,7 @@ static int sweep(struct __test_metadata *_metadata, struct op *o)
 		if (o->setup)
 			ASSERT_EQ(0, o->setup(o)) TH_LOG("%s: setup", o->what);
 		if (o->netlink)
-			ASSERT_EQ(0, nlr_open(&o->nl));
+			ASSERT_EQ(0, kipcnl_open(&o->nl));
 
 		ASSERT_EQ(0, fail_nth_arm(n));
 		ret = o->run(o);
@@ -250,12 +254,12 @@ static int sweep(struct __test_metadata *_metadata, struct op *o)
 			kipc_unlink(o->name);
 		}
 		if (o->netlink)
-			nlr_close(&o->nl);
+			kipcnl_close(o->nl);
 		if (o->fd >= 0)
 			close(o->fd);
 		/* Everything of this round is closed: all must be back. */
 		live1 = kt_live_objects();
-		ub1 = nlr_charged();
+		ub1 = kipcnl_charged();
 		EXPECT_EQ(live0, live1)
 			TH_LOG("%s: fault %u leaks an object", o->what, n);
 		EXPECT_EQ(ub0, ub1)

@@ -40,7 +40,7 @@
 #include <sys/syscall.h>
 
 #include "lib/kt_harness.h"
-#include "stress/genl.h"
+#include "kipc-nl.h"
 
 static uint64_t k_kills = 100;
 static uint64_t k_races = 50;
@@ -825,7 +825,8 @@ static int cycle_one(uint64_t c, uint64_t *refused)
 {
 	struct kipc_queue_attr qa = { .max_msgs = 16 };
 	struct kt_rng rng, *r = &rng;
-	int what, ctx = -1, h = -1, h2 = -1, gfd = -1, fam;
+	int what, ctx = -1, h = -1, h2 = -1, ret;
+	struct kipcnl *gnl = NULL;
 	struct kipc_ring *ring = NULL;
 	char name[64], msg[300];
 	void *p = MAP_FAILED;
@@ -918,11 +919,9 @@ static int cycle_one(uint64_t c, uint64_t *refused)
 		KT_CHILD_EXPECT(3, kt_live_objects());
 		break;
 	case 6:		/* a netlink event subscriber outlives the module */
-		gfd = kg_socket();
-		KT_CHILD_CHECK(gfd >= 0, "netlink: %s", strerror(-gfd));
-		fam = kg_family(gfd);
-		KT_CHILD_CHECK(fam > 0, "family: %s", strerror(-fam));
-		KT_CHILD_EXPECT(0, kg_simple(gfd, fam, KIPC_CMD_NOTIFY, 0, 2));
+		ret = kipcnl_open(&gnl);
+		KT_CHILD_CHECK(!ret, "netlink: %s", strerror(-ret));
+		KT_CHILD_EXPECT(0, kipcnl_subscribe(gnl));
 		h = kipc_queue_create(name, NULL, 0, 0600);
 		KT_CHILD_CHECK(h >= 0, "create: %d", h);
 		break;
@@ -975,10 +974,10 @@ static int cycle_one(uint64_t c, uint64_t *refused)
 		mod_users();
 		return 1;
 	}
-	if (gfd >= 0) {
+	if (gnl) {
 		/* The family is gone; closing the subscriber is harmless. */
-		KT_CHILD_EXPECT(-ENOENT, kg_family(gfd));
-		close(gfd);
+		KT_CHILD_EXPECT(-ENOENT, kipcnl_resolve(gnl));
+		kipcnl_close(gnl);
 	}
 	return 0;
 }

@@ -52,9 +52,10 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <linux/genetlink.h>
 
 #include "lib/kt_harness.h"
-#include "stress/genl.h"
+#include "kipc-nl.h"
 
 static uint64_t k_count = 20000;
 static uint64_t k_seconds = 300;
@@ -117,7 +118,7 @@ struct fz {
 	uint64_t calls;
 	void *maps[NMAPS];
 	size_t maplen[NMAPS];
-	int nlfd;
+	struct kipcnl *nl;		/* its netlink socket, or NULL */
 	/*
 	 * Two pages and a PROT_NONE guard page of this thread's own: a
 	 * pointer that "runs into the guard page" points into them, so the
@@ -907,7 +908,7 @@ static void fz_netlink(struct fz *f)
 	size_t len = NLMSG_LENGTH(GENL_HDRLEN), alen;
 	int i, n;
 
-	if (f->nlfd < 0 || genl_family <= 0)
+	if (!f->nl || genl_family <= 0)
 		return;
 	atomic_fetch_add(&n_netlink, 1);
 	memset(msg, 0, sizeof(msg));
@@ -941,10 +942,9 @@ static void fz_netlink(struct fz *f)
 		len += NLA_ALIGN(NLA_HDRLEN + alen);
 	}
 	nh->nlmsg_len = kt_one_in(&f->r, 32) ? kt_below(&f->r, len + 16) : len;
-	kg_send(f->nlfd, msg, len);
+	kipcnl_raw_send(f->nl, msg, len);
 	/* Drain what came back, without waiting. */
-	while (recv(f->nlfd, msg, sizeof(msg), MSG_DONTWAIT | MSG_TRUNC) > 0)
-		;
+	kipcnl_drain(f->nl);
 }
 
 /* --- threads and children -------------------------------------------- */
@@ -999,7 +999,7 @@ static void fz_fork(struct fz *f)
 		cf.scratch = f->scratch;
 		cf.buf = f->buf;
 		cf.data = f->data;
-		cf.nlfd = -1;
+		cf.nl = NULL;
 		start_tick();
 		fz_loop(&cf, 200, 1);
 		_exit(0);
@@ -1081,53 +1081,23 @@ static void *fz_thread(void *arg)
 }
 
 /* Unlink every named object the module lists (netlink dump). */
-static void dump_cb(struct nlmsghdr *nh, void *arg)
-{
-	struct nlattr *a = (struct nlattr *)((char *)NLMSG_DATA(nh) + GENL_HDRLEN);
-	int len = nh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
-	char name[300];
-	int *n = arg;
-
-	while (len >= (int)sizeof(*a) && a->nla_len >= sizeof(*a) &&
-	       a->nla_len <= len) {
-		if (a->nla_type == KIPC_A_OBJ_NAME &&
-		    a->nla_len - NLA_HDRLEN < sizeof(name)) {
-			memcpy(name, (char *)a + NLA_HDRLEN, a->nla_len - NLA_HDRLEN);
-			name[a->nla_len - NLA_HDRLEN] = '\0';
-			if (kipc_unlink(name) == 0)
-				(*n)++;
-		}
-		len -= NLA_ALIGN(a->nla_len);
-		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
-	}
-}
-
 static void unlink_all(void)
 {
-	int fd = kg_socket(), fam, n = 0, ret;
-	struct {
-		struct nlmsghdr nh;
-		struct genlmsghdr gh;
-	} req;
+	struct kipcnl_obj *objs = NULL;
+	struct kipcnl *nl;
+	size_t i, nobj = 0;
+	int n = 0, ret;
 
-	if (fd < 0)
+	if (kipcnl_open(&nl))
 		return;
-	fam = kg_family(fd);
-	if (fam > 0) {
-		memset(&req, 0, sizeof(req));
-		req.nh.nlmsg_len = sizeof(req);
-		req.nh.nlmsg_type = fam;
-		req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-		req.nh.nlmsg_seq = 77;
-		req.gh.cmd = KIPC_CMD_GET_OBJECT;
-		req.gh.version = KIPC_GENL_VERSION;
-		ret = kg_send(fd, &req, sizeof(req));
-		if (!ret)
-			ret = kg_wait(fd, 77, dump_cb, &n);
-		kt_log("fuzz: unlinked %d persistent objects with fuzzed names "
-		       "(dump: %s)", n, ret ? strerror(-ret) : "ok");
-	}
-	close(fd);
+	ret = kipcnl_dump(nl, &objs, &nobj);
+	for (i = 0; !ret && i < nobj; i++)
+		if (objs[i].has_name && kipc_unlink(objs[i].name) == 0)
+			n++;
+	kt_log("fuzz: unlinked %d persistent objects with fuzzed names "
+	       "(dump: %s)", n, ret ? strerror(-ret) : "ok");
+	kipcnl_objs_free(objs, nobj);
+	kipcnl_close(nl);
 }
 
 TEST(fuzz)
@@ -1178,11 +1148,10 @@ TEST(fuzz)
 		slot_refill(&r, i);
 	}
 	{
-		int nl = kg_socket();
+		struct kipcnl *nl;
 
-		genl_family = nl >= 0 ? kg_family(nl) : -1;
-		if (nl >= 0)
-			close(nl);
+		genl_family = kipcnl_open(&nl) ? -1 : kipcnl_family(nl);
+		kipcnl_close(nl);
 	}
 
 	fz = calloc(k_threads, sizeof(*fz));
@@ -1202,7 +1171,7 @@ TEST(fuzz)
 			TH_LOG("mmap");
 		}
 		memset(fz[i].data, 0x5a, PAYLOAD_SIZE);
-		fz[i].nlfd = kg_socket();
+		kipcnl_open(&fz[i].nl);	/* NULL when it fails */
 	}
 	for (i = 0; i < (int)k_threads; i++)
 		pthread_create(&th[i], NULL, fz_thread, &fz[i]);
@@ -1214,8 +1183,7 @@ TEST(fuzz)
 		for (n = 0; n < NMAPS; n++)
 			if (fz[i].maps[n])
 				munmap(fz[i].maps[n], fz[i].maplen[n]);
-		if (fz[i].nlfd >= 0)
-			close(fz[i].nlfd);
+		kipcnl_close(fz[i].nl);
 	}
 	for (i = 0; i < NSLOTS; i++)
 		if (slots[i].fd >= 0)

@@ -29,7 +29,7 @@
 #include <sys/stat.h>
 
 #include "lib/kt_harness.h"
-#include "kipc_nlraw.h"
+#include "kipc-nl.h"
 
 #define NOBODY		65534
 #define PARAM		"/sys/module/kipc/parameters/max_user_bytes"
@@ -385,7 +385,7 @@ static int queue_worst(unsigned long quota)
 		"(%lld per message) for a quota of %lu (+%lld slack); "
 		"charged %llu\n", nq, QMSGS, msgs, now - base,
 		msgs ? (now - base) / msgs : 0, quota, limit - quota,
-		(unsigned long long)nlr_charged());
+		(unsigned long long)kipcnl_charged());
 	KT_CHILD_CHECK(nq >= 1 && msgs >= QMSGS);
 	KT_CHILD_CHECK(now - base <= limit);
 	for (i = 0; i < nq; i++)
@@ -494,7 +494,7 @@ static int events_worst(unsigned long quota)
 		"memory +%lld bytes (%lld each) for a quota of %lu "
 		"(+%lld slack); charged %llu\n", n, KIPC_NAME_MAX, now - base,
 		n > 0 ? (now - base) / n : 0, quota, limit - quota,
-		(unsigned long long)nlr_charged());
+		(unsigned long long)kipcnl_charged());
 	drop_events(n > 0 ? n : 0, KIPC_NAME_MAX);
 	KT_CHILD_CHECK(n > 0);
 	KT_CHILD_CHECK(now - base <= limit);
@@ -543,9 +543,9 @@ static int locks_worst(unsigned long quota)
 
 	r[0] = kipc_region_create(NULL, 1 << 20, 0, 0600);
 	KT_CHILD_CHECK(r[0] >= 0);
-	before = nlr_charged();
+	before = kipcnl_charged();
 	KT_CHILD_CHECK(kipc_lock_init(r[0], 0) == 0);
-	after = nlr_charged();
+	after = kipcnl_charged();
 	close(r[0]);
 	/* kipc's own accounting: an uncharged lock is a failure. */
 	KT_CHILD_CHECK(after > before, "robust locks are not charged: "

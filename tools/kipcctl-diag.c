@@ -88,7 +88,7 @@ static void kctl_holder_pids(struct sbuf *sb, const struct kctl_holder *h,
 #define KCTL_MAX_REL	32
 
 /* A lock of region @r held by someone other than @pid, with waiters. */
-static const struct kctl_lock *kctl_contended_lock(const struct kctl_obj *r,
+static const struct kipcnl_lock *kctl_contended_lock(const struct kipcnl_obj *r,
 						   pid_t pid)
 {
 	unsigned int i;
@@ -96,7 +96,7 @@ static const struct kctl_lock *kctl_contended_lock(const struct kctl_obj *r,
 	if (!r->has_region)
 		return NULL;
 	for (i = 0; i < r->r.nr_locks; i++) {
-		const struct kctl_lock *l = &r->r.locks[i];
+		const struct kipcnl_lock *l = &r->r.locks[i];
 
 		if (l->has_holder && l->waiters && (pid_t)l->holder_pid != pid)
 			return l;
@@ -107,7 +107,7 @@ static const struct kctl_lock *kctl_contended_lock(const struct kctl_obj *r,
 /* A region lock that @pid, asleep in kipc, probably waits for. */
 static const struct kctl_rel *kctl_rel_lock(const struct kctl_show *s,
 					    pid_t pid,
-					    const struct kctl_lock **lock)
+					    const struct kipcnl_lock **lock)
 {
 	size_t i;
 
@@ -128,7 +128,7 @@ static const struct kctl_rel *kctl_rel_full_queue(const struct kctl_show *s,
 	size_t i;
 
 	for (i = 0; i < s->nrel; i++) {
-		const struct kctl_obj *q = &s->rel[i].obj;
+		const struct kipcnl_obj *q = &s->rel[i].obj;
 
 		if (s->rel[i].pid == pid && q->has_queue &&
 		    q->q.blocked_senders)
@@ -149,14 +149,14 @@ static const struct kctl_holder *kctl_holder_pid(const struct kctl_show *s,
 }
 
 /* "queue /orders (id 1)" */
-static void kctl_obj_label(struct sbuf *sb, const struct kctl_obj *o)
+static void kctl_obj_label(struct sbuf *sb, const struct kipcnl_obj *o)
 {
 	sb_add(sb, "%s %s (id %u)", kctl_obj_kind(o),
 	       o->has_name ? o->name : "(anonymous)", o->id);
 }
 
 /* One line on what may make a task wait on @o. */
-void kctl_rel_summary(struct sbuf *sb, const struct kctl_obj *o)
+void kctl_rel_summary(struct sbuf *sb, const struct kipcnl_obj *o)
 {
 	unsigned int i;
 
@@ -172,7 +172,7 @@ void kctl_rel_summary(struct sbuf *sb, const struct kctl_obj *o)
 	else if (o->has_region) {
 		sb_add(sb, ", %u waiter(s)", o->r.waiters);
 		for (i = 0; i < o->r.nr_locks; i++) {
-			const struct kctl_lock *l = &o->r.locks[i];
+			const struct kipcnl_lock *l = &o->r.locks[i];
 
 			if (!l->has_holder && !l->waiters)
 				continue;
@@ -198,7 +198,7 @@ void kctl_rel_summary(struct sbuf *sb, const struct kctl_obj *o)
 static void kctl_blocked_elsewhere(struct sbuf *sb, const struct kctl_show *s,
 				   char access)
 {
-	const struct kctl_lock *l;
+	const struct kipcnl_lock *l;
 	const struct kctl_rel *r;
 	pid_t last = 0;
 	size_t i;
@@ -249,7 +249,7 @@ static void kctl_blocked_senders(struct sbuf *sb, const struct kctl_holder *h,
 static void kctl_queue_locks(struct sbuf *sb, const struct kctl_show *s)
 {
 	const struct kctl_holder *h, *hh;
-	const struct kctl_lock *l;
+	const struct kipcnl_lock *l;
 	const struct kctl_rel *r;
 	size_t i;
 
@@ -276,10 +276,10 @@ static void kctl_queue_locks(struct sbuf *sb, const struct kctl_show *s)
 
 static void kctl_diag_queue(const struct kctl_show *s, struct kctl_diag *d)
 {
-	const struct kctl_obj *o = s->o;
+	const struct kipcnl_obj *o = s->o;
 	const struct kctl_holder *h = s->h;
 	size_t nh = s->nh;
-	const struct kctl_queue *q = &o->q;
+	const struct kipcnl_queue *q = &o->q;
 	uint64_t lost = q->dropped_new + q->dropped_oldest;
 	bool full_msgs = q->depth_msgs >= q->max_msgs;
 	bool full_bytes = q->max_bytes - q->depth_bytes < q->max_msg_size;
@@ -399,7 +399,7 @@ static void kctl_diag_queue(const struct kctl_show *s, struct kctl_diag *d)
 	}
 }
 
-static void kctl_diag_locks(const struct kctl_region *r, struct sbuf *sb)
+static void kctl_diag_locks(const struct kipcnl_region *r, struct sbuf *sb)
 {
 	const char *sep = "";
 	unsigned int i;
@@ -409,7 +409,7 @@ static void kctl_diag_locks(const struct kctl_region *r, struct sbuf *sb)
 		return;
 	}
 	for (i = 0; i < r->nr_locks; i++) {
-		const struct kctl_lock *l = &r->locks[i];
+		const struct kipcnl_lock *l = &r->locks[i];
 
 		sb_add(sb, "%slock at 0x%llx ", sep, ULL(l->offset));
 		sep = "; ";
@@ -437,14 +437,14 @@ static void kctl_diag_locks(const struct kctl_region *r, struct sbuf *sb)
  */
 static void kctl_region_lock_chain(struct sbuf *sb, const struct kctl_show *s)
 {
-	const struct kctl_region *r = &s->o->r;
+	const struct kipcnl_region *r = &s->o->r;
 	const struct kctl_holder *hh;
 	const struct kctl_rel *q;
 	unsigned int i;
 	size_t k;
 
 	for (i = 0; i < r->nr_locks; i++) {
-		const struct kctl_lock *l = &r->locks[i];
+		const struct kipcnl_lock *l = &r->locks[i];
 
 		if (!l->has_holder || !l->waiters)
 			continue;
@@ -473,11 +473,11 @@ static void kctl_region_lock_chain(struct sbuf *sb, const struct kctl_show *s)
 
 static void kctl_diag_region(const struct kctl_show *s, struct kctl_diag *d)
 {
-	const struct kctl_obj *o = s->o;
+	const struct kipcnl_obj *o = s->o;
 	const struct kctl_holder *h = s->h;
 	size_t nh = s->nh;
-	const struct kctl_region *r = &o->r;
-	const struct kctl_ring *rg = &r->ring;
+	const struct kipcnl_region *r = &o->r;
+	const struct kipcnl_ring *rg = &r->ring;
 	unsigned int lock_waiters = 0, i;
 	bool full = false;
 
@@ -514,13 +514,13 @@ static void kctl_diag_region(const struct kctl_show *s, struct kctl_diag *d)
 			sb_add(&d->woken, " although the ring holds data and has room: a wake-up was missed");
 	}
 	for (i = 0; i < nh; i++) {
-		const struct kctl_lock *held = NULL, *waited = NULL;
+		const struct kipcnl_lock *held = NULL, *waited = NULL;
 		unsigned int k;
 
 		if (!h[i].blocked_tid || (i && h[i].pid == h[i - 1].pid))
 			continue;
 		for (k = 0; k < r->nr_locks; k++) {
-			const struct kctl_lock *l = &r->locks[k];
+			const struct kipcnl_lock *l = &r->locks[k];
 
 			if (l->has_holder && (pid_t)l->holder_pid == h[i].pid)
 				held = held ? held : l;
@@ -577,9 +577,9 @@ static void kctl_diag_region(const struct kctl_show *s, struct kctl_diag *d)
 	}
 }
 
-static void kctl_diag_event(const struct kctl_obj *o, struct kctl_diag *d)
+static void kctl_diag_event(const struct kipcnl_obj *o, struct kctl_diag *d)
 {
-	const struct kctl_event *e = &o->e;
+	const struct kipcnl_event *e = &o->e;
 
 	sb_add(&d->data_in, "%llu posts, %llu waits satisfied; the count is %llu",
 	       ULL(e->posts), ULL(e->waits), ULL(e->count));
@@ -626,7 +626,7 @@ void kctl_diagnose(const struct kctl_show *s, struct kctl_diag *d)
 }
 
 /* The other objects of each holder that sleeps in kipc. */
-void kctl_gather_rel(struct kctl_nl *nl, struct kctl_show *s)
+void kctl_gather_rel(struct kipcnl *nl, struct kctl_show *s)
 {
 	size_t i, k, n;
 	uint32_t *ids;
@@ -647,7 +647,7 @@ void kctl_gather_rel(struct kctl_nl *nl, struct kctl_show *s)
 			struct kctl_rel *r = &s->rel[s->nrel];
 
 			if (ids[k] == s->o->id ||
-			    kctl_nl_get(nl, NULL, ids[k], &r->obj))
+			    kipcnl_get(nl, NULL, ids[k], &r->obj))
 				continue;
 			r->pid = h->pid;
 			snprintf(r->comm, sizeof(r->comm), "%s", h->comm);
@@ -662,6 +662,6 @@ void kctl_release_rel(struct kctl_show *s)
 	size_t i;
 
 	for (i = 0; i < s->nrel; i++)
-		kctl_obj_release(&s->rel[i].obj);
+		kipcnl_obj_release(&s->rel[i].obj);
 	free(s->rel);
 }

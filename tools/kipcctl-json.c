@@ -1,35 +1,110 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kipcctl - a small streaming JSON writer (RFC 8259).
+ * kipcctl - JSON output through json-c.
  *
- * Values are written as they come; the writer only remembers, per nesting
- * level, whether a separator is due.  Strings are escaped: '"', '\\' and
- * the control characters always, and any byte that is not part of a valid
- * UTF-8 sequence as \u00XX (its byte value), so the output is valid JSON
- * whatever a message payload holds.
+ * The json_*() calls build one json-c document (a stack of the open
+ * objects and arrays); kjson_end() prints it on one line, or indented
+ * with -p, and frees it.  json-c escapes strings; what it cannot know is
+ * that a message payload may not be UTF-8, so a payload that is not has
+ * a serializer of its own: each byte outside a valid UTF-8 sequence is
+ * written \u00XX (its value), the runs between go through json-c.
  */
 #include <inttypes.h>
 #include <string.h>
 
+#include <json-c/json.h>
+#include <json-c/printbuf.h>
+
 #include "kipcctl.h"
 
-void json_init(struct json *j, FILE *f, bool pretty)
+#define JSON_FLAGS	JSON_C_TO_STRING_NOSLASHESCAPE
+
+void kjson_init(struct kjson *j, FILE *f, bool pretty)
 {
 	memset(j, 0, sizeof(*j));
 	j->f = f;
 	j->pretty = pretty;
-	j->first[0] = true;
 }
 
-static void json_indent(struct json *j)
+/* Put @v under @key in the innermost open container (or make it the
+ * document).  json-c takes the reference.
+ */
+static void kjson_add(struct kjson *j, const char *key, struct json_object *v)
 {
-	int i;
+	struct json_object *top = j->depth ? j->stack[j->depth - 1] : NULL;
 
-	if (!j->pretty || !j->depth)
-		return;
-	fputc('\n', j->f);
-	for (i = 0; i < j->depth; i++)
-		fputs("  ", j->f);
+	if (!top) {
+		json_object_put(j->root);
+		j->root = v;
+	} else if (json_object_is_type(top, json_type_array)) {
+		json_object_array_add(top, v);
+	} else {
+		json_object_object_add(top, key ? key : "", v);
+	}
+}
+
+static void kjson_open(struct kjson *j, const char *key, struct json_object *v)
+{
+	kjson_add(j, key, v);
+	if (j->depth < (int)ARRAY_SIZE(j->stack))
+		j->stack[j->depth++] = v;
+}
+
+void kjson_obj_open(struct kjson *j, const char *key)
+{
+	kjson_open(j, key, json_object_new_object());
+}
+
+void kjson_arr_open(struct kjson *j, const char *key)
+{
+	kjson_open(j, key, json_object_new_array());
+}
+
+void kjson_obj_close(struct kjson *j)
+{
+	if (j->depth)
+		j->depth--;
+}
+
+void kjson_arr_close(struct kjson *j)
+{
+	kjson_obj_close(j);
+}
+
+void kjson_u64(struct kjson *j, const char *key, uint64_t v)
+{
+	kjson_add(j, key, json_object_new_uint64(v));
+}
+
+void kjson_i64(struct kjson *j, const char *key, int64_t v)
+{
+	kjson_add(j, key, json_object_new_int64(v));
+}
+
+/* A finite number with three decimals (JSON has no NaN or infinity). */
+void kjson_f64(struct kjson *j, const char *key, double v)
+{
+	char s[64];
+
+	if (v != v || v > 1e300 || v < -1e300)
+		v = 0;
+	snprintf(s, sizeof(s), "%.3f", v);
+	kjson_add(j, key, json_object_new_double_s(v, s));
+}
+
+void kjson_bool(struct kjson *j, const char *key, bool v)
+{
+	kjson_add(j, key, json_object_new_boolean(v));
+}
+
+void kjson_null(struct kjson *j, const char *key)
+{
+	kjson_add(j, key, NULL);
+}
+
+void kjson_str(struct kjson *j, const char *key, const char *s)
+{
+	kjson_strn(j, key, s, strlen(s));
 }
 
 /* Length of the valid UTF-8 sequence at @p (at most @len bytes), or 0. */
@@ -62,168 +137,72 @@ static size_t utf8_len(const unsigned char *p, size_t len)
 	return n;
 }
 
-/* The two-character escape of @c, if JSON has one. */
-static const char *json_escape(unsigned char c)
+/* The length of the valid UTF-8 run at the start of [@p, @p + @len). */
+static size_t utf8_run(const unsigned char *p, size_t len)
 {
-	switch (c) {
-	case '"':
-		return "\\\"";
-	case '\\':
-		return "\\\\";
-	case '\n':
-		return "\\n";
-	case '\r':
-		return "\\r";
-	case '\t':
-		return "\\t";
-	case '\b':
-		return "\\b";
-	case '\f':
-		return "\\f";
-	default:
-		return NULL;
-	}
-}
-
-static void json_put_string(struct json *j, const void *s, size_t len)
-{
-	const unsigned char *p = s;
 	size_t i = 0, n;
 
-	fputc('"', j->f);
-	while (i < len) {
-		unsigned char c = p[i];
-		const char *esc = json_escape(c);
-
-		if (esc) {
-			fputs(esc, j->f);
-			i++;
-			continue;
-		}
-		if (c < 0x20 || c == 0x7f) {
-			fprintf(j->f, "\\u%04x", c);
-			i++;
-			continue;
-		}
-		n = utf8_len(p + i, len - i);
-		if (!n) {
-			fprintf(j->f, "\\u%04x", c);
-			i++;
-			continue;
-		}
-		fwrite(p + i, 1, n, j->f);
+	while (i < len && (n = utf8_len(p + i, len - i)))
 		i += n;
+	return i;
+}
+
+/* Append @len bytes of valid UTF-8, escaped by json-c, without quotes. */
+static void kjson_append_run(struct printbuf *pb, const unsigned char *p,
+			    size_t len, int flags)
+{
+	struct json_object *s = json_object_new_string_len((const char *)p,
+							   (int)len);
+	const char *out = json_object_to_json_string_ext(s, flags);
+	size_t n = strlen(out);
+
+	if (n >= 2)
+		printbuf_memappend(pb, out + 1, (int)n - 2);
+	json_object_put(s);
+}
+
+/* The serializer of a string that is not all UTF-8. */
+static int kjson_bytes_to_string(struct json_object *jso, struct printbuf *pb,
+				int level, int flags)
+{
+	const unsigned char *p = (const void *)json_object_get_string(jso);
+	size_t len = json_object_get_string_len(jso), i = 0, n;
+	char esc[8];
+
+	(void)level;
+	printbuf_memappend(pb, "\"", 1);
+	while (i < len) {
+		n = utf8_run(p + i, len - i);
+		if (n) {
+			kjson_append_run(pb, p + i, n, flags);
+			i += n;
+			continue;
+		}
+		snprintf(esc, sizeof(esc), "\\u%04x", p[i++]);
+		printbuf_memappend(pb, esc, 6);
 	}
-	fputc('"', j->f);
+	printbuf_memappend(pb, "\"", 1);
+	return 0;
 }
 
-/* The separator, indentation and key that come before a value. */
-static void json_key(struct json *j, const char *key)
+void kjson_strn(struct kjson *j, const char *key, const void *s, size_t len)
 {
-	if (!j->first[j->depth])
-		fputc(',', j->f);
-	j->first[j->depth] = false;
-	json_indent(j);
-	if (key) {
-		json_put_string(j, key, strlen(key));
-		fputs(j->pretty ? ": " : ":", j->f);
-	}
+	struct json_object *v = json_object_new_string_len(s, (int)len);
+
+	if (utf8_run(s, len) != len)
+		json_object_set_serializer(v, kjson_bytes_to_string, NULL, NULL);
+	kjson_add(j, key, v);
 }
 
-static void json_open(struct json *j, const char *key, char c)
+void kjson_end(struct kjson *j)
 {
-	json_key(j, key);
-	fputc(c, j->f);
-	if (j->depth + 1 < (int)ARRAY_SIZE(j->first))
-		j->depth++;
-	j->first[j->depth] = true;
-}
+	int flags = JSON_FLAGS | (j->pretty ? JSON_C_TO_STRING_PRETTY |
+				  JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN);
 
-static void json_close(struct json *j, char c)
-{
-	bool empty = j->first[j->depth];
-
-	int i;
-
-	if (j->depth)
-		j->depth--;
-	/* The closing bracket goes on a line of its own, at its level. */
-	if (!empty && j->pretty) {
-		fputc('\n', j->f);
-		for (i = 0; i < j->depth; i++)
-			fputs("  ", j->f);
-	}
-	fputc(c, j->f);
-}
-
-void json_obj_open(struct json *j, const char *key)
-{
-	json_open(j, key, '{');
-}
-
-void json_obj_close(struct json *j)
-{
-	json_close(j, '}');
-}
-
-void json_arr_open(struct json *j, const char *key)
-{
-	json_open(j, key, '[');
-}
-
-void json_arr_close(struct json *j)
-{
-	json_close(j, ']');
-}
-
-void json_u64(struct json *j, const char *key, uint64_t v)
-{
-	json_key(j, key);
-	fprintf(j->f, "%" PRIu64, v);
-}
-
-void json_i64(struct json *j, const char *key, int64_t v)
-{
-	json_key(j, key);
-	fprintf(j->f, "%" PRId64, v);
-}
-
-/* A finite number with three decimals (JSON has no NaN or infinity). */
-void json_f64(struct json *j, const char *key, double v)
-{
-	json_key(j, key);
-	if (v != v || v > 1e300 || v < -1e300)
-		v = 0;
-	fprintf(j->f, "%.3f", v);
-}
-
-void json_bool(struct json *j, const char *key, bool v)
-{
-	json_key(j, key);
-	fputs(v ? "true" : "false", j->f);
-}
-
-void json_null(struct json *j, const char *key)
-{
-	json_key(j, key);
-	fputs("null", j->f);
-}
-
-void json_str(struct json *j, const char *key, const char *s)
-{
-	json_strn(j, key, s, strlen(s));
-}
-
-void json_strn(struct json *j, const char *key, const void *s, size_t len)
-{
-	json_key(j, key);
-	json_put_string(j, s, len);
-}
-
-void json_end(struct json *j)
-{
+	fputs(json_object_to_json_string_ext(j->root, flags), j->f);
 	fputc('\n', j->f);
 	fflush(j->f);
+	json_object_put(j->root);
+	j->root = NULL;
 	j->depth = 0;
-	j->first[0] = true;
 }

@@ -251,7 +251,7 @@ int kctl_cmd_create(int argc, char **argv)
 	struct kctl_create cr = { 0 };
 	int flags, fd, ret;
 	uint32_t id = 0;
-	struct json j;
+	struct kjson j;
 
 	ret = kctl_create_parse(argc, argv, &cr);
 	if (ret >= 0)
@@ -298,14 +298,14 @@ int kctl_cmd_create(int argc, char **argv)
 				cr.name);
 
 	if (kctl_opts.json) {
-		json_init(&j, stdout, kctl_opts.pretty);
-		json_obj_open(&j, NULL);
-		json_str(&j, "kind", kctl_kind_name(cr.kind));
-		json_str(&j, "name", cr.name);
-		json_u64(&j, "id", id);
-		json_bool(&j, "persist", cr.persist);
-		json_obj_close(&j);
-		json_end(&j);
+		kjson_init(&j, stdout, kctl_opts.pretty);
+		kjson_obj_open(&j, NULL);
+		kjson_str(&j, "kind", kctl_kind_name(cr.kind));
+		kjson_str(&j, "name", cr.name);
+		kjson_u64(&j, "id", id);
+		kjson_bool(&j, "persist", cr.persist);
+		kjson_obj_close(&j);
+		kjson_end(&j);
 	} else {
 		printf("%s %s id %u%s\n", kctl_kind_name(cr.kind), cr.name, id,
 		       cr.persist ? " persist" : "");
@@ -499,13 +499,13 @@ static int kctl_event_post(const struct kctl_xfer *x, int argc, char **argv)
 	if (ret < 0)
 		return kctl_err(ret, "send %s: post %llu", x->name, ULL(n));
 	if (kctl_opts.json) {
-		struct json j;
+		struct kjson j;
 
-		json_init(&j, stdout, kctl_opts.pretty);
-		json_obj_open(&j, NULL);
-		json_u64(&j, "posted", n);
-		json_obj_close(&j);
-		json_end(&j);
+		kjson_init(&j, stdout, kctl_opts.pretty);
+		kjson_obj_open(&j, NULL);
+		kjson_u64(&j, "posted", n);
+		kjson_obj_close(&j);
+		kjson_end(&j);
 	}
 	return KCTL_EXIT_OK;
 }
@@ -559,14 +559,14 @@ int kctl_cmd_send(int argc, char **argv)
 		return kctl_err(-EIO, "send %s: accepted %d messages", x.name,
 				ret);
 	if (kctl_opts.json) {
-		struct json j;
+		struct kjson j;
 
-		json_init(&j, stdout, kctl_opts.pretty);
-		json_obj_open(&j, NULL);
-		json_u64(&j, "seq", msg.seq);
-		json_bool(&j, "dropped", msg.flags & KIPC_MSG_DROPPED);
-		json_obj_close(&j);
-		json_end(&j);
+		kjson_init(&j, stdout, kctl_opts.pretty);
+		kjson_obj_open(&j, NULL);
+		kjson_u64(&j, "seq", msg.seq);
+		kjson_bool(&j, "dropped", msg.flags & KIPC_MSG_DROPPED);
+		kjson_obj_close(&j);
+		kjson_end(&j);
 	}
 	if (msg.flags & KIPC_MSG_DROPPED) {
 		fprintf(stderr, "kipcctl: send %s: the queue is full and its drop-new policy discarded the message (seq %llu)\n",
@@ -592,13 +592,13 @@ static int kctl_event_wait(const struct kctl_xfer *x)
 		if (ret < 0)
 			break;
 		if (kctl_opts.json) {
-			struct json j;
+			struct kjson j;
 
-			json_init(&j, stdout, false);
-			json_obj_open(&j, NULL);
-			json_u64(&j, "value", value);
-			json_obj_close(&j);
-			json_end(&j);
+			kjson_init(&j, stdout, false);
+			kjson_obj_open(&j, NULL);
+			kjson_u64(&j, "value", value);
+			kjson_obj_close(&j);
+			kjson_end(&j);
 		} else {
 			printf("%llu\n", ULL(value));
 			fflush(stdout);
@@ -610,7 +610,7 @@ static int kctl_event_wait(const struct kctl_xfer *x)
 
 static void kctl_print_msg(const struct kipc_msg *m, const char *buf)
 {
-	struct json j;
+	struct kjson j;
 
 	if (!kctl_opts.json) {
 		fwrite(buf, 1, m->len, stdout);
@@ -618,18 +618,18 @@ static void kctl_print_msg(const struct kipc_msg *m, const char *buf)
 		fflush(stdout);
 		return;
 	}
-	json_init(&j, stdout, false);
-	json_obj_open(&j, NULL);
-	json_u64(&j, "type", m->type);
-	json_u64(&j, "prio", m->prio);
-	json_u64(&j, "len", m->len);
-	json_u64(&j, "seq", m->seq);
-	json_i64(&j, "pid", m->pid);
-	json_u64(&j, "uid", m->uid);
-	json_u64(&j, "ts_ns", m->ts_ns);
-	json_strn(&j, "data", buf, m->len);
-	json_obj_close(&j);
-	json_end(&j);
+	kjson_init(&j, stdout, false);
+	kjson_obj_open(&j, NULL);
+	kjson_u64(&j, "type", m->type);
+	kjson_u64(&j, "prio", m->prio);
+	kjson_u64(&j, "len", m->len);
+	kjson_u64(&j, "seq", m->seq);
+	kjson_i64(&j, "pid", m->pid);
+	kjson_u64(&j, "uid", m->uid);
+	kjson_u64(&j, "ts_ns", m->ts_ns);
+	kjson_strn(&j, "data", buf, m->len);
+	kjson_obj_close(&j);
+	kjson_end(&j);
 }
 
 int kctl_cmd_recv(int argc, char **argv)

@@ -22,16 +22,34 @@
  * Shared helpers.
  */
 
-static int kctl_connect(struct kctl_nl **nl, const char *cmd)
+/* No family "kipc" (ENOENT from the controller): the module is not loaded. */
+static int kctl_nl_open(struct kipcnl **nl)
+{
+	int ret = kipcnl_open(nl);
+
+	return ret == -ENOENT ? -KCTL_ENOFAMILY : ret;
+}
+
+static int kctl_connect(struct kipcnl **nl, const char *cmd)
 {
 	int ret = kctl_nl_open(nl);
 
 	return ret ? kctl_err(ret, "%s", cmd) : 0;
 }
 
-static int kctl_nl_fail(struct kctl_nl *nl, int err, const char *what)
+/* Join the events group (out of habit, see the uapi) and subscribe. */
+static int kctl_nl_subscribe(struct kipcnl *nl)
 {
-	return kctl_err_extack(err, kctl_nl_extack(nl), "%s", what);
+	int ret = kipcnl_join_events(nl);
+
+	if (ret == -ENOENT)
+		return -KCTL_ENOFAMILY;
+	return ret ? ret : kipcnl_subscribe(nl);
+}
+
+static int kctl_nl_fail(struct kipcnl *nl, int err, const char *what)
+{
+	return kctl_err_extack(err, kipcnl_extack(nl), "%s", what);
 }
 
 /* "4096" -> "4K", "1536" -> "1.5K"; exact below 1 KiB. */
@@ -57,17 +75,17 @@ static const char *kctl_human(char *buf, size_t len, uint64_t v)
 }
 
 /* Parse "@ID" or a name; look the object up. */
-static int kctl_lookup(struct kctl_nl *nl, const char *arg,
-		       struct kctl_obj *obj)
+static int kctl_lookup(struct kipcnl *nl, const char *arg,
+		       struct kipcnl_obj *obj)
 {
 	uint32_t id;
 
 	if (arg[0] == '@') {
 		if (kctl_parse_u32(arg + 1, &id))
 			return -EINVAL;
-		return kctl_nl_get(nl, NULL, id, obj);
+		return kipcnl_get(nl, NULL, id, obj);
 	}
-	return kctl_nl_get(nl, arg, 0, obj);
+	return kipcnl_get(nl, arg, 0, obj);
 }
 
 /* Does @arg ("@ID", "/name" or "name") name this object? */
@@ -158,7 +176,7 @@ static void table_free(struct table *t)
 
 static int kctl_cmp_id(const void *a, const void *b)
 {
-	const struct kctl_obj *x = a, *y = b;
+	const struct kipcnl_obj *x = a, *y = b;
 
 	return x->id < y->id ? -1 : x->id > y->id;
 }
@@ -199,120 +217,120 @@ static int kctl_bad_opt(const char *cmd, int c, char **argv)
  * JSON of one object.
  */
 
-static void kctl_json_mode(struct json *j, uint32_t mode)
+static void kctl_json_mode(struct kjson *j, uint32_t mode)
 {
 	char buf[8];
 
 	snprintf(buf, sizeof(buf), "%04o", mode & 07777);
-	json_str(j, "mode", buf);
+	kjson_str(j, "mode", buf);
 }
 
-static void kctl_json_queue(struct json *j, const struct kctl_queue *q)
+static void kctl_json_queue(struct kjson *j, const struct kipcnl_queue *q)
 {
-	json_obj_open(j, "queue");
-	json_u64(j, "depth_msgs", q->depth_msgs);
-	json_u64(j, "depth_bytes", q->depth_bytes);
-	json_u64(j, "max_msgs", q->max_msgs);
-	json_u64(j, "max_bytes", q->max_bytes);
-	json_u64(j, "max_msg_size", q->max_msg_size);
-	json_u64(j, "high_water", q->high_water);
-	json_u64(j, "sent", q->sent);
-	json_u64(j, "received", q->received);
-	json_u64(j, "dropped_new", q->dropped_new);
-	json_u64(j, "dropped_oldest", q->dropped_oldest);
-	json_u64(j, "conflated", q->conflated);
-	json_u64(j, "rejected", q->rejected);
-	json_u64(j, "timeouts", q->timeouts);
-	json_u64(j, "wakeups", q->wakeups);
-	json_str(j, "policy", kctl_policy_name(q->policy));
-	json_u64(j, "flags", q->flags);
-	json_bool(j, "conflate", q->flags & KIPC_Q_CONFLATE);
-	json_u64(j, "blocked_senders", q->blocked_senders);
-	json_u64(j, "blocked_receivers", q->blocked_receivers);
-	json_obj_close(j);
+	kjson_obj_open(j, "queue");
+	kjson_u64(j, "depth_msgs", q->depth_msgs);
+	kjson_u64(j, "depth_bytes", q->depth_bytes);
+	kjson_u64(j, "max_msgs", q->max_msgs);
+	kjson_u64(j, "max_bytes", q->max_bytes);
+	kjson_u64(j, "max_msg_size", q->max_msg_size);
+	kjson_u64(j, "high_water", q->high_water);
+	kjson_u64(j, "sent", q->sent);
+	kjson_u64(j, "received", q->received);
+	kjson_u64(j, "dropped_new", q->dropped_new);
+	kjson_u64(j, "dropped_oldest", q->dropped_oldest);
+	kjson_u64(j, "conflated", q->conflated);
+	kjson_u64(j, "rejected", q->rejected);
+	kjson_u64(j, "timeouts", q->timeouts);
+	kjson_u64(j, "wakeups", q->wakeups);
+	kjson_str(j, "policy", kctl_policy_name(q->policy));
+	kjson_u64(j, "flags", q->flags);
+	kjson_bool(j, "conflate", q->flags & KIPC_Q_CONFLATE);
+	kjson_u64(j, "blocked_senders", q->blocked_senders);
+	kjson_u64(j, "blocked_receivers", q->blocked_receivers);
+	kjson_obj_close(j);
 }
 
-static void kctl_json_region(struct json *j, const struct kctl_region *r)
+static void kctl_json_region(struct kjson *j, const struct kipcnl_region *r)
 {
 	unsigned int i;
 
-	json_obj_open(j, "region");
-	json_u64(j, "size", r->size);
-	json_u64(j, "waiters", r->waiters);
-	json_bool(j, "orphaned", r->orphaned);
-	json_u64(j, "owner_died", r->owner_died);
-	json_arr_open(j, "locks");
+	kjson_obj_open(j, "region");
+	kjson_u64(j, "size", r->size);
+	kjson_u64(j, "waiters", r->waiters);
+	kjson_bool(j, "orphaned", r->orphaned);
+	kjson_u64(j, "owner_died", r->owner_died);
+	kjson_arr_open(j, "locks");
 	for (i = 0; i < r->nr_locks; i++) {
-		const struct kctl_lock *l = &r->locks[i];
+		const struct kipcnl_lock *l = &r->locks[i];
 
-		json_obj_open(j, NULL);
-		json_u64(j, "offset", l->offset);
-		json_u64(j, "word", l->word);
+		kjson_obj_open(j, NULL);
+		kjson_u64(j, "offset", l->offset);
+		kjson_u64(j, "word", l->word);
 		if (l->has_holder)
-			json_u64(j, "holder_pid", l->holder_pid);
+			kjson_u64(j, "holder_pid", l->holder_pid);
 		else
-			json_null(j, "holder_pid");
+			kjson_null(j, "holder_pid");
 		if (l->has_holder && l->holder_tid)
-			json_u64(j, "holder_tid", l->holder_tid);
+			kjson_u64(j, "holder_tid", l->holder_tid);
 		else
-			json_null(j, "holder_tid");
-		json_bool(j, "owner_died", l->owner_died);
-		json_bool(j, "notrecoverable", l->notrecoverable);
-		json_u64(j, "waiters", l->waiters);
-		json_obj_close(j);
+			kjson_null(j, "holder_tid");
+		kjson_bool(j, "owner_died", l->owner_died);
+		kjson_bool(j, "notrecoverable", l->notrecoverable);
+		kjson_u64(j, "waiters", l->waiters);
+		kjson_obj_close(j);
 	}
-	json_arr_close(j);
+	kjson_arr_close(j);
 	if (r->has_ring) {
-		const struct kctl_ring *rg = &r->ring;
+		const struct kipcnl_ring *rg = &r->ring;
 
-		json_obj_open(j, "ring");
-		json_u64(j, "capacity", rg->capacity);
-		json_u64(j, "used", rg->used);
+		kjson_obj_open(j, "ring");
+		kjson_u64(j, "capacity", rg->capacity);
+		kjson_u64(j, "used", rg->used);
 		if (rg->has_producer)
-			json_u64(j, "producer_pid", rg->producer_pid);
+			kjson_u64(j, "producer_pid", rg->producer_pid);
 		else
-			json_null(j, "producer_pid");
+			kjson_null(j, "producer_pid");
 		if (rg->has_consumer)
-			json_u64(j, "consumer_pid", rg->consumer_pid);
+			kjson_u64(j, "consumer_pid", rg->consumer_pid);
 		else
-			json_null(j, "consumer_pid");
-		json_bool(j, "producer_gone", rg->producer_gone);
-		json_bool(j, "consumer_gone", rg->consumer_gone);
-		json_obj_close(j);
+			kjson_null(j, "consumer_pid");
+		kjson_bool(j, "producer_gone", rg->producer_gone);
+		kjson_bool(j, "consumer_gone", rg->consumer_gone);
+		kjson_obj_close(j);
 	}
-	json_obj_close(j);
+	kjson_obj_close(j);
 }
 
-static void kctl_json_event(struct json *j, const struct kctl_event *e)
+static void kctl_json_event(struct kjson *j, const struct kipcnl_event *e)
 {
-	json_obj_open(j, "event");
-	json_str(j, "kind", kctl_event_kind_name(e->kind));
-	json_u64(j, "count", e->count);
-	json_u64(j, "posts", e->posts);
-	json_u64(j, "waits", e->waits);
-	json_u64(j, "waiters", e->waiters);
-	json_obj_close(j);
+	kjson_obj_open(j, "event");
+	kjson_str(j, "kind", kctl_event_kind_name(e->kind));
+	kjson_u64(j, "count", e->count);
+	kjson_u64(j, "posts", e->posts);
+	kjson_u64(j, "waits", e->waits);
+	kjson_u64(j, "waiters", e->waiters);
+	kjson_obj_close(j);
 }
 
 /* The object's members, inside an open JSON object. */
-static void kctl_json_obj_fields(struct json *j, const struct kctl_obj *o)
+static void kctl_json_obj_fields(struct kjson *j, const struct kipcnl_obj *o)
 {
-	json_u64(j, "id", o->id);
-	json_str(j, "kind", kctl_kind_name(o->kind));
+	kjson_u64(j, "id", o->id);
+	kjson_str(j, "kind", kctl_kind_name(o->kind));
 	if (o->has_name)
-		json_str(j, "name", o->name);
+		kjson_str(j, "name", o->name);
 	else
-		json_null(j, "name");
-	json_str(j, "state", kctl_state_name(o->state));
-	json_u64(j, "owner_pid", o->owner_pid);
-	json_bool(j, "owner_alive", o->owner_alive);
-	json_u64(j, "uid", o->uid);
-	json_u64(j, "gid", o->gid);
+		kjson_null(j, "name");
+	kjson_str(j, "state", kctl_state_name(o->state));
+	kjson_u64(j, "owner_pid", o->owner_pid);
+	kjson_bool(j, "owner_alive", o->owner_alive);
+	kjson_u64(j, "uid", o->uid);
+	kjson_u64(j, "gid", o->gid);
 	kctl_json_mode(j, o->mode);
-	json_bool(j, "persist", o->persist);
-	json_u64(j, "handles", o->handles);
-	json_u64(j, "readers", o->readers);
-	json_u64(j, "writers", o->writers);
+	kjson_bool(j, "persist", o->persist);
+	kjson_u64(j, "handles", o->handles);
+	kjson_u64(j, "readers", o->readers);
+	kjson_u64(j, "writers", o->writers);
 	if (o->has_queue)
 		kctl_json_queue(j, &o->q);
 	if (o->has_region)
@@ -325,7 +343,7 @@ static void kctl_json_obj_fields(struct json *j, const struct kctl_obj *o)
  * list
  */
 
-static void kctl_list_cells(const struct kctl_obj *o, char *owner,
+static void kctl_list_cells(const struct kipcnl_obj *o, char *owner,
 			    char *fill, char *drops, char *waiters,
 			    size_t len)
 {
@@ -366,11 +384,11 @@ int kctl_cmd_list(int argc, char **argv)
 		KCTL_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct kctl_nl *nl = NULL;
-	struct kctl_obj *objs;
+	struct kipcnl *nl = NULL;
+	struct kipcnl_obj *objs;
 	uint32_t kind = 0;
 	struct table t;
-	struct json j;
+	struct kjson j;
 	size_t n, i;
 	int c, ret = -1;
 
@@ -401,32 +419,32 @@ int kctl_cmd_list(int argc, char **argv)
 	ret = kctl_connect(&nl, "list");
 	if (ret)
 		return ret;
-	ret = kctl_nl_dump(nl, &objs, &n);
+	ret = kipcnl_dump(nl, &objs, &n);
 	if (ret) {
 		ret = kctl_nl_fail(nl, ret, "list");
-		kctl_nl_close(nl);
+		kipcnl_close(nl);
 		return ret;
 	}
 	qsort(objs, n, sizeof(*objs), kctl_cmp_id);
 
 	if (kctl_opts.json) {
-		json_init(&j, stdout, kctl_opts.pretty);
-		json_arr_open(&j, NULL);
+		kjson_init(&j, stdout, kctl_opts.pretty);
+		kjson_arr_open(&j, NULL);
 		for (i = 0; i < n; i++) {
 			if (kind && objs[i].kind != kind)
 				continue;
-			json_obj_open(&j, NULL);
+			kjson_obj_open(&j, NULL);
 			kctl_json_obj_fields(&j, &objs[i]);
-			json_obj_close(&j);
+			kjson_obj_close(&j);
 		}
-		json_arr_close(&j);
-		json_end(&j);
+		kjson_arr_close(&j);
+		kjson_end(&j);
 	} else {
 		table_init(&t, 9);
 		table_add(&t, "KIND", "NAME", "ID", "STATE", "OWNER", "FILL",
 			  "DROPS", "WAITERS", "HANDLES");
 		for (i = 0; i < n; i++) {
-			const struct kctl_obj *o = &objs[i];
+			const struct kipcnl_obj *o = &objs[i];
 			char id[16], owner[32], fill[48], drops[32], w[32];
 			char handles[16];
 
@@ -443,8 +461,8 @@ int kctl_cmd_list(int argc, char **argv)
 		table_print(&t, stdout, SIZE_MAX);
 		table_free(&t);
 	}
-	kctl_objs_free(objs, n);
-	kctl_nl_close(nl);
+	kipcnl_objs_free(objs, n);
+	kipcnl_close(nl);
 	return fflush(stdout) ? kctl_err(-errno, "list: stdout") : 0;
 }
 
@@ -476,7 +494,7 @@ static void kctl_show_holders_text(const struct kctl_holder *h, size_t nh)
 static void kctl_show_text(const struct kctl_show *s,
 			   const struct kctl_diag *d)
 {
-	const struct kctl_obj *o = s->o;
+	const struct kipcnl_obj *o = s->o;
 	unsigned int i;
 
 	printf("%s %s  id %u  %s%s\n", kctl_obj_kind(o),
@@ -488,7 +506,7 @@ static void kctl_show_text(const struct kctl_show *s,
 	       "handle gone", o->uid, o->gid, o->mode & 07777);
 
 	if (o->has_queue) {
-		const struct kctl_queue *q = &o->q;
+		const struct kipcnl_queue *q = &o->q;
 
 		printf("  handles    %u open: %u can receive, %u can send\n",
 		       o->handles, o->readers, o->writers);
@@ -509,7 +527,7 @@ static void kctl_show_text(const struct kctl_show *s,
 		printf("  blocked    %u sender(s), %u receiver(s)\n",
 		       q->blocked_senders, q->blocked_receivers);
 	} else if (o->has_region) {
-		const struct kctl_region *r = &o->r;
+		const struct kipcnl_region *r = &o->r;
 
 		printf("  handles    %u open: %u can read, %u can write\n",
 		       o->handles, o->readers, o->writers);
@@ -518,7 +536,7 @@ static void kctl_show_text(const struct kctl_show *s,
 		       r->waiters, r->owner_died,
 		       r->orphaned ? "orphaned (a peer is gone)" : "not orphaned");
 		for (i = 0; i < r->nr_locks; i++) {
-			const struct kctl_lock *l = &r->locks[i];
+			const struct kipcnl_lock *l = &r->locks[i];
 
 			printf("  %-10s offset 0x%llx word 0x%08x: ",
 			       i ? "" : "locks", ULL(l->offset), l->word);
@@ -535,7 +553,7 @@ static void kctl_show_text(const struct kctl_show *s,
 		if (!r->nr_locks)
 			printf("  locks      none registered\n");
 		if (r->has_ring) {
-			const struct kctl_ring *rg = &r->ring;
+			const struct kipcnl_ring *rg = &r->ring;
 			char p[32], c[32];
 
 			if (rg->has_producer)
@@ -552,7 +570,7 @@ static void kctl_show_text(const struct kctl_show *s,
 			       rg->consumer_gone ? " (gone)" : "");
 		}
 	} else if (o->has_event) {
-		const struct kctl_event *e = &o->e;
+		const struct kipcnl_event *e = &o->e;
 
 		printf("  handles    %u open: %u can wait, %u can post\n",
 		       o->handles, o->readers, o->writers);
@@ -582,57 +600,57 @@ static void kctl_show_json(const struct kctl_show *s,
 			   const struct kctl_diag *d)
 {
 	const struct kctl_holder *h = s->h;
-	const struct kctl_obj *o = s->o;
+	const struct kipcnl_obj *o = s->o;
 	size_t i, nh = s->nh;
-	struct json j;
+	struct kjson j;
 
-	json_init(&j, stdout, kctl_opts.pretty);
-	json_obj_open(&j, NULL);
+	kjson_init(&j, stdout, kctl_opts.pretty);
+	kjson_obj_open(&j, NULL);
 	kctl_json_obj_fields(&j, o);
-	json_arr_open(&j, "holders");
+	kjson_arr_open(&j, "holders");
 	for (i = 0; i < nh; i++) {
-		json_obj_open(&j, NULL);
-		json_i64(&j, "pid", h[i].pid);
-		json_str(&j, "comm", h[i].comm);
-		json_i64(&j, "fd", h[i].fd);
-		json_str(&j, "access", h[i].access);
-		json_bool(&j, "owner", h[i].owner);
-		json_strn(&j, "state", &h[i].state, 1);
+		kjson_obj_open(&j, NULL);
+		kjson_i64(&j, "pid", h[i].pid);
+		kjson_str(&j, "comm", h[i].comm);
+		kjson_i64(&j, "fd", h[i].fd);
+		kjson_str(&j, "access", h[i].access);
+		kjson_bool(&j, "owner", h[i].owner);
+		kjson_strn(&j, "state", &h[i].state, 1);
 		if (h[i].blocked_tid) {
-			json_i64(&j, "blocked_tid", h[i].blocked_tid);
-			json_str(&j, "wchan", h[i].wchan);
+			kjson_i64(&j, "blocked_tid", h[i].blocked_tid);
+			kjson_str(&j, "wchan", h[i].wchan);
 		}
-		json_obj_close(&j);
+		kjson_obj_close(&j);
 	}
-	json_arr_close(&j);
-	json_arr_open(&j, "elsewhere");
+	kjson_arr_close(&j);
+	kjson_arr_open(&j, "elsewhere");
 	for (i = 0; i < s->nrel; i++) {
-		const struct kctl_obj *x = &s->rel[i].obj;
+		const struct kipcnl_obj *x = &s->rel[i].obj;
 		struct sbuf sb = { .len = 0 };
 
 		kctl_rel_summary(&sb, x);
-		json_obj_open(&j, NULL);
-		json_i64(&j, "pid", s->rel[i].pid);
-		json_u64(&j, "id", x->id);
-		json_str(&j, "kind", kctl_kind_name(x->kind));
+		kjson_obj_open(&j, NULL);
+		kjson_i64(&j, "pid", s->rel[i].pid);
+		kjson_u64(&j, "id", x->id);
+		kjson_str(&j, "kind", kctl_kind_name(x->kind));
 		if (x->has_name)
-			json_str(&j, "name", x->name);
+			kjson_str(&j, "name", x->name);
 		else
-			json_null(&j, "name");
-		json_str(&j, "summary", sb.buf);
-		json_obj_close(&j);
+			kjson_null(&j, "name");
+		kjson_str(&j, "summary", sb.buf);
+		kjson_obj_close(&j);
 	}
-	json_arr_close(&j);
-	json_obj_open(&j, "diagnosis");
-	json_str(&j, "data_in", d->data_in.buf);
-	json_str(&j, "woken", d->woken.buf);
-	json_str(&j, "boundaries", d->boundaries.buf);
-	json_str(&j, "backpressure", d->backpressure.buf);
-	json_str(&j, "locks", d->locks.buf);
-	json_str(&j, "peers", d->peers.buf);
-	json_obj_close(&j);
-	json_obj_close(&j);
-	json_end(&j);
+	kjson_arr_close(&j);
+	kjson_obj_open(&j, "diagnosis");
+	kjson_str(&j, "data_in", d->data_in.buf);
+	kjson_str(&j, "woken", d->woken.buf);
+	kjson_str(&j, "boundaries", d->boundaries.buf);
+	kjson_str(&j, "backpressure", d->backpressure.buf);
+	kjson_str(&j, "locks", d->locks.buf);
+	kjson_str(&j, "peers", d->peers.buf);
+	kjson_obj_close(&j);
+	kjson_obj_close(&j);
+	kjson_end(&j);
 }
 
 int kctl_cmd_show(int argc, char **argv)
@@ -643,9 +661,9 @@ int kctl_cmd_show(int argc, char **argv)
 	};
 	struct kctl_show s = { 0 };
 	struct kctl_holder *h = NULL;
-	struct kctl_nl *nl = NULL;
+	struct kipcnl *nl = NULL;
 	struct kctl_diag *d;
-	struct kctl_obj obj;
+	struct kipcnl_obj obj;
 	const char *arg;
 	size_t nh = 0;
 	int c, ret = -1;
@@ -673,8 +691,8 @@ int kctl_cmd_show(int argc, char **argv)
 	ret = kctl_lookup(nl, arg, &obj);
 	if (ret) {
 		ret = kctl_err_extack(ret, ret == -ENOENT ? NULL :
-				      kctl_nl_extack(nl), "show %s", arg);
-		kctl_nl_close(nl);
+				      kipcnl_extack(nl), "show %s", arg);
+		kipcnl_close(nl);
 		return ret;
 	}
 
@@ -684,11 +702,11 @@ int kctl_cmd_show(int argc, char **argv)
 	s.h = h;
 	s.nh = nh;
 	kctl_gather_rel(nl, &s);
-	kctl_nl_close(nl);
+	kipcnl_close(nl);
 	d = malloc(sizeof(*d));
 	if (!d) {
 		kctl_release_rel(&s);
-		kctl_obj_release(&obj);
+		kipcnl_obj_release(&obj);
 		free(h);
 		return kctl_err(-ENOMEM, "show");
 	}
@@ -700,7 +718,7 @@ int kctl_cmd_show(int argc, char **argv)
 	free(d);
 	kctl_release_rel(&s);
 	free(h);
-	kctl_obj_release(&obj);
+	kipcnl_obj_release(&obj);
 	return fflush(stdout) ? kctl_err(-errno, "show: stdout") : 0;
 }
 
@@ -712,7 +730,7 @@ struct kctl_watch {
 	char **filters;
 	int nr_filters;
 	unsigned long count, seen;
-	struct kctl_nl *query;		/* a second socket, for context */
+	struct kipcnl *query;		/* a second socket, for context */
 };
 
 static void kctl_now_str(char *buf, size_t len, bool date)
@@ -730,13 +748,13 @@ static void kctl_now_str(char *buf, size_t len, bool date)
 
 /* A few words on the object's state now, for owner_died, drop, etc. */
 static void kctl_watch_context(struct kctl_watch *w,
-			       const struct kctl_notify *ev)
+			       const struct kipcnl_notify *ev)
 {
-	struct kctl_obj o;
+	struct kipcnl_obj o;
 
 	if (!w->query || ev->type == KIPC_NOTIFY_CREATED ||
 	    ev->type == KIPC_NOTIFY_DESTROYED ||
-	    kctl_nl_get(w->query, NULL, ev->id, &o))
+	    kipcnl_get(w->query, NULL, ev->id, &o))
 		return;
 	printf(": %s", kctl_state_name(o.state));
 	if (o.has_queue)
@@ -761,14 +779,14 @@ static void kctl_watch_context(struct kctl_watch *w,
 		printf(", count %llu, %u waiter(s)", ULL(o.e.count),
 		       o.e.waiters);
 	printf(", %u handle(s) left", o.handles);
-	kctl_obj_release(&o);
+	kipcnl_obj_release(&o);
 }
 
-static int kctl_watch_event(const struct kctl_notify *ev, void *arg)
+static int kctl_watch_event(const struct kipcnl_notify *ev, void *arg)
 {
 	struct kctl_watch *w = arg;
 	char when[40];
-	struct json j;
+	struct kjson j;
 	int i;
 
 	if (w->nr_filters) {
@@ -781,20 +799,20 @@ static int kctl_watch_event(const struct kctl_notify *ev, void *arg)
 	}
 	kctl_now_str(when, sizeof(when), kctl_opts.json);
 	if (kctl_opts.json) {
-		json_init(&j, stdout, false);
-		json_obj_open(&j, NULL);
-		json_str(&j, "time", when);
-		json_str(&j, "event", kctl_notify_name(ev->type));
-		json_u64(&j, "id", ev->id);
-		json_str(&j, "kind", kctl_kind_name(ev->kind));
+		kjson_init(&j, stdout, false);
+		kjson_obj_open(&j, NULL);
+		kjson_str(&j, "time", when);
+		kjson_str(&j, "event", kctl_notify_name(ev->type));
+		kjson_u64(&j, "id", ev->id);
+		kjson_str(&j, "kind", kctl_kind_name(ev->kind));
 		if (ev->has_name)
-			json_str(&j, "name", ev->name);
+			kjson_str(&j, "name", ev->name);
 		else
-			json_null(&j, "name");
+			kjson_null(&j, "name");
 		if (ev->has_pid)
-			json_u64(&j, "pid", ev->pid);
-		json_obj_close(&j);
-		json_end(&j);
+			kjson_u64(&j, "pid", ev->pid);
+		kjson_obj_close(&j);
+		kjson_end(&j);
 	} else {
 		printf("%s %-10s %-6s %s id %u", when,
 		       kctl_notify_name(ev->type), kctl_kind_name(ev->kind),
@@ -818,7 +836,7 @@ int kctl_cmd_watch(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct kctl_watch w = { 0 };
-	struct kctl_nl *nl = NULL;
+	struct kipcnl *nl = NULL;
 	int64_t timeout = -1, deadline = 0;
 	struct timespec ts;
 	uint64_t count;
@@ -855,7 +873,7 @@ int kctl_cmd_watch(int argc, char **argv)
 	ret = kctl_nl_subscribe(nl);
 	if (ret) {
 		ret = kctl_nl_fail(nl, ret, "watch: subscribe to events");
-		kctl_nl_close(nl);
+		kipcnl_close(nl);
 		return ret;
 	}
 	if (!kctl_opts.json && kctl_nl_open(&w.query))
@@ -875,7 +893,7 @@ int kctl_cmd_watch(int argc, char **argv)
 			now = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 			ms = deadline > now ? (int)(deadline - now) : 0;
 		}
-		ret = kctl_nl_listen(nl, ms, kctl_watch_event, &w);
+		ret = kipcnl_listen(nl, ms, kctl_watch_event, &w);
 		if (ret == -ENOBUFS) {
 			fprintf(stderr, "kipcctl: watch: events lost: the socket's receive buffer overflowed\n");
 			continue;
@@ -886,8 +904,8 @@ int kctl_cmd_watch(int argc, char **argv)
 		ret = kctl_nl_fail(nl, ret, "watch");
 	else
 		ret = KCTL_EXIT_OK;
-	kctl_nl_close(w.query);
-	kctl_nl_close(nl);
+	kipcnl_close(w.query);
+	kipcnl_close(nl);
 	return ret;
 }
 
@@ -901,7 +919,7 @@ struct kctl_top_prev {
 };
 
 struct kctl_top_row {
-	const struct kctl_obj *o;
+	const struct kipcnl_obj *o;
 	uint64_t depth, cap, drops;
 	double sent_rate, recv_rate, drop_rate;
 	bool has_rate;
@@ -934,7 +952,7 @@ static int kctl_top_cmp_prev(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static void kctl_top_row(struct kctl_top_row *row, const struct kctl_obj *o,
+static void kctl_top_row(struct kctl_top_row *row, const struct kipcnl_obj *o,
 			 const struct kctl_top_prev *prev, size_t nprev,
 			 double dt)
 {
@@ -963,57 +981,57 @@ static void kctl_top_row(struct kctl_top_row *row, const struct kctl_obj *o,
 }
 
 static void kctl_top_json(const struct kctl_top_row *rows, size_t n,
-			  const struct kctl_module *m, const char *sort)
+			  const struct kipcnl_module *m, const char *sort)
 {
 	char when[40];
-	struct json j;
+	struct kjson j;
 	size_t i;
 
 	kctl_now_str(when, sizeof(when), true);
-	json_init(&j, stdout, false);
-	json_obj_open(&j, NULL);
-	json_str(&j, "time", when);
-	json_str(&j, "sort", sort);
-	json_u64(&j, "ns_objects", m->ns_objects);
-	json_u64(&j, "live_objects", m->live_objects);
-	json_u64(&j, "max_objects", m->max_objects);
-	json_u64(&j, "user_bytes", m->user_bytes);
-	json_arr_open(&j, "objects");
+	kjson_init(&j, stdout, false);
+	kjson_obj_open(&j, NULL);
+	kjson_str(&j, "time", when);
+	kjson_str(&j, "sort", sort);
+	kjson_u64(&j, "ns_objects", m->ns_objects);
+	kjson_u64(&j, "live_objects", m->live_objects);
+	kjson_u64(&j, "max_objects", m->max_objects);
+	kjson_u64(&j, "user_bytes", m->user_bytes);
+	kjson_arr_open(&j, "objects");
 	for (i = 0; i < n; i++) {
 		const struct kctl_top_row *r = &rows[i];
-		const struct kctl_obj *o = r->o;
+		const struct kipcnl_obj *o = r->o;
 
-		json_obj_open(&j, NULL);
-		json_u64(&j, "id", o->id);
-		json_str(&j, "kind", kctl_obj_kind(o));
+		kjson_obj_open(&j, NULL);
+		kjson_u64(&j, "id", o->id);
+		kjson_str(&j, "kind", kctl_obj_kind(o));
 		if (o->has_name)
-			json_str(&j, "name", o->name);
+			kjson_str(&j, "name", o->name);
 		else
-			json_null(&j, "name");
-		json_str(&j, "state", kctl_state_name(o->state));
-		json_u64(&j, "depth", r->depth);
-		json_u64(&j, "capacity", r->cap);
-		json_u64(&j, "drops", r->drops);
+			kjson_null(&j, "name");
+		kjson_str(&j, "state", kctl_state_name(o->state));
+		kjson_u64(&j, "depth", r->depth);
+		kjson_u64(&j, "capacity", r->cap);
+		kjson_u64(&j, "drops", r->drops);
 		if (r->has_rate) {
-			json_f64(&j, "sent_per_s", r->sent_rate);
-			json_f64(&j, "received_per_s", r->recv_rate);
-			json_f64(&j, "drops_per_s", r->drop_rate);
+			kjson_f64(&j, "sent_per_s", r->sent_rate);
+			kjson_f64(&j, "received_per_s", r->recv_rate);
+			kjson_f64(&j, "drops_per_s", r->drop_rate);
 		}
 		if (o->has_queue) {
-			json_u64(&j, "blocked_senders", o->q.blocked_senders);
-			json_u64(&j, "blocked_receivers",
+			kjson_u64(&j, "blocked_senders", o->q.blocked_senders);
+			kjson_u64(&j, "blocked_receivers",
 				 o->q.blocked_receivers);
 		}
-		json_u64(&j, "handles", o->handles);
-		json_obj_close(&j);
+		kjson_u64(&j, "handles", o->handles);
+		kjson_obj_close(&j);
 	}
-	json_arr_close(&j);
-	json_obj_close(&j);
-	json_end(&j);
+	kjson_arr_close(&j);
+	kjson_obj_close(&j);
+	kjson_end(&j);
 }
 
 static void kctl_top_text(const struct kctl_top_row *rows, size_t n,
-			  const struct kctl_module *m, const char *sort,
+			  const struct kipcnl_module *m, const char *sort,
 			  double delay, bool batch)
 {
 	size_t i, max_rows = SIZE_MAX;
@@ -1037,7 +1055,7 @@ static void kctl_top_text(const struct kctl_top_row *rows, size_t n,
 		  "SENT/s", "RECV/s", "DROPS", "DROP/s", "WAITERS", "HANDLES");
 	for (i = 0; i < n; i++) {
 		const struct kctl_top_row *r = &rows[i];
-		const struct kctl_obj *o = r->o;
+		const struct kipcnl_obj *o = r->o;
 		char id[16], depth[48], fill[16], s[24], rv[24], dr[24];
 		char drs[24], w[24], hd[16];
 
@@ -1105,7 +1123,7 @@ int kctl_cmd_top(int argc, char **argv)
 	int64_t delay = NSEC_PER_SEC;
 	struct timespec last = { 0 }, now;
 	const char *sort = "depth";
-	struct kctl_nl *nl = NULL;
+	struct kipcnl *nl = NULL;
 	uint64_t iters = 0, it;
 	size_t nprev = 0;
 	bool batch = false;
@@ -1157,8 +1175,8 @@ int kctl_cmd_top(int argc, char **argv)
 		return ret;
 	for (it = 0; !iters || it < iters; it++) {
 		struct kctl_top_row *rows = NULL;
-		struct kctl_obj *objs = NULL;
-		struct kctl_module m;
+		struct kipcnl_obj *objs = NULL;
+		struct kipcnl_module m;
 		size_t n = 0, i;
 		double dt;
 
@@ -1171,9 +1189,9 @@ int kctl_cmd_top(int argc, char **argv)
 			while (nanosleep(&ts, &ts) && errno == EINTR)
 				;
 		}
-		ret = kctl_nl_module(nl, &m);
+		ret = kipcnl_module(nl, &m);
 		if (!ret)
-			ret = kctl_nl_dump(nl, &objs, &n);
+			ret = kipcnl_dump(nl, &objs, &n);
 		if (ret) {
 			ret = kctl_nl_fail(nl, ret, "top");
 			break;
@@ -1184,7 +1202,7 @@ int kctl_cmd_top(int argc, char **argv)
 		last = now;
 		rows = calloc(n ? n : 1, sizeof(*rows));
 		if (!rows) {
-			kctl_objs_free(objs, n);
+			kipcnl_objs_free(objs, n);
 			ret = kctl_err(-ENOMEM, "top");
 			break;
 		}
@@ -1214,11 +1232,11 @@ int kctl_cmd_top(int argc, char **argv)
 		if (prev)
 			qsort(prev, nprev, sizeof(*prev), kctl_top_cmp_prev);
 		free(rows);
-		kctl_objs_free(objs, n);
+		kipcnl_objs_free(objs, n);
 		ret = 0;
 	}
 	free(prev);
-	kctl_nl_close(nl);
+	kipcnl_close(nl);
 	return ret;
 }
 
@@ -1232,10 +1250,10 @@ int kctl_cmd_module(int argc, char **argv)
 		KCTL_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct kctl_nl *nl = NULL;
-	struct kctl_module m;
+	struct kipcnl *nl = NULL;
+	struct kipcnl_module m;
 	char a[32], b[32];
-	struct json j;
+	struct kjson j;
 	int c, ret = -1;
 
 	while ((c = getopt_long(argc, argv, ":jph", opts, NULL)) != -1) {
@@ -1252,25 +1270,25 @@ int kctl_cmd_module(int argc, char **argv)
 	ret = kctl_connect(&nl, "module");
 	if (ret)
 		return ret;
-	ret = kctl_nl_module(nl, &m);
+	ret = kipcnl_module(nl, &m);
 	if (ret) {
 		ret = kctl_nl_fail(nl, ret, "module");
-		kctl_nl_close(nl);
+		kipcnl_close(nl);
 		return ret;
 	}
-	kctl_nl_close(nl);
+	kipcnl_close(nl);
 	if (kctl_opts.json) {
-		json_init(&j, stdout, kctl_opts.pretty);
-		json_obj_open(&j, NULL);
-		json_u64(&j, "ns_objects", m.ns_objects);
-		json_u64(&j, "live_objects", m.live_objects);
-		json_u64(&j, "max_objects", m.max_objects);
-		json_u64(&j, "user_bytes", m.user_bytes);
-		json_u64(&j, "max_user_bytes", m.max_user_bytes);
-		json_u64(&j, "max_msg_size", m.max_msg_size);
-		json_u64(&j, "max_region_size", m.max_region_size);
-		json_obj_close(&j);
-		json_end(&j);
+		kjson_init(&j, stdout, kctl_opts.pretty);
+		kjson_obj_open(&j, NULL);
+		kjson_u64(&j, "ns_objects", m.ns_objects);
+		kjson_u64(&j, "live_objects", m.live_objects);
+		kjson_u64(&j, "max_objects", m.max_objects);
+		kjson_u64(&j, "user_bytes", m.user_bytes);
+		kjson_u64(&j, "max_user_bytes", m.max_user_bytes);
+		kjson_u64(&j, "max_msg_size", m.max_msg_size);
+		kjson_u64(&j, "max_region_size", m.max_region_size);
+		kjson_obj_close(&j);
+		kjson_end(&j);
 	} else {
 		printf("objects          %u in this IPC namespace (limit %u), %u in all\n",
 		       m.ns_objects, m.max_objects, m.live_objects);

@@ -3,9 +3,10 @@
  * kipcctl - see and drive kipc objects: list, show, watch, top, module,
  * create, send, recv, rm.
  *
- * This file holds main(), the manual that --help prints, and what every
- * command shares: error messages ("kipcctl: <what>: <why>" on stderr), the
- * exit statuses scripts may rely on, and number parsing.  The commands
+ * This file holds main(), the synopsis that --help prints (the manual is
+ * kipcctl(8)), and what every command shares: error messages ("kipcctl:
+ * <what>: <why>" on stderr), the exit statuses scripts may rely on, and
+ * number parsing.  The commands
  * live in kipcctl-view.c (what the kernel reports over generic netlink)
  * and kipcctl-ops.c (what is done through libkipc).
  */
@@ -28,273 +29,86 @@
 struct kctl_opts kctl_opts;
 
 /* ---------------------------------------------------------------------
- * The manual.  Each section belongs to one command (or to all, cmd NULL);
- * "kipcctl CMD --help" prints the common sections around CMD's own.
+ * The built-in help: the synopsis.  The manual is kipcctl(8)
+ * (man/man8/kipcctl.8); nothing here explains what it does.
  */
-struct kctl_section {
-	const char *cmd;	/* NULL: shown with every command's help */
-	bool always;		/* also in a command's help */
-	const char *text;
+static const struct {
+	const char *cmd;
+	const char *usage;	/* its synopsis, lines after the first indented */
+} kctl_synopsis[] = {
+	{ "list",	"list [queue|region|event]" },
+	{ "show",	"show NAME|@ID" },
+	{ "watch",	"watch [-n COUNT] [-t SECONDS] [NAME|@ID...]" },
+	{ "top",	"top [-s depth|drops] [-d SECONDS] [-n ITERATIONS] [-b]" },
+	{ "module",	"module" },
+	{ "create",	"create queue NAME [--max-msgs N] [--max-msg-size BYTES]\n"
+			"         [--max-bytes BYTES] [--policy POLICY] [--conflate]\n"
+			"         [--persist] [--mode MODE]\n"
+			"  create region NAME --size BYTES [--persist] [--mode MODE]\n"
+			"  create event NAME [--kind KIND] [--initial N] [--persist]\n"
+			"         [--mode MODE]" },
+	{ "send",	"send NAME [--type T] [--prio P] [--timeout SECONDS] [TEXT...]" },
+	{ "recv",	"recv NAME [--type T [--select eq|le|ne]] [--count N]\n"
+			"         [--timeout SECONDS]" },
+	{ "rm",		"rm NAME..." },
 };
 
-static const struct kctl_section kctl_manual[] = {
-{ NULL, true,
-"NAME\n"
-"    kipcctl - inspect and drive kipc queues, regions and events\n"
-"\n" },
-{ NULL, false,
-"SYNOPSIS\n"
-"    kipcctl [-j] [-p] list [queue|region|event]\n"
-"    kipcctl [-j] [-p] show NAME|@ID\n"
-"    kipcctl [-j] watch [-n COUNT] [-t SECONDS] [NAME|@ID...]\n"
-"    kipcctl [-j] top [-s depth|drops] [-d SECONDS] [-n ITERATIONS] [-b]\n"
-"    kipcctl [-j] [-p] module\n"
-"    kipcctl [-j] create queue NAME [--max-msgs N] [--max-msg-size BYTES]\n"
-"                   [--max-bytes BYTES] [--policy POLICY] [--conflate]\n"
-"                   [--persist] [--mode MODE]\n"
-"    kipcctl [-j] create region NAME --size BYTES [--persist] [--mode MODE]\n"
-"    kipcctl [-j] create event NAME [--kind KIND] [--initial N] [--persist]\n"
-"                   [--mode MODE]\n"
-"    kipcctl [-j] send NAME [--type T] [--prio P] [--timeout SECONDS] [TEXT...]\n"
-"    kipcctl [-j] recv NAME [--type T [--select eq|le|ne]] [--count N]\n"
-"                   [--timeout SECONDS]\n"
-"    kipcctl rm NAME...\n"
-"    kipcctl help [COMMAND]\n"
-"\n"
-"DESCRIPTION\n"
-"    kipc is kernel-assisted IPC through /dev/kipc: typed message queues\n"
-"    with a backpressure policy, shared regions with robust locks and SPSC\n"
-"    rings, and events.  kipcctl shows every object of the caller's IPC\n"
-"    namespace as the kernel sees it, through the generic netlink family\n"
-"    \"kipc\", and creates, feeds and drains objects through libkipc.\n"
-"\n"
-"    When IPC hangs, drops or stalls, \"show\" answers six questions about\n"
-"    one object: did data enter the channel, was the receiver woken, are\n"
-"    message boundaries intact, where is the backpressure, who holds which\n"
-"    lock, and which peer is gone.  \"watch\" reports, as they happen,\n"
-"    owners dying, queues dropping, and objects coming and going.\n"
-"\n"
-"    NAME is an object's name, with or without its leading '/' (\"/jobs\"\n"
-"    and \"jobs\" are the same object).  show and watch also take @ID (for\n"
-"    example @7) for an object's id, which is how anonymous objects are\n"
-"    named.\n"
-"\n" },
-{ NULL, true,
-"GLOBAL OPTIONS\n"
-"    Given before the command or among its options.\n"
-"    -j, --json     Print JSON.  list, show, module: one document; watch,\n"
-"                   recv, top: one object per line.  Counters are numbers,\n"
-"                   strings are escaped; payload bytes that are not UTF-8\n"
-"                   appear as \\u00XX, XX being the byte's value.\n"
-"    -p, --pretty   Indent the JSON.\n"
-"    -h, --help     Print this manual; \"kipcctl COMMAND --help\" prints the\n"
-"                   part about COMMAND.\n"
-"    -V, --version  Print the version.\n"
-"\n" },
-{ NULL, false,
-"COMMANDS\n" },
-{ "list", false,
-"  list [queue|region|event]\n"
-"    One line per object of this IPC namespace (of one kind if given),\n"
-"    sorted by id, like ipcs(1) or ss(8):\n"
-"      KIND     queue, region, ring (a region holding an SPSC ring), event\n"
-"      NAME     the name, or - for an anonymous object\n"
-"      ID       the object's id, unique in the system\n"
-"      STATE    live, shutdown or dead\n"
-"      OWNER    the creator's pid (0 when not in our pid namespace);\n"
-"               gone:PID once the creator's handle is released (only a\n"
-"               --persist object outlives it)\n"
-"      FILL     queue: messages queued/capacity; ring: bytes used/capacity;\n"
-"               region: its size; event: its count\n"
-"      DROPS    queue: messages its policy discarded (dropped_new +\n"
-"               dropped_oldest); - for other kinds\n"
-"      WAITERS  queue: blocked senders and receivers, as 1s/0r; region:\n"
-"               tasks asleep in wait or lock; event: tasks asleep in wait\n"
-"      HANDLES  handles open on it, in every process\n"
-"\n" },
-{ "show", false,
-"  show NAME|@ID\n"
-"    Everything the kernel reports about one object: state, owner, handles\n"
-"    (how many can send and receive), every counter, blocked tasks, and\n"
-"    for regions each registered lock (its holder's pid, waiters, whether\n"
-"    its holder died) and the ring (fill, producer and consumer pids, which\n"
-"    side is gone).  Then the processes holding handles on it, found in\n"
-"    /proc (those of our pid namespace we may inspect: ours, or all as\n"
-"    root), with the thread of each that is asleep in a kipc call and\n"
-"    where, and (\"elsewhere\") the other kipc objects such a sleeper\n"
-"    holds, so a wait on another object (a lock, say) can be followed.\n"
-"    Last, a diagnosis that answers the six questions from those\n"
-"    numbers:\n"
-"      data in       did data enter the channel (sent, received, queued)\n"
-"      woken         is a receiver asleep, and should it be\n"
-"      boundaries    were messages lost, merged or cut\n"
-"      backpressure  is the channel full (slow consumer) or empty (slow\n"
-"                    producer), and what the policy does about it\n"
-"      locks         who holds which lock, who waits, which holder died\n"
-"      peers         is the owner or a ring peer gone, can anyone still\n"
-"                    send or receive\n"
-"    With -j, the same as one JSON object: the fields of list -j, plus\n"
-"    \"holders\", \"elsewhere\" and the \"diagnosis\" as strings.\n"
-"\n" },
-{ "watch", false,
-"  watch [-n COUNT] [-t SECONDS] [NAME|@ID...]\n"
-"    Print the events of this IPC namespace, one line each, as they happen:\n"
-"    time, event, kind, name (- if anonymous), id, and for owner_died the\n"
-"    pid of the owner that went away.  A short state of the object\n"
-"    follows when it still exists.  Events:\n"
-"      created     an object was created\n"
-"      destroyed   its last handle and mapping are gone\n"
-"      owner_died  the creator's handle was released (exit, kill -9, close)\n"
-"                  without --persist: the object is dead, waiters wake\n"
-"                  with EPIPE, receivers drain what is left\n"
-"      shutdown    a queue was shut down\n"
-"      drop        a queue's policy discarded messages (at most one event\n"
-"                  a second per object: read the counters with show)\n"
-"      overflow    a fail queue refused a message, or an event post would\n"
-"                  have overflowed (rate-limited the same way)\n"
-"    With NAMEs or @IDs, only those objects' events.\n"
-"    -n, --count COUNT      exit after COUNT events\n"
-"    -t, --timeout SECONDS  exit after SECONDS (status 0)\n"
-"    With -j, one object per line: time, event, id, kind, name, pid.\n"
-"\n" },
-{ "top", false,
-"  top [-s depth|drops] [-d SECONDS] [-n ITERATIONS] [-b]\n"
-"    A screen refreshed in place (ANSI clear and home): the module's\n"
-"    totals, then one line per object with its depth, fill, and the sends,\n"
-"    receives and drops per second over the last interval.\n"
-"    -s, --sort depth|drops   order by depth (messages queued; ring: bytes\n"
-"                             used; event: count) or by drops (messages\n"
-"                             discarded), largest first; default depth\n"
-"    -d, --delay SECONDS      between screens (default 1; fractions work)\n"
-"    -n, --iterations N       stop after N screens (default: until ^C)\n"
-"    -b, --batch              no ANSI sequences: screens follow each other\n"
-"    With -j, one JSON object per screen, one per line.\n"
-"\n" },
-{ "module", false,
-"  module\n"
-"    The module's limits and totals: objects in this namespace and in all,\n"
-"    bytes charged to your uid, the largest message and region allowed.\n"
-"\n" },
-{ "create", false,
-"  create queue|region|event NAME [OPTIONS]\n"
-"    Create a named object owned by your uid and gid.  Without --persist,\n"
-"    an object lives as long as the handle that created it, so kipcctl\n"
-"    keeps that handle: it prints the object and stays in the foreground\n"
-"    until SIGINT or SIGTERM, and the object dies when kipcctl exits (as\n"
-"    with any owner: kill -9 it to see owner_died).  With --persist it\n"
-"    returns at once and the object stays until \"kipcctl rm\".\n"
-"    queue:\n"
-"      --max-msgs N           capacity in messages (256)\n"
-"      --max-msg-size BYTES   largest payload (8192; at most 1M)\n"
-"      --max-bytes BYTES      capacity in bytes (max-msgs x max-msg-size)\n"
-"      --policy POLICY        when full: block (senders wait), fail (EAGAIN),\n"
-"                             drop-new (discard the new message), drop-oldest\n"
-"                             (discard the oldest of the lowest priority)\n"
-"      --conflate             a new message replaces a queued one of its type\n"
-"    region:\n"
-"      --size BYTES           required; rounded up to whole pages\n"
-"    event:\n"
-"      --kind KIND            semaphore (default), counter or flag\n"
-"      --initial N            the initial count (0; a flag: 0 or 1)\n"
-"    any:\n"
-"      --mode MODE            permission bits, octal (0600)\n"
-"      --persist              outlive kipcctl, until rm\n"
-"    BYTES take K, M and G suffixes (powers of 1024).  Prints the kind,\n"
-"    name and id (-j: {\"kind\", \"name\", \"id\", \"persist\"}).\n"
-"\n" },
-{ "send", false,
-"  send NAME [--type T] [--prio P] [--timeout SECONDS] [TEXT...]\n"
-"    Queue: send TEXT (the arguments joined by spaces; without TEXT,\n"
-"    standard input, up to the queue's max_msg_size) as one message.\n"
-"      --type T              the message type, >= 1 (1)\n"
-"      --prio P              the priority, 0..31, higher first (0)\n"
-"      --timeout SECONDS     wait at most this long for room (default:\n"
-"                            forever; 0: never wait)\n"
-"    -j prints {\"seq\": N, \"dropped\": false}: the message's sequence\n"
-"    number.  Event: post N (TEXT, default 1).\n"
-"\n" },
-{ "recv", false,
-"  recv NAME [--type T [--select eq|le|ne]] [--count N] [--timeout SECONDS]\n"
-"    Queue: receive a message and print its payload and a newline.\n"
-"      --type T              only messages of type T (--select eq), of the\n"
-"                            smallest type <= T (le) or of any other type (ne)\n"
-"      --count N             receive N messages (1)\n"
-"      --timeout SECONDS     wait at most this long for each (default:\n"
-"                            forever; 0: never wait)\n"
-"    -j prints one object per message: type, prio, len, seq, pid, uid,\n"
-"    ts_ns (enqueue time, CLOCK_MONOTONIC) and data.\n"
-"    Event: wait, then print the value taken (-j: {\"value\": N}).\n"
-"\n" },
-{ "rm", false,
-"  rm NAME...\n"
-"    Unlink each name.  The object lives on for the handles already open;\n"
-"    the name can be reused at once.  Only the object's uid (or\n"
-"    CAP_IPC_OWNER) may remove it.\n"
-"\n" },
-{ NULL, true,
+static const char kctl_exit_status[] =
 "EXIT STATUS\n"
-"    0  success\n"
-"    1  an error not listed below; the message on stderr says which\n"
-"    2  usage: unknown command or option, missing or bad argument\n"
-"    3  the kipc module is not loaded (no /dev/kipc, or no generic netlink\n"
-"       family \"kipc\")\n"
-"    4  no such object\n"
-"    5  permission denied (the object's mode or uid, or /dev/kipc's)\n"
-"    6  send or recv would block, or its --timeout passed\n"
-"    7  send: the queue's drop-new policy discarded the message\n"
-"    rm with several names exits with the status of the first failure.\n"
-"    Errors are printed as \"kipcctl: WHAT: WHY\", with the kernel's\n"
-"    reason in parentheses when it gave one.\n"
-"\n" },
-{ NULL, false,
-"EXAMPLES\n"
-"    kipcctl list                      what exists, and how full\n"
-"    kipcctl show /orders              why is the /orders pair stuck?\n"
-"    kipcctl -j show orders | jq .queue.depth_msgs\n"
-"    kipcctl watch                     owner deaths, drops, as they happen\n"
-"    kipcctl top -s drops              who is losing messages now\n"
-"    kipcctl create queue /jobs --max-msgs 64 --policy drop-oldest --persist\n"
-"    echo hello | kipcctl send /jobs --type 2\n"
-"    kipcctl recv /jobs --timeout 5\n"
-"    kipcctl rm /jobs\n"
-"\n"
-"SEE ALSO\n"
-"    docs/kipcctl.md (a walk through a stuck producer/consumer pair),\n"
-"    docs/queues.md, docs/regions.md, ipcs(1), ss(8)\n" },
-};
-
-static const char *const kctl_cmds[] = {
-	"list", "show", "watch", "top", "module", "create", "send", "recv",
-	"rm", NULL
-};
+"  0  success\n"
+"  1  another error (the message says which)\n"
+"  2  usage: a bad command line\n"
+"  3  the kipc module is not loaded\n"
+"  4  no such object\n"
+"  5  permission denied\n"
+"  6  send or recv would block, or timed out\n"
+"  7  send: the queue's drop-new policy discarded the message\n";
 
 static bool kctl_is_cmd(const char *cmd)
 {
-	int i;
+	size_t i;
 
-	for (i = 0; kctl_cmds[i]; i++)
-		if (!strcmp(kctl_cmds[i], cmd))
+	for (i = 0; i < ARRAY_SIZE(kctl_synopsis); i++)
+		if (!strcmp(kctl_synopsis[i].cmd, cmd))
 			return true;
 	return false;
 }
 
+/* The synopsis of every command, or of @cmd's; the rest is kipcctl(8). */
 void kctl_help(FILE *f, const char *cmd)
 {
 	size_t i;
 
-	if (!cmd) {
-		for (i = 0; i < ARRAY_SIZE(kctl_manual); i++)
-			fputs(kctl_manual[i].text, f);
+	if (cmd) {
+		fputs("SYNOPSIS (kipcctl [-j] [-p] ...)\n", f);
+		for (i = 0; i < ARRAY_SIZE(kctl_synopsis); i++)
+			if (!strcmp(kctl_synopsis[i].cmd, cmd))
+				fprintf(f, "  %s\n", kctl_synopsis[i].usage);
+		fprintf(f, "\nThe manual: kipcctl(8), COMMANDS, %s.\n\n%s", cmd,
+			kctl_exit_status);
 		return;
 	}
-	fputs(kctl_manual[0].text, f);
-	fputs("COMMAND\n", f);
-	for (i = 0; i < ARRAY_SIZE(kctl_manual); i++)
-		if (kctl_manual[i].cmd && !strcmp(kctl_manual[i].cmd, cmd))
-			fputs(kctl_manual[i].text, f);
-	for (i = 1; i < ARRAY_SIZE(kctl_manual); i++)
-		if (!kctl_manual[i].cmd && kctl_manual[i].always)
-			fputs(kctl_manual[i].text, f);
+	fputs("kipcctl - inspect and drive kipc queues, regions and events\n"
+	      "\n"
+	      "SYNOPSIS\n"
+	      "  kipcctl [-j] [-p] COMMAND [ARGS]\n"
+	      "  kipcctl -h|--help | -V|--version | help [COMMAND]\n"
+	      "\n", f);
+	for (i = 0; i < ARRAY_SIZE(kctl_synopsis); i++)
+		fprintf(f, "  %s\n", kctl_synopsis[i].usage);
+	fprintf(f, "\n"
+	      "  -j, --json: print JSON; -p, --pretty: indent it.\n"
+	      "\n"
+	      "DESCRIPTION\n"
+	      "  The objects of this IPC namespace as the kernel sees them, and\n"
+	      "  objects created, fed and drained.  The manual: man 8 kipcctl.\n"
+	      "\n"
+	      "%s"
+	      "\n"
+	      "EXAMPLES\n"
+	      "  kipcctl list\n"
+	      "  kipcctl show /orders\n"
+	      "  kipcctl -j watch\n", kctl_exit_status);
 }
 
 /* ---------------------------------------------------------------------
@@ -497,7 +311,7 @@ const char *kctl_kind_name(uint32_t kind)
 }
 
 /* "ring" for a region that holds a ring, else the kind's name. */
-const char *kctl_obj_kind(const struct kctl_obj *o)
+const char *kctl_obj_kind(const struct kipcnl_obj *o)
 {
 	if (o->kind == KIPC_KIND_REGION && o->has_region && o->r.has_ring)
 		return "ring";

@@ -2,13 +2,13 @@
 /*
  * kipcctl - shared declarations of the kipc command-line tool.
  *
- * kipcctl.c	   main, the manual, errors and exit codes
- * kipcctl-nl.c	   the generic netlink client (libnl-genl-3)
+ * kipcctl.c	   main, the --help synopsis, errors and exit codes
+ * nl/kipc-nl.c	   the generic netlink client, libkipcnl.a (also the tests')
  * kipcctl-view.c  list, show, watch, top, module: what netlink reports
  * kipcctl-diag.c  the diagnosis at the end of show
  * kipcctl-ops.c   create, send, recv, rm: through libkipc
  * kipcctl-proc.c  which processes hold handles (/proc/PID/fdinfo)
- * kipcctl-json.c  a small JSON writer
+ * kipcctl-json.c  JSON output (json-c)
  */
 #ifndef KIPCCTL_H
 #define KIPCCTL_H
@@ -21,12 +21,15 @@
 
 #include <linux/kipc.h>
 
+/* The objects, the module and events as netlink reports them: kipcnl_*. */
+#include "nl/kipc-nl.h"
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define NSEC_PER_SEC	1000000000LL
 
 /*
- * Exit statuses; the manual (kipcctl --help, EXIT STATUS) documents them
- * and scripts rely on them, so never renumber one.
+ * Exit statuses; kipcctl(8), EXIT STATUS, documents them (kipcctl --help
+ * lists them) and scripts rely on them, so never renumber one.
  */
 enum {
 	KCTL_EXIT_OK		= 0,
@@ -75,103 +78,6 @@ const char *kctl_event_kind_name(uint32_t kind);
 const char *kctl_notify_name(uint32_t type);
 int kctl_require_dev(void);
 
-/*
- * One object as KIPC_CMD_GET_OBJECT reports it.  has_* tell which
- * optional attributes were present.
- */
-struct kctl_lock {
-	uint64_t offset;
-	uint32_t word;
-	uint32_t holder_pid;
-	uint32_t holder_tid;	/* 0: not known (an old module) */
-	uint32_t waiters;
-	bool has_holder;
-	bool owner_died;
-	bool notrecoverable;
-};
-
-struct kctl_ring {
-	uint32_t capacity;
-	uint32_t used;
-	uint32_t producer_pid;
-	uint32_t consumer_pid;
-	bool has_producer;
-	bool has_consumer;
-	bool producer_gone;
-	bool consumer_gone;
-};
-
-struct kctl_queue {
-	uint64_t depth_msgs, depth_bytes, max_msgs, max_bytes, max_msg_size;
-	uint64_t high_water, sent, received, dropped_new, dropped_oldest;
-	uint64_t conflated, rejected, timeouts, wakeups;
-	uint32_t policy, flags, blocked_senders, blocked_receivers;
-};
-
-struct kctl_region {
-	uint64_t size;
-	uint32_t waiters;
-	uint32_t owner_died;
-	bool orphaned;
-	unsigned int nr_locks;
-	struct kctl_lock *locks;
-	bool has_ring;
-	struct kctl_ring ring;
-};
-
-struct kctl_event {
-	uint32_t kind;
-	uint32_t waiters;
-	uint64_t count, posts, waits;
-};
-
-struct kctl_obj {
-	uint32_t id, kind, state;
-	uint32_t owner_pid, uid, gid, mode;
-	uint32_t handles, readers, writers;
-	bool persist;
-	bool owner_alive;
-	bool has_name, has_state, has_owner_alive;
-	bool has_queue, has_region, has_event;
-	char name[KIPC_NAME_MAX + 2];
-	struct kctl_queue q;
-	struct kctl_region r;
-	struct kctl_event e;
-};
-
-struct kctl_module {
-	uint32_t max_objects, max_msg_size, live_objects, ns_objects;
-	uint64_t max_user_bytes, max_region_size, user_bytes;
-};
-
-/* A KIPC_CMD_NOTIFY message. */
-struct kctl_notify {
-	uint32_t type, id, kind, pid;
-	bool has_name, has_pid, has_kind;
-	char name[KIPC_NAME_MAX + 2];
-};
-
-/* kipcctl-nl.c: every call returns 0 or -errno (or -KCTL_ENOFAMILY). */
-struct kctl_nl;
-
-int kctl_nl_open(struct kctl_nl **out);
-void kctl_nl_close(struct kctl_nl *nl);
-const char *kctl_nl_extack(const struct kctl_nl *nl);
-int kctl_nl_dump(struct kctl_nl *nl, struct kctl_obj **objs, size_t *n);
-int kctl_nl_get(struct kctl_nl *nl, const char *name, uint32_t id,
-		struct kctl_obj *obj);
-int kctl_nl_module(struct kctl_nl *nl, struct kctl_module *m);
-int kctl_nl_subscribe(struct kctl_nl *nl);
-/* Wait up to @timeout_ms (< 0: forever) for events; @fn gets each one and
- * returns non-zero to stop.  Returns 0 on timeout, 1 when @fn stopped it,
- * or -errno.
- */
-int kctl_nl_listen(struct kctl_nl *nl, int timeout_ms,
-		   int (*fn)(const struct kctl_notify *ev, void *arg),
-		   void *arg);
-void kctl_obj_release(struct kctl_obj *obj);
-void kctl_objs_free(struct kctl_obj *objs, size_t n);
-
 #define ULL(x)	((unsigned long long)(x))
 
 /* kipcctl-diag.c: the diagnosis of "show". */
@@ -191,22 +97,22 @@ struct kctl_diag {
 struct kctl_rel {
 	pid_t pid;
 	char comm[32];
-	struct kctl_obj obj;
+	struct kipcnl_obj obj;
 };
 
 /* What show knows: the object, who holds it, what else they hold. */
 struct kctl_show {
-	const struct kctl_obj *o;
+	const struct kipcnl_obj *o;
 	const struct kctl_holder *h;
 	size_t nh;
 	struct kctl_rel *rel;
 	size_t nrel;
 };
 
-const char *kctl_obj_kind(const struct kctl_obj *o);	/* kipcctl.c */
+const char *kctl_obj_kind(const struct kipcnl_obj *o);	/* kipcctl.c */
 const char *kctl_task_state(char st);
-void kctl_rel_summary(struct sbuf *sb, const struct kctl_obj *o);
-void kctl_gather_rel(struct kctl_nl *nl, struct kctl_show *s);
+void kctl_rel_summary(struct sbuf *sb, const struct kipcnl_obj *o);
+void kctl_gather_rel(struct kipcnl *nl, struct kctl_show *s);
 void kctl_release_rel(struct kctl_show *s);
 void kctl_diagnose(const struct kctl_show *s, struct kctl_diag *d);
 
@@ -240,27 +146,30 @@ int kctl_find_holders(uint32_t id, struct kctl_holder **out, size_t *n);
 /* The ids of the kipc objects @pid has handles on (each once). */
 int kctl_pid_objects(pid_t pid, uint32_t **ids, size_t *n);
 
-/* kipcctl-json.c */
-struct json {
+/* kipcctl-json.c: one JSON document at a time, built with json-c. */
+struct json_object;
+
+struct kjson {
 	FILE *f;
 	bool pretty;
 	int depth;
-	bool first[32];
+	struct json_object *root;
+	struct json_object *stack[32];	/* the open objects and arrays */
 };
 
-void json_init(struct json *j, FILE *f, bool pretty);
-void json_obj_open(struct json *j, const char *key);
-void json_obj_close(struct json *j);
-void json_arr_open(struct json *j, const char *key);
-void json_arr_close(struct json *j);
-void json_u64(struct json *j, const char *key, uint64_t v);
-void json_i64(struct json *j, const char *key, int64_t v);
-void json_f64(struct json *j, const char *key, double v);
-void json_bool(struct json *j, const char *key, bool v);
-void json_null(struct json *j, const char *key);
-void json_str(struct json *j, const char *key, const char *s);
-void json_strn(struct json *j, const char *key, const void *s, size_t len);
+void kjson_init(struct kjson *j, FILE *f, bool pretty);
+void kjson_obj_open(struct kjson *j, const char *key);
+void kjson_obj_close(struct kjson *j);
+void kjson_arr_open(struct kjson *j, const char *key);
+void kjson_arr_close(struct kjson *j);
+void kjson_u64(struct kjson *j, const char *key, uint64_t v);
+void kjson_i64(struct kjson *j, const char *key, int64_t v);
+void kjson_f64(struct kjson *j, const char *key, double v);
+void kjson_bool(struct kjson *j, const char *key, bool v);
+void kjson_null(struct kjson *j, const char *key);
+void kjson_str(struct kjson *j, const char *key, const char *s);
+void kjson_strn(struct kjson *j, const char *key, const void *s, size_t len);
 /* End a top-level value: newline and flush. */
-void json_end(struct json *j);
+void kjson_end(struct kjson *j);
 
 #endif /* KIPCCTL_H */
