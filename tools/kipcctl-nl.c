@@ -130,6 +130,18 @@ static struct nla_policy kctl_queue_policy[KIPC_A_Q_MAX + 1] = {
 	[KIPC_A_Q_FLAGS]		= { .type = NLA_U32 },
 	[KIPC_A_Q_BLOCKED_SENDERS]	= { .type = NLA_U32 },
 	[KIPC_A_Q_BLOCKED_RECEIVERS]	= { .type = NLA_U32 },
+	[KIPC_A_Q_INFLIGHT_MSGS]	= { .type = NLA_U64 },
+	[KIPC_A_Q_INFLIGHT_BYTES]	= { .type = NLA_U64 },
+	[KIPC_A_Q_LEASED]		= { .type = NLA_U64 },
+	[KIPC_A_Q_ACKED]		= { .type = NLA_U64 },
+	[KIPC_A_Q_NACKED]		= { .type = NLA_U64 },
+	[KIPC_A_Q_EXPIRED]		= { .type = NLA_U64 },
+	[KIPC_A_Q_REDELIVERED]		= { .type = NLA_U64 },
+	[KIPC_A_Q_DEAD_LETTERED]	= { .type = NLA_U64 },
+	[KIPC_A_Q_DEAD_DROPPED]		= { .type = NLA_U64 },
+	[KIPC_A_Q_MAX_DELIVERIES]	= { .type = NLA_U32 },
+	[KIPC_A_Q_LEASE_TIMEOUT_MS]	= { .type = NLA_U32 },
+	[KIPC_A_Q_LEASES]		= { .type = NLA_NESTED },
 };
 
 static struct nla_policy kctl_region_policy[KIPC_A_R_MAX + 1] = {
@@ -139,6 +151,15 @@ static struct nla_policy kctl_region_policy[KIPC_A_R_MAX + 1] = {
 	[KIPC_A_R_OWNER_DIED]	= { .type = NLA_U32 },
 	[KIPC_A_R_LOCK]		= { .type = NLA_NESTED },
 	[KIPC_A_R_RING]		= { .type = NLA_NESTED },
+};
+
+static struct nla_policy kctl_lease_policy[KIPC_A_LEASE_MAX + 1] = {
+	[KIPC_A_LEASE]			= { .type = NLA_NESTED },
+	[KIPC_A_LEASE_SEQ]		= { .type = NLA_U64 },
+	[KIPC_A_LEASE_AGE_NS]		= { .type = NLA_U64 },
+	[KIPC_A_LEASE_PID]		= { .type = NLA_U32 },
+	[KIPC_A_LEASE_TID]		= { .type = NLA_U32 },
+	[KIPC_A_LEASE_LEN]		= { .type = NLA_U32 },
 };
 
 static struct nla_policy kctl_lock_policy[KIPC_A_L_MAX + 1] = {
@@ -214,6 +235,38 @@ static int kctl_parse_queue(struct nlattr *nest, struct kctl_queue *q)
 	q->flags = get_u32(tb, KIPC_A_Q_FLAGS);
 	q->blocked_senders = get_u32(tb, KIPC_A_Q_BLOCKED_SENDERS);
 	q->blocked_receivers = get_u32(tb, KIPC_A_Q_BLOCKED_RECEIVERS);
+	q->inflight_msgs = get_u64(tb, KIPC_A_Q_INFLIGHT_MSGS);
+	q->inflight_bytes = get_u64(tb, KIPC_A_Q_INFLIGHT_BYTES);
+	q->leased = get_u64(tb, KIPC_A_Q_LEASED);
+	q->acked = get_u64(tb, KIPC_A_Q_ACKED);
+	q->nacked = get_u64(tb, KIPC_A_Q_NACKED);
+	q->expired = get_u64(tb, KIPC_A_Q_EXPIRED);
+	q->redelivered = get_u64(tb, KIPC_A_Q_REDELIVERED);
+	q->dead_lettered = get_u64(tb, KIPC_A_Q_DEAD_LETTERED);
+	q->dead_dropped = get_u64(tb, KIPC_A_Q_DEAD_DROPPED);
+	q->max_deliveries = get_u32(tb, KIPC_A_Q_MAX_DELIVERIES);
+	q->lease_timeout_ms = get_u32(tb, KIPC_A_Q_LEASE_TIMEOUT_MS);
+	q->nr_leases = 0;
+	if (tb[KIPC_A_Q_LEASES]) {
+		struct nlattr *a, *lb[KIPC_A_LEASE_MAX + 1];
+		struct kctl_lease *l;
+		int rem;
+
+		nla_for_each_nested(a, tb[KIPC_A_Q_LEASES], rem) {
+			if (nla_type(a) != KIPC_A_LEASE ||
+			    q->nr_leases == KCTL_LEASES_MAX)
+				continue;
+			if (nla_parse_nested(lb, KIPC_A_LEASE_MAX, a,
+					     kctl_lease_policy) < 0)
+				continue;
+			l = &q->leases[q->nr_leases++];
+			l->seq = get_u64(lb, KIPC_A_LEASE_SEQ);
+			l->age_ns = get_u64(lb, KIPC_A_LEASE_AGE_NS);
+			l->pid = get_u32(lb, KIPC_A_LEASE_PID);
+			l->tid = get_u32(lb, KIPC_A_LEASE_TID);
+			l->len = get_u32(lb, KIPC_A_LEASE_LEN);
+		}
+	}
 	return 0;
 }
 

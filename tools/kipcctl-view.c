@@ -209,6 +209,8 @@ static void kctl_json_mode(struct json *j, uint32_t mode)
 
 static void kctl_json_queue(struct json *j, const struct kctl_queue *q)
 {
+	unsigned int i;
+
 	json_obj_open(j, "queue");
 	json_u64(j, "depth_msgs", q->depth_msgs);
 	json_u64(j, "depth_bytes", q->depth_bytes);
@@ -229,6 +231,28 @@ static void kctl_json_queue(struct json *j, const struct kctl_queue *q)
 	json_bool(j, "conflate", q->flags & KIPC_Q_CONFLATE);
 	json_u64(j, "blocked_senders", q->blocked_senders);
 	json_u64(j, "blocked_receivers", q->blocked_receivers);
+	json_u64(j, "inflight_msgs", q->inflight_msgs);
+	json_u64(j, "inflight_bytes", q->inflight_bytes);
+	json_u64(j, "leased", q->leased);
+	json_u64(j, "acked", q->acked);
+	json_u64(j, "nacked", q->nacked);
+	json_u64(j, "expired", q->expired);
+	json_u64(j, "redelivered", q->redelivered);
+	json_u64(j, "dead_lettered", q->dead_lettered);
+	json_u64(j, "dead_dropped", q->dead_dropped);
+	json_u64(j, "max_deliveries", q->max_deliveries);
+	json_u64(j, "lease_timeout_ms", q->lease_timeout_ms);
+	json_arr_open(j, "leases");
+	for (i = 0; i < q->nr_leases; i++) {
+		json_obj_open(j, NULL);
+		json_u64(j, "seq", q->leases[i].seq);
+		json_u64(j, "pid", q->leases[i].pid);
+		json_u64(j, "tid", q->leases[i].tid);
+		json_u64(j, "age_ns", q->leases[i].age_ns);
+		json_u64(j, "len", q->leases[i].len);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
 	json_obj_close(j);
 }
 
@@ -508,6 +532,24 @@ static void kctl_show_text(const struct kctl_show *s,
 		       ULL(q->conflated), ULL(q->rejected));
 		printf("  blocked    %u sender(s), %u receiver(s)\n",
 		       q->blocked_senders, q->blocked_receivers);
+		if (q->leased || q->max_deliveries || q->lease_timeout_ms) {
+			printf("  leases     %llu in flight (%llu bytes); leased %llu, acked %llu, nacked %llu, expired %llu, redelivered %llu\n",
+			       ULL(q->inflight_msgs), ULL(q->inflight_bytes),
+			       ULL(q->leased), ULL(q->acked), ULL(q->nacked),
+			       ULL(q->expired), ULL(q->redelivered));
+			printf("  dead       %llu to the dead-letter queue, %llu dropped; max_deliveries %u, lease timeout %u ms\n",
+			       ULL(q->dead_lettered), ULL(q->dead_dropped),
+			       q->max_deliveries, q->lease_timeout_ms);
+		}
+		for (i = 0; i < q->nr_leases; i++)
+			printf("  %-10s seq %llu held by pid %u tid %u for %.3f s (%u bytes)\n",
+			       i ? "" : "held",
+			       ULL(q->leases[i].seq), q->leases[i].pid,
+			       q->leases[i].tid, q->leases[i].age_ns / 1e9,
+			       q->leases[i].len);
+		if (q->inflight_msgs > q->nr_leases)
+			printf("  %-10s ... and %llu more\n", "",
+			       ULL(q->inflight_msgs - q->nr_leases));
 	} else if (o->has_region) {
 		const struct kctl_region *r = &o->r;
 

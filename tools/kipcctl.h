@@ -101,11 +101,24 @@ struct kctl_ring {
 	bool consumer_gone;
 };
 
+/* One leased message: who took it and never finished (so far). */
+struct kctl_lease {
+	uint64_t seq, age_ns;
+	uint32_t pid, tid, len;
+};
+
+#define KCTL_LEASES_MAX	32	/* the kernel lists the 32 oldest */
+
 struct kctl_queue {
 	uint64_t depth_msgs, depth_bytes, max_msgs, max_bytes, max_msg_size;
 	uint64_t high_water, sent, received, dropped_new, dropped_oldest;
 	uint64_t conflated, rejected, timeouts, wakeups;
 	uint32_t policy, flags, blocked_senders, blocked_receivers;
+	uint64_t inflight_msgs, inflight_bytes, leased, acked, nacked;
+	uint64_t expired, redelivered, dead_lettered, dead_dropped;
+	uint32_t max_deliveries, lease_timeout_ms;
+	unsigned int nr_leases;
+	struct kctl_lease leases[KCTL_LEASES_MAX];
 };
 
 struct kctl_region {
