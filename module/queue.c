@@ -1364,15 +1364,13 @@ static void kipc_queue_dead_letter(struct kipc_queue *q,
 }
 
 /*
- * Leases ended or were acked: wake who can go on now, unlock, then free
- * @freed and move @dead on.  @room: messages left the queue for good;
- * @back: messages came back to the ready set.
+ * Leases ended or were acked: the wakeups and the poll key, still under
+ * the lock.  @room: messages left the queue for good; @back: messages
+ * came back to the ready set.
  */
-static void kipc_queue_lease_unlock(struct kipc_queue *q, bool room,
-				    bool back, struct list_head *dead,
-				    struct list_head *freed,
-				    struct kipc_wake_list *wl)
-	__releases(&q->lock)
+static __poll_t kipc_queue_lease_wake(struct kipc_queue *q, bool room,
+				      bool back, struct kipc_wake_list *wl)
+	__must_hold(&q->lock)
 {
 	struct kipc_qwaiter *w, *tmp;
 	__poll_t key = 0;
@@ -1391,7 +1389,15 @@ static void kipc_queue_lease_unlock(struct kipc_queue *q, bool room,
 		}
 		key |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP;
 	}
-	mutex_unlock(&q->lock);
+	return key;
+}
+
+/* Then, unlocked: wake, free @freed, move @dead on. */
+static void kipc_queue_lease_after(struct kipc_queue *q, __poll_t key,
+				   struct list_head *dead,
+				   struct list_head *freed,
+				   struct kipc_wake_list *wl)
+{
 	kipc_wake_all(wl);
 	if (key)
 		kipc_queue_poll_wake(q, key);
@@ -1413,6 +1419,7 @@ static void kipc_queue_leased_done(struct kipc_queue *q,
 	struct kipc_lease *l;
 	LIST_HEAD(none);
 	unsigned int i;
+	__poll_t key;
 
 	if (!n)
 		return;
@@ -1432,7 +1439,9 @@ static void kipc_queue_leased_done(struct kipc_queue *q,
 		kipc_queue_insert_sorted(q, msgs[i]);
 		kipc_queue_wake_receiver(q, msgs[i]->type, &wl);
 	}
-	kipc_queue_lease_unlock(q, false, ok < n, &none, &none, &wl);
+	key = kipc_queue_lease_wake(q, false, ok < n, &wl);
+	mutex_unlock(&q->lock);
+	kipc_queue_lease_after(q, key, &none, &none, &wl);
 }
 
 /**
@@ -1455,6 +1464,7 @@ long kipc_queue_ack(struct kipc_handle *h, const u64 *seqs,
 	struct kipc_lease *l;
 	unsigned int i;
 	long ret = 0;
+	__poll_t key;
 
 	mutex_lock(&q->lock);
 	if (q->state == KIPC_STATE_DEAD && !nack) {
@@ -1478,8 +1488,10 @@ long kipc_queue_ack(struct kipc_handle *h, const u64 *seqs,
 		q->leases.acked++;
 		q->received++;
 	}
-	kipc_queue_lease_unlock(q, i && (!nack || !list_empty(&dead)),
-				i && nack, &dead, &freed, &wl);
+	key = kipc_queue_lease_wake(q, i && (!nack || !list_empty(&dead)),
+				    i && nack, &wl);
+	mutex_unlock(&q->lock);
+	kipc_queue_lease_after(q, key, &dead, &freed, &wl);
 	return i ? i : ret;
 }
 
@@ -1492,6 +1504,7 @@ static void kipc_queue_release_leases(struct kipc_queue *q,
 	LIST_HEAD(leases);
 	LIST_HEAD(freed);
 	LIST_HEAD(dead);
+	__poll_t key;
 
 	mutex_lock(&q->lock);
 	if (!kipc_lease_take_handle(&q->leases, h, &leases)) {
@@ -1500,8 +1513,9 @@ static void kipc_queue_release_leases(struct kipc_queue *q,
 	}
 	list_for_each_entry_safe(l, tmp, &leases, link)
 		kipc_queue_lease_end(q, l, &dead, &wl);
-	kipc_queue_lease_unlock(q, !list_empty(&dead), true, &dead, &freed,
-				&wl);
+	key = kipc_queue_lease_wake(q, !list_empty(&dead), true, &wl);
+	mutex_unlock(&q->lock);
+	kipc_queue_lease_after(q, key, &dead, &freed, &wl);
 }
 
 /**
@@ -1521,6 +1535,7 @@ void kipc_queue_lease_expire(struct work_struct *work)
 	LIST_HEAD(freed);
 	LIST_HEAD(dead);
 	unsigned int n;
+	__poll_t key;
 
 	mutex_lock(&q->lock);
 	n = kipc_lease_take_expired(ls, &leases);
@@ -1528,7 +1543,9 @@ void kipc_queue_lease_expire(struct work_struct *work)
 	list_for_each_entry_safe(l, tmp, &leases, link)
 		kipc_queue_lease_end(q, l, &dead, &wl);
 	kipc_lease_arm(ls);
-	kipc_queue_lease_unlock(q, !list_empty(&dead), n, &dead, &freed, &wl);
+	key = kipc_queue_lease_wake(q, !list_empty(&dead), n, &wl);
+	mutex_unlock(&q->lock);
+	kipc_queue_lease_after(q, key, &dead, &freed, &wl);
 }
 
 /* --- control ------------------------------------------------------- */
