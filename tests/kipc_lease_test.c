@@ -771,6 +771,156 @@ TEST(quota)
 	EXPECT_EQ(c0, nlr_charged());
 }
 
+/*
+ * The three new commands follow the extensible-struct rules: a size
+ * below the struct's is EINVAL, a larger one with a non-zero tail E2BIG
+ * and with a zero tail fine; unknown flags and reserved bits EINVAL; on a
+ * context or another kind of handle ENOTTY; a handle without read
+ * access EBADF.
+ */
+TEST(lease_abi)
+{
+	struct kipc_queue_thread qt = { .size = sizeof(qt) };
+	struct {
+		struct kipc_ack a;
+		uint64_t tail;
+	} ack;
+	struct {
+		struct kipc_recv_leased r;
+		uint64_t tail;
+	} rl;
+	struct kipc_msgdesc d;
+	char name[64], val[16];
+	uint64_t seq;
+	uint32_t v;
+	int q, tfd, ctx, r, wo;
+
+	KT_REQUIRE_KIPC();
+	kt_name(name, sizeof(name), "labi");
+	q = lq(name, 8, 0, 0, 0, 0, NULL);
+	ASSERT_LE(0, q);
+	ctx = kt_ctx();
+	ASSERT_LE(0, ctx);
+	r = kipc_region_create(NULL, 4096, 0, 0600);
+	ASSERT_LE(0, r);
+	wo = kipc_queue_open(name, KIPC_WRONLY);
+	ASSERT_LE(0, wo);
+
+	qt.size = sizeof(qt) - 1;
+	EXPECT_EQ(-EINVAL, kt_ioctl(q, KIPC_IOC_QUEUE_THREAD, &qt));
+	qt.size = sizeof(qt);
+	qt.flags = 1;
+	EXPECT_EQ(-EINVAL, kt_ioctl(q, KIPC_IOC_QUEUE_THREAD, &qt));
+	qt.flags = 0;
+	EXPECT_EQ(-ENOTTY, kt_ioctl(ctx, KIPC_IOC_QUEUE_THREAD, &qt));
+	EXPECT_EQ(-ENOTTY, kt_ioctl(r, KIPC_IOC_QUEUE_THREAD, &qt));
+	EXPECT_EQ(-EBADF, kt_ioctl(wo, KIPC_IOC_QUEUE_THREAD, &qt));
+	tfd = kt_ioctl(q, KIPC_IOC_QUEUE_THREAD, &qt);
+	ASSERT_LE(0, tfd);
+	EXPECT_EQ(0, kt_fdinfo(tfd, "kipc-thread-handle", val, sizeof(val)));
+	EXPECT_EQ(0, strcmp(val, "1"));
+
+	ASSERT_EQ(0, send_u32(q, 1, 0, 1));
+	memset(&d, 0, sizeof(d));
+	d.data = (uintptr_t)&v;
+	d.len = sizeof(v);
+	memset(&rl, 0, sizeof(rl));
+	rl.r = (struct kipc_recv_leased){ .size = sizeof(rl.r),
+		.msgs = (uintptr_t)&d, .count = 1, .thread_fd = tfd };
+	rl.r.size = sizeof(rl.r) - 1;
+	EXPECT_EQ(-EINVAL, kt_ioctl(q, KIPC_IOC_RECV_LEASED, &rl));
+	rl.r.size = sizeof(rl);
+	rl.tail = 1;
+	EXPECT_EQ(-E2BIG, kt_ioctl(q, KIPC_IOC_RECV_LEASED, &rl));
+	rl.tail = 0;
+	rl.r.count = 0;
+	EXPECT_EQ(-EINVAL, kt_ioctl(q, KIPC_IOC_RECV_LEASED, &rl));
+	rl.r.count = 1;
+	rl.r.sel_mode = 9;
+	EXPECT_EQ(-EINVAL, kt_ioctl(q, KIPC_IOC_RECV_LEASED, &rl));
+	rl.r.sel_mode = 0;
+	EXPECT_EQ(-ENOTTY, kt_ioctl(ctx, KIPC_IOC_RECV_LEASED, &rl));
+	EXPECT_EQ(-ENOTTY, kt_ioctl(r, KIPC_IOC_RECV_LEASED, &rl));
+	EXPECT_EQ(-EBADF, kt_ioctl(wo, KIPC_IOC_RECV_LEASED, &rl));
+	EXPECT_EQ(1, kt_ioctl(q, KIPC_IOC_RECV_LEASED, &rl));
+	EXPECT_EQ(1, d.deliveries);
+	/* fdinfo: the lease, on the handle of the call and its holder. */
+	EXPECT_EQ(0, kt_fdinfo(q, "kipc-leases", val, sizeof(val)));
+	EXPECT_EQ(0, strcmp(val, "1"));
+	EXPECT_EQ(0, kt_fdinfo(tfd, "kipc-leases", val, sizeof(val)));
+	EXPECT_EQ(0, strcmp(val, "1"));
+	EXPECT_EQ(0, kt_fdinfo(wo, "kipc-leases", val, sizeof(val)));
+	EXPECT_EQ(0, strcmp(val, "0"));
+
+	seq = d.seq;
+	memset(&ack, 0, sizeof(ack));
+	ack.a = (struct kipc_ack){ .size = sizeof(ack.a),
+		.seqs = (uintptr_t)&seq, .count = 1 };
+	ack.a.size = sizeof(ack.a) - 1;
+	EXPECT_EQ(-EINVAL, kt_ioctl(q, KIPC_IOC_ACK, &ack));
+	ack.a.size = sizeof(ack);
+	ack.tail = 1;
+	EXPECT_EQ(-E2BIG, kt_ioctl(q, KIPC_IOC_ACK, &ack));
+	ack.tail = 0;
+	ack.a.flags = 2;
+	EXPECT_EQ(-EINVAL, kt_ioctl(q, KIPC_IOC_ACK, &ack));
+	ack.a.flags = 0;
+	ack.a.__reserved = 1;
+	EXPECT_EQ(-EINVAL, kt_ioctl(q, KIPC_IOC_ACK, &ack));
+	ack.a.__reserved = 0;
+	ack.a.count = KIPC_BATCH_MAX + 1;
+	EXPECT_EQ(-EINVAL, kt_ioctl(q, KIPC_IOC_ACK, &ack));
+	ack.a.count = 2;
+	ack.a.seqs = 8;		/* a bad pointer */
+	EXPECT_EQ(-EFAULT, kt_ioctl(q, KIPC_IOC_ACK, &ack));
+	ack.a.seqs = (uintptr_t)&seq;
+	ack.a.count = 1;
+	EXPECT_EQ(-ENOTTY, kt_ioctl(ctx, KIPC_IOC_ACK, &ack));
+	EXPECT_EQ(-ENOTTY, kt_ioctl(r, KIPC_IOC_ACK, &ack));
+	EXPECT_EQ(-EBADF, kt_ioctl(wo, KIPC_IOC_ACK, &ack));
+	EXPECT_EQ(1, kt_ioctl(q, KIPC_IOC_ACK, &ack));
+	EXPECT_EQ(-ENOENT, kt_ioctl(q, KIPC_IOC_ACK, &ack));
+	close(tfd);
+	close(wo);
+	close(r);
+	close(ctx);
+	close(q);
+	kipc_unlink(name);
+}
+
+/* A batch ack stops at the first sequence number not held. */
+TEST(batch_ack)
+{
+	struct kipc_queue_stat st;
+	struct kipc_msg ms[4];
+	uint32_t bufs[4];
+	uint64_t seqs[4];
+	int q, i;
+
+	KT_REQUIRE_KIPC();
+	q = lq(NULL, 8, 0, 0, 0, 0, NULL);
+	ASSERT_LE(0, q);
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, send_u32(q, 1, 0, i));
+		ms[i] = (struct kipc_msg){ .data = &bufs[i], .len = 4 };
+	}
+	ASSERT_EQ(4, kipc_recvv_leased(q, NULL, ms, 4, 0));
+	for (i = 0; i < 4; i++)
+		seqs[i] = ms[i].seq;
+	seqs[2] = 99;
+	EXPECT_EQ(2, kipc_ackv(q, seqs, 4));
+	EXPECT_EQ(-ENOENT, kipc_ackv(q, seqs, 4));
+	seqs[0] = ms[2].seq;
+	seqs[1] = ms[3].seq;
+	EXPECT_EQ(2, kipc_nackv(q, seqs, 2));
+	ASSERT_EQ(0, kt_stat(q, &st));
+	EXPECT_EQ(2, st.acked);
+	EXPECT_EQ(2, st.nacked);
+	EXPECT_EQ(2, st.depth_msgs);
+	LEASE_BALANCED(st);
+	close(q);
+}
+
 /* --- fail-nth on the new allocations (debug kernel) ---------------- */
 
 #define MAX_NTH	64
