@@ -8,9 +8,15 @@
 
 #include "kipc.h"
 #include "syscall.h"
+#include "region.h"
 
 /* The ioctl argument sizes are ABI: a change here breaks binaries. */
 _Static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_CREATE) == 48, "struct kipc_queue_create ABI");
+_Static_assert(sizeof(struct kipc_queue_create) == 64, "struct kipc_queue_create ABI");
+_Static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_THREAD) == 8, "struct kipc_queue_thread ABI");
+_Static_assert(_IOC_SIZE(KIPC_IOC_RECV_LEASED) == 40, "struct kipc_recv_leased ABI");
+_Static_assert(_IOC_SIZE(KIPC_IOC_ACK) == 24, "struct kipc_ack ABI");
+_Static_assert(sizeof(struct kipc_queue_info) == 248, "struct kipc_queue_info ABI");
 _Static_assert(_IOC_SIZE(KIPC_IOC_OPEN) == 24, "struct kipc_open ABI");
 _Static_assert(_IOC_SIZE(KIPC_IOC_SEND) == 32, "struct kipc_send ABI");
 _Static_assert(_IOC_SIZE(KIPC_IOC_RECV) == 40, "struct kipc_recv ABI");
@@ -39,6 +45,7 @@ KIPC__MSG_SAME(flags);
 KIPC__MSG_SAME(pid);
 KIPC__MSG_SAME(uid);
 KIPC__MSG_SAME(__reserved);
+KIPC__MSG_SAME(deliveries);
 KIPC__MSG_SAME(seq);
 KIPC__MSG_SAME(ts_ns);
 _Static_assert(sizeof(struct kipc_msg) == sizeof(struct kipc_msgdesc),
@@ -97,6 +104,7 @@ static int kipc__batch(int q, unsigned long cmd, void *arg, __u64 *argmsgs,
 		msgs[i].flags = d[i].flags;
 		msgs[i].pid = d[i].pid;
 		msgs[i].uid = d[i].uid;
+		msgs[i].deliveries = d[i].deliveries;
 		msgs[i].seq = d[i].seq;
 		msgs[i].ts_ns = d[i].ts_ns;
 	}
@@ -122,6 +130,9 @@ KIPC_API int kipc_queue_create(const char *name,
 		arg.max_msg_size = attr->max_msg_size;
 		arg.max_bytes = attr->max_bytes;
 		arg.qflags = attr->flags;
+		arg.max_deliveries = attr->max_deliveries;
+		arg.lease_timeout_ms = attr->lease_timeout_ms;
+		arg.dead_letter = kipc__ptr(attr->dead_letter);
 	}
 
 	return kipc__ctx_ioctl(KIPC_IOC_QUEUE_CREATE, &arg);
@@ -188,6 +199,7 @@ KIPC_API ssize_t kipc_recv(int q, const struct kipc_select *sel, void *buf,
 			.flags	= d.flags,
 			.pid	= d.pid,
 			.uid	= d.uid,
+			.deliveries = d.deliveries,
 			.seq	= d.seq,
 			.ts_ns	= d.ts_ns,
 		};
@@ -268,6 +280,147 @@ KIPC_API int kipc_queue_stat(int q, struct kipc_queue_stat *st)
 		.state			= qi.state,
 		.owner_pid		= qi.owner_pid,
 		.id			= qi.id,
+		.inflight_msgs		= qi.inflight_msgs,
+		.inflight_bytes		= qi.inflight_bytes,
+		.leased			= qi.leased,
+		.acked			= qi.acked,
+		.nacked			= qi.nacked,
+		.expired		= qi.expired,
+		.redelivered		= qi.redelivered,
+		.dead_lettered		= qi.dead_lettered,
+		.dead_dropped		= qi.dead_dropped,
+		.handle_inflight	= qi.handle_inflight,
+		.max_deliveries		= qi.max_deliveries,
+		.lease_timeout_ms	= qi.lease_timeout_ms,
+		.dead_letter_id		= qi.dead_letter_id,
 	};
 	return 0;
+}
+
+/*
+ * Leased receive.  The lease owner is the calling thread: the kernel
+ * takes a thread handle of the queue (lib/thread.c) only from the thread
+ * that made it.  A thread's table entry can be stale (the fd was closed
+ * and its number reused, the thread handle was closed behind the
+ * library's back): the kernel then says -EBADF, and the call is tried
+ * once more with a new thread handle.
+ */
+static int kipc__leased(int q, struct kipc_recv_leased *arg,
+			struct kipc_msg *msgs, unsigned int n)
+{
+	int tfd, ret, fresh;
+
+	for (fresh = 0; fresh < 2; fresh++) {
+		tfd = kipc__queue_thread(q, fresh);
+		if (tfd < 0)
+			return tfd;
+		arg->thread_fd = tfd;
+		if (msgs)
+			ret = kipc__batch(q, KIPC_IOC_RECV_LEASED, arg,
+					  &arg->msgs, msgs, n);
+		else
+			ret = kipc__ioctl(q, KIPC_IOC_RECV_LEASED, arg);
+		if (ret != -EBADF)
+			break;
+	}
+	return ret;
+}
+
+KIPC_API ssize_t kipc_recv_leased(int q, const struct kipc_select *sel,
+				  void *buf, size_t cap,
+				  struct kipc_msg *info, int64_t timeout_ns)
+{
+	struct kipc_msgdesc d = {
+		.data	= kipc__ptr(buf),
+		.len	= cap,
+	};
+	struct kipc_recv_leased arg = {
+		.size		= sizeof(arg),
+		.msgs		= kipc__ptr(&d),
+		.count		= 1,
+		.sel_mode	= sel ? sel->mode : KIPC_SEL_ANY,
+		.sel_type	= sel ? sel->type : 0,
+		.timeout_ns	= timeout_ns,
+	};
+	int ret;
+
+	ret = kipc__leased(q, &arg, NULL, 1);
+	if (ret == -EMSGSIZE && info)
+		info->len = d.len;	/* the length the message needs */
+	if (ret < 0)
+		return ret;
+
+	if (info) {
+		*info = (struct kipc_msg) {
+			.type		= d.type,
+			.prio		= d.prio,
+			.data		= buf,
+			.len		= d.len,
+			.flags		= d.flags,
+			.pid		= d.pid,
+			.uid		= d.uid,
+			.deliveries	= d.deliveries,
+			.seq		= d.seq,
+			.ts_ns		= d.ts_ns,
+		};
+	}
+	return (ssize_t)d.len;
+}
+
+KIPC_API int kipc_recvv_leased(int q, const struct kipc_select *sel,
+			       struct kipc_msg *msgs, unsigned int n,
+			       int64_t timeout_ns)
+{
+	struct kipc_recv_leased arg = {
+		.size		= sizeof(arg),
+		.count		= n,
+		.sel_mode	= sel ? sel->mode : KIPC_SEL_ANY,
+		.sel_type	= sel ? sel->type : 0,
+		.timeout_ns	= timeout_ns,
+	};
+
+	return kipc__leased(q, &arg, msgs, n);
+}
+
+static int kipc__ack(int q, const uint64_t *seqs, unsigned int n,
+		     uint32_t flags)
+{
+	struct kipc_ack arg = {
+		.size	= sizeof(arg),
+		.flags	= flags,
+		.seqs	= kipc__ptr(seqs),
+		.count	= n,
+	};
+
+	return kipc__ioctl(q, KIPC_IOC_ACK, &arg);
+}
+
+KIPC_API int kipc_lease_release(int q)
+{
+	kipc__queue_forget(q);
+	return 0;
+}
+
+KIPC_API int kipc_ack(int q, uint64_t seq)
+{
+	int ret = kipc__ack(q, &seq, 1, 0);
+
+	return ret < 0 ? ret : 0;
+}
+
+KIPC_API int kipc_nack(int q, uint64_t seq)
+{
+	int ret = kipc__ack(q, &seq, 1, KIPC_ACK_NACK);
+
+	return ret < 0 ? ret : 0;
+}
+
+KIPC_API int kipc_ackv(int q, const uint64_t *seqs, unsigned int n)
+{
+	return kipc__ack(q, seqs, n, 0);
+}
+
+KIPC_API int kipc_nackv(int q, const uint64_t *seqs, unsigned int n)
+{
+	return kipc__ack(q, seqs, n, KIPC_ACK_NACK);
 }

@@ -92,4 +92,14 @@ extern __thread struct kipc__th_fast kipc__fast
 /* Drop the calling thread's handle for @r, if any (kipc_region_unmap). */
 void kipc__thread_forget(int r);
 
+/*
+ * The calling thread's thread handle of queue @q, the owner of its
+ * leases (made on first use; @fresh: make a new one, the old one was
+ * refused by the kernel), or -errno.
+ */
+int kipc__queue_thread(int q, int fresh);
+
+/* Close the calling thread's thread handle of queue @q, if any. */
+void kipc__queue_forget(int q);
+
 #endif /* LIBKIPC_REGION_H */

@@ -1,7 +1,15 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
 /*
  * libkipc: thread handles, which make the thread the owner of a robust
- * lock (docs/regions.md, "Robust locks", "Why thread handles").
+ * lock (docs/regions.md, "Robust locks", "Why thread handles") and of a
+ * queue's leases (docs/queues.md, "Leased receive").
+ *
+ * Queues use the same table, destructor and fork handling, with entries
+ * of their own kind: one thread handle per thread and queue fd, made
+ * with KIPC_IOC_QUEUE_THREAD.  They need no validity check here: the
+ * kernel checks the thread handle passed with each leased receive (same
+ * queue as the fd, made by the calling thread) and says -EBADF when it
+ * is not, and the caller then asks for a fresh one.
  *
  * The kernel's lock owner is a handle: a lock word holds the owner
  * handle's token, and releasing a handle marks its locks owner-died.  So
@@ -59,6 +67,7 @@ _Static_assert(_IOC_SIZE(KIPC_IOC_REGION_THREAD) == 8,
 
 struct kipc__th_ent {
 	int rfd;		/* the caller's region handle; -1: free */
+	uint32_t kind;		/* KIPC_KIND_REGION or KIPC_KIND_QUEUE */
 	int tfd;		/* this thread's handle for it */
 	uint32_t token;
 	uint32_t id;
@@ -151,7 +160,7 @@ static void kipc__th_init(void)
 						   kipc__th_child);
 }
 
-static struct kipc__th_ent *kipc__th_find(int r)
+static struct kipc__th_ent *kipc__th_find_kind(int r, uint32_t kind)
 {
 	struct kipc__th_tab *t = kipc__tab;
 	unsigned int i;
@@ -159,9 +168,14 @@ static struct kipc__th_ent *kipc__th_find(int r)
 	if (!t)
 		return NULL;
 	for (i = 0; i < t->n; i++)
-		if (t->ent[i].rfd == r)
+		if (t->ent[i].rfd == r && t->ent[i].kind == kind)
 			return &t->ent[i];
 	return NULL;
+}
+
+static struct kipc__th_ent *kipc__th_find(int r)
+{
+	return kipc__th_find_kind(r, KIPC_KIND_REGION);
 }
 
 /* A free entry of this thread's table; called with the mutex held. */
@@ -217,7 +231,8 @@ static struct kipc__th_ent *kipc__th_find_id(uint32_t id)
 	if (!t)
 		return NULL;
 	for (i = 0; i < t->n; i++)
-		if (t->ent[i].rfd >= 0 && t->ent[i].id == id)
+		if (t->ent[i].rfd >= 0 && t->ent[i].id == id &&
+		    t->ent[i].kind == KIPC_KIND_REGION)
 			return &t->ent[i];
 	return NULL;
 }
@@ -296,6 +311,7 @@ int kipc__thread_handle(int r, const struct kipc__mapping *m,
 		}
 	}
 	e->tfd = tfd;
+	e->kind = KIPC_KIND_REGION;
 	e->token = ri.token;
 	e->id = id;
 	e->access = access;
@@ -319,6 +335,47 @@ out:
 void kipc__thread_forget(int r)
 {
 	struct kipc__th_ent *e = kipc__th_find(r);
+
+	if (!e)
+		return;
+	pthread_mutex_lock(&kipc__th_mutex);
+	kipc__th_drop(e);
+	pthread_mutex_unlock(&kipc__th_mutex);
+}
+
+int kipc__queue_thread(int q, int fresh)
+{
+	struct kipc_queue_thread arg = { .size = sizeof(arg) };
+	struct kipc__th_ent *e = kipc__th_find_kind(q, KIPC_KIND_QUEUE);
+	int ret;
+
+	if (e && !fresh)
+		return e->tfd;
+	pthread_once(&kipc__th_once, kipc__th_init);
+	if (kipc__th_init_err)
+		return -kipc__th_init_err;
+	pthread_mutex_lock(&kipc__th_mutex);
+	if (e)		/* refused: the fd or the thread handle changed */
+		kipc__th_drop(e);
+	e = kipc__th_new();
+	if (!e) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = kipc__ioctl(q, KIPC_IOC_QUEUE_THREAD, &arg);
+	if (ret < 0)
+		goto out;	/* @e stays free */
+	*e = (struct kipc__th_ent) {
+		.rfd = q, .tfd = ret, .kind = KIPC_KIND_QUEUE,
+	};
+out:
+	pthread_mutex_unlock(&kipc__th_mutex);
+	return ret;
+}
+
+void kipc__queue_forget(int q)
+{
+	struct kipc__th_ent *e = kipc__th_find_kind(q, KIPC_KIND_QUEUE);
 
 	if (!e)
 		return;

@@ -13,6 +13,8 @@
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/hashtable.h>
+#include <linux/rbtree.h>
+#include <linux/workqueue.h>
 #include <linux/kipc.h>
 
 /**
@@ -39,8 +41,11 @@
  * 2. kipc_ns_mutex (names.c, the list of &struct kipc_ns).
  * 3. &kipc_ns.lock (one namespace's name table and object count).
  * 4. The object's own lock: &kipc_queue.lock, a mutex (a message's list
- *    head and index slot are allocated under it), or &kipc_region.lock
- *    or &kipc_event.lock, spinlocks.
+ *    head, index slot and lease record are allocated under it; a queue's
+ *    leases, &struct kipc_leases, are under it too), or &kipc_region.lock
+ *    or &kipc_event.lock, spinlocks.  Two queue locks never nest: a
+ *    message moved to a dead-letter queue is pushed there after the
+ *    source queue's lock is dropped.
  * 5. A region's wait bucket lock (&kipc_rbucket.lock).
  *
  * Innermost, with nothing taken inside them: kipc_users_lock (object.c,
@@ -196,6 +201,71 @@ struct kipc_handle {
 	struct pid *tid;
 };
 
+/**
+ * struct kipc_leases - a queue's leased messages (lease.c), under the
+ *	queue's lock
+ * @tree: &struct kipc_lease by sequence number
+ * @list: the same, oldest lease first (the order they expire in)
+ * @expire: ends leases whose timeout passed
+ * @dlq: the dead-letter queue (referenced), or NULL
+ * @timeout_ms: lease timeout, 0 for none
+ * @max_deliveries: deliveries before a message is dead-lettered, 0: no bound
+ * @nr: messages leased now
+ * @bytes: their payload bytes
+ * @leased: leased deliveries
+ * @acked: leases acked
+ * @nacked: leases nacked
+ * @expired: leases ended by the timeout
+ * @redelivered: messages put back after a lease ended without an ack
+ * @dead_lettered: messages moved to @dlq at max_deliveries
+ * @dead_dropped: messages dropped at max_deliveries (no @dlq, or it
+ *	refused them)
+ */
+struct kipc_leases {
+	struct rb_root tree;
+	struct list_head list;
+	struct delayed_work expire;
+	struct kipc_object *dlq;
+	u32 timeout_ms;
+	u32 max_deliveries;
+	u32 nr;
+	u64 bytes;
+	u64 leased;
+	u64 acked;
+	u64 nacked;
+	u64 expired;
+	u64 redelivered;
+	u64 dead_lettered;
+	u64 dead_dropped;
+};
+
+struct kipc_qmsg;
+
+/**
+ * struct kipc_lease - one leased message
+ * @node: entry in &kipc_leases.tree
+ * @link: entry in &kipc_leases.list, or in a caller's list once taken out
+ * @msg: the message (out of the ready set, still charged to the queue)
+ * @owner: the thread handle that holds the lease
+ * @via: the handle the leased receive was made on
+ * @seq: the message's sequence number
+ * @since: when it was leased, CLOCK_MONOTONIC ns
+ * @len: the message's payload length
+ * @busy: the receive that took it is still copying it out: the timeout
+ *	leaves it alone
+ */
+struct kipc_lease {
+	struct rb_node node;
+	struct list_head link;
+	struct kipc_qmsg *msg;
+	struct kipc_handle *owner;
+	struct kipc_handle *via;
+	u64 seq;
+	u64 since;
+	u32 len;
+	bool busy;
+};
+
 #define KIPC_WAKE_BATCH		8
 
 /**
@@ -277,6 +347,41 @@ static inline bool kipc_object_dead(const struct kipc_object *obj)
 int kipc_queue_init(void);
 void kipc_queue_exit(void);
 long kipc_queue_create_ioctl(void __user *arg);
+
+/* queue.c, for lease.c */
+void kipc_queue_lease_expire(struct work_struct *work);
+long kipc_queue_recv_leased(struct kipc_handle *h, struct file *file,
+			    struct kipc_recv *args, struct kipc_handle *th);
+long kipc_queue_ack(struct kipc_handle *h, const u64 *seqs,
+		    unsigned int n, bool nack);
+
+/* lease.c */
+int kipc_lease_cache_init(void);
+void kipc_lease_cache_exit(void);
+u64 kipc_lease_bytes(void);
+int kipc_leases_init(struct kipc_leases *ls, u32 max_deliveries,
+		     u32 timeout_ms, u64 dlq_name);
+void kipc_leases_destroy(struct kipc_leases *ls);
+struct kipc_lease *kipc_lease_alloc(void);
+void kipc_lease_free(struct kipc_lease *l);
+void kipc_lease_add(struct kipc_leases *ls, struct kipc_lease *l,
+		    struct kipc_qmsg *msg, u64 seq, u32 len,
+		    struct kipc_handle *owner, struct kipc_handle *via);
+struct kipc_lease *kipc_lease_find(struct kipc_leases *ls, u64 seq);
+void kipc_lease_del(struct kipc_leases *ls, struct kipc_lease *l);
+bool kipc_lease_held(const struct kipc_lease *l);
+unsigned int kipc_lease_take_handle(struct kipc_leases *ls,
+				    struct kipc_handle *h,
+				    struct list_head *out);
+unsigned int kipc_lease_take_expired(struct kipc_leases *ls,
+				     struct list_head *out);
+void kipc_lease_arm(struct kipc_leases *ls);
+unsigned int kipc_lease_count_handle(struct kipc_leases *ls,
+				     struct kipc_handle *h);
+int kipc_lease_fill_nl(struct kipc_leases *ls, struct sk_buff *skb,
+		       struct pid_namespace *pidns);
+long kipc_lease_ioctl(struct kipc_handle *h, struct file *file,
+		      unsigned int cmd, void __user *arg);
 
 /* region.c */
 long kipc_region_create_ioctl(void __user *arg);

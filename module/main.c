@@ -130,17 +130,25 @@ static struct miscdevice kipc_misc = {
 /* The ABI is frozen: these sizes may only grow, at the end. */
 static void __init kipc_abi_check(void)
 {
-	BUILD_BUG_ON(sizeof(struct kipc_queue_create) != 48);
+	BUILD_BUG_ON(sizeof(struct kipc_queue_create) != 64);
+	BUILD_BUG_ON(offsetofend(struct kipc_queue_create, __reserved) !=
+		     KIPC_QUEUE_CREATE_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct kipc_open) != 24);
 	BUILD_BUG_ON(sizeof(struct kipc_unlink) != 16);
 	BUILD_BUG_ON(sizeof(struct kipc_msgdesc) != 56);
 	BUILD_BUG_ON(sizeof(struct kipc_send) != 32);
 	BUILD_BUG_ON(sizeof(struct kipc_recv) != 40);
 	BUILD_BUG_ON(sizeof(struct kipc_shutdown) != 8);
-	BUILD_BUG_ON(sizeof(struct kipc_queue_info) != 160);
+	BUILD_BUG_ON(sizeof(struct kipc_queue_info) != 248);
+	BUILD_BUG_ON(offsetofend(struct kipc_queue_info, __reserved) !=
+		     KIPC_QUEUE_INFO_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct kipc_queue_thread) != 8);
+	BUILD_BUG_ON(sizeof(struct kipc_recv_leased) != 40);
+	BUILD_BUG_ON(sizeof(struct kipc_ack) != 24);
 	BUILD_BUG_ON(_IOC_SIZE(KIPC_IOC_SEND) != sizeof(struct kipc_send));
+	/* The first version's size, which the command number keeps. */
 	BUILD_BUG_ON(_IOC_SIZE(KIPC_IOC_QUEUE_STAT) !=
-		     sizeof(struct kipc_queue_info));
+		     KIPC_QUEUE_INFO_SIZE_VER0);
 }
 
 static int __init kipc_init(void)

@@ -44,6 +44,10 @@
  * send) and does not take the lock again.  A payload that cannot be
  * copied to the receiver is put back at the head of its list, so a bad
  * buffer never loses a message.
+ *
+ * Leased messages (lease.c) are out of the lists and the index but still
+ * count against max_msgs and max_bytes; one whose lease ends without an
+ * ack goes back into its list in sequence order.
  */
 
 #define KIPC_QUEUE_MSGS_MAX	65536U
@@ -76,6 +80,7 @@ struct kipc_qtp;
  * @prio: priority, 0..31
  * @len: payload length
  * @cache: the size class it came from, or KIPC_QMSG_KVMALLOC
+ * @deliveries: leases of it that ended without an ack
  * @data: payload
  */
 struct kipc_qmsg {
@@ -89,6 +94,7 @@ struct kipc_qmsg {
 	u32 prio;
 	u32 len;
 	u32 cache;
+	u32 deliveries;
 	u8 data[] __aligned(8);
 };
 
@@ -117,6 +123,9 @@ struct kipc_qtp {
  * @sel_type: receiver: the selector's type
  * @cap: receiver: capacity of its first buffer
  * @msg: receiver: the message handed to it
+ * @lease: leased receiver: a record for a message handed to it
+ * @owner: leased receiver: the thread handle
+ * @via: leased receiver: the handle of the call
  * @type: sender: type of the message it wants to queue
  * @len: sender: its length
  */
@@ -128,6 +137,9 @@ struct kipc_qwaiter {
 	u32 sel_type;
 	u64 cap;
 	struct kipc_qmsg *msg;
+	struct kipc_lease *lease;
+	struct kipc_handle *owner;
+	struct kipc_handle *via;
 	u32 type;
 	u32 len;
 };
@@ -165,6 +177,7 @@ struct kipc_qwaiter {
  * @rejected: refused by KIPC_POLICY_FAIL
  * @timeouts: sends and receives that timed out
  * @wakeups: tasks woken
+ * @leases: leased messages (lease.c)
  */
 struct kipc_queue {
 	struct kipc_object obj;
@@ -198,6 +211,7 @@ struct kipc_queue {
 	u64 rejected;
 	u64 timeouts;
 	u64 wakeups;
+	struct kipc_leases leases;
 };
 
 /*
@@ -236,6 +250,7 @@ out:
 		msg->cache = i;
 		msg->len = len;
 		msg->pid = NULL;
+		msg->deliveries = 0;
 	}
 	return msg;
 }
@@ -364,6 +379,28 @@ static int kipc_queue_insert(struct kipc_queue *q, struct kipc_qmsg *msg,
 	return 0;
 }
 
+/*
+ * Queue @msg in its place by sequence number: a message that comes back
+ * (a lease that ended, a receive that failed) is older than most of its
+ * list, so the walk from the head is short.  Must not fail.
+ */
+static void kipc_queue_insert_sorted(struct kipc_queue *q,
+				     struct kipc_qmsg *msg)
+{
+	struct kipc_qtp *tp;
+	struct kipc_qmsg *pos;
+
+	tp = kipc_qtp_get(q, msg->type, msg->prio,
+			  GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
+	list_for_each_entry(pos, &tp->msgs, node)
+		if (pos->seq > msg->seq)
+			break;
+	list_add_tail(&msg->node, &pos->node);
+	msg->tp = tp;
+	kipc_qtp_reposition(q, tp);
+	kipc_queue_account(q, msg->prio, msg->len, 1);
+}
+
 static void kipc_queue_remove(struct kipc_queue *q, struct kipc_qmsg *msg)
 {
 	struct kipc_qtp *tp = msg->tp;
@@ -452,8 +489,8 @@ static void kipc_waiter_wake(struct kipc_queue *q, struct kipc_qwaiter *w,
 
 static bool kipc_queue_fits(struct kipc_queue *q, u32 nmsgs, u64 bytes)
 {
-	return q->depth_msgs + nmsgs <= q->max_msgs &&
-	       q->depth_bytes + bytes <= q->max_bytes;
+	return q->depth_msgs + q->leases.nr + nmsgs <= q->max_msgs &&
+	       q->depth_bytes + q->leases.bytes + bytes <= q->max_bytes;
 }
 
 /*
@@ -589,6 +626,9 @@ static bool kipc_queue_handoff(struct kipc_queue *q, struct kipc_qmsg *msg,
 	list_for_each_entry_safe(w, tmp, &q->recv_waiters, node) {
 		if (!kipc_sel_match(w->sel_mode, w->sel_type, msg->type))
 			continue;
+		/* A leased message stays charged: it needs room. */
+		if (w->lease && !kipc_queue_fits(q, 1, msg->len))
+			continue;
 		q->nr_blocked_receivers--;
 		if (msg->len > w->cap) {
 			/* It will find the message queued: -EMSGSIZE. */
@@ -597,7 +637,13 @@ static bool kipc_queue_handoff(struct kipc_queue *q, struct kipc_qmsg *msg,
 		}
 		kipc_qmsg_stamp(q, msg);
 		kipc_qmsg_commit(q);
-		q->received++;
+		if (w->lease) {
+			kipc_lease_add(&q->leases, w->lease, msg, msg->seq,
+				       msg->len, w->owner, w->via);
+			w->lease = NULL;
+		} else {
+			q->received++;
+		}
 		*seq = msg->seq;
 		w->msg = msg;
 		kipc_waiter_wake(q, w, KIPC_W_HANDED, wl);
@@ -622,8 +668,10 @@ static bool kipc_queue_can_evict(struct kipc_queue *q,
 		msgs += q->prio_msgs[prio];
 		bytes += q->prio_bytes[prio];
 	}
-	return q->depth_msgs - msgs + 1 <= q->max_msgs &&
-	       q->depth_bytes - bytes + msg->len <= q->max_bytes;
+	/* Leased messages are never evicted, but they take room. */
+	return q->depth_msgs + q->leases.nr - msgs + 1 <= q->max_msgs &&
+	       q->depth_bytes + q->leases.bytes - bytes + msg->len <=
+	       q->max_bytes;
 }
 
 /*
@@ -655,7 +703,8 @@ static struct kipc_qmsg *kipc_queue_conflatable(struct kipc_queue *q,
 {
 	struct kipc_qmsg *old = kipc_queue_find(q, KIPC_SEL_EQ, msg->type);
 
-	if (!old || q->depth_bytes - old->len + msg->len > q->max_bytes)
+	if (!old || q->depth_bytes + q->leases.bytes - old->len + msg->len >
+		    q->max_bytes)
 		return NULL;
 	return old;
 }
@@ -912,7 +961,19 @@ out:
 
 /* --- receiving ----------------------------------------------------- */
 
-/* Put messages the receiver could not take back at the head of the queue. */
+/**
+ * struct kipc_qlctx - a leased receive's owner
+ * @owner: the calling thread's thread handle
+ * @via: the handle of the call
+ * @spare: a lease record not used yet
+ */
+struct kipc_qlctx {
+	struct kipc_handle *owner;
+	struct kipc_handle *via;
+	struct kipc_lease *spare;
+};
+
+/* Put messages the receiver could not take back in their places. */
 static void kipc_queue_unreceive(struct kipc_queue *q, struct kipc_qmsg **msgs,
 				 unsigned int n)
 {
@@ -922,8 +983,7 @@ static void kipc_queue_unreceive(struct kipc_queue *q, struct kipc_qmsg **msgs,
 	mutex_lock(&q->lock);
 	for (i = n; i-- > 0;) {
 		/* Never lose an accepted message: this must not fail. */
-		kipc_queue_insert(q, msgs[i], true,
-				  GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
+		kipc_queue_insert_sorted(q, msgs[i]);
 		q->received--;
 		kipc_queue_wake_receiver(q, msgs[i]->type, &wl);
 	}
@@ -937,9 +997,11 @@ static unsigned int kipc_queue_take(struct kipc_queue *q,
 				    struct kipc_recv *args,
 				    struct kipc_msgdesc *d,
 				    struct kipc_qmsg **msgs, unsigned int i,
-				    unsigned int n, int *err)
+				    unsigned int n, struct kipc_qlctx *lc,
+				    int *err)
 	__must_hold(&q->lock)
 {
+	struct kipc_lease *l;
 	struct kipc_qmsg *msg;
 
 	for (; i < n; i++) {
@@ -953,8 +1015,21 @@ static unsigned int kipc_queue_take(struct kipc_queue *q,
 			}
 			break;
 		}
-		kipc_queue_remove(q, msg);
-		q->received++;
+		if (lc) {
+			l = lc->spare ? lc->spare : kipc_lease_alloc();
+			lc->spare = NULL;
+			if (!l) {
+				if (!i)
+					*err = -ENOMEM;
+				break;
+			}
+			kipc_queue_remove(q, msg);
+			kipc_lease_add(&q->leases, l, msg, msg->seq, msg->len,
+				       lc->owner, lc->via);
+		} else {
+			kipc_queue_remove(q, msg);
+			q->received++;
+		}
 		msgs[i] = msg;
 	}
 	return i;
@@ -968,10 +1043,10 @@ static int kipc_qmsg_deliver(struct kipc_qmsg *msg, struct kipc_msgdesc *d)
 	d->type = msg->type;
 	d->prio = msg->prio;
 	d->len = msg->len;
-	d->flags = 0;
+	d->flags = msg->deliveries ? KIPC_MSG_REDELIVERED : 0;
 	d->pid = pid_nr_ns(msg->pid, task_active_pid_ns(current));
 	d->uid = from_kuid_munged(current_user_ns(), msg->uid);
-	d->__reserved = 0;
+	d->deliveries = msg->deliveries + (msg->deliveries < U32_MAX);
 	d->seq = msg->seq;
 	d->ts_ns = msg->ts;
 	return 0;
@@ -1016,7 +1091,7 @@ static unsigned int kipc_queue_pull(struct kipc_queue *q,
 				    struct kipc_recv *args,
 				    struct kipc_msgdesc *d,
 				    struct kipc_qmsg **msgs, bool nonblock,
-				    int *err)
+				    struct kipc_qlctx *lc, int *err)
 {
 	struct kipc_wake_list wl = { 0 };
 	__poll_t key = EPOLLOUT | EPOLLWRNORM;
@@ -1024,18 +1099,25 @@ static unsigned int kipc_queue_pull(struct kipc_queue *q,
 	struct kipc_qwaiter w;
 	ktime_t dl, *deadline;
 	unsigned int n = 0;
+	int ret;
 
 	deadline = kipc_deadline(args->timeout_ns, &dl);
 	w.sel_mode = args->sel_mode;
 	w.sel_type = args->sel_type;
 	w.cap = d[0].len;
+	w.lease = NULL;
+	if (lc) {
+		w.owner = lc->owner;
+		w.via = lc->via;
+	}
 
 	mutex_lock(&q->lock);
 	for (;;) {
-		n = kipc_queue_take(q, args, d, msgs, n, args->count, err);
+		n = kipc_queue_take(q, args, d, msgs, n, args->count, lc, err);
 		if (n || *err)
 			break;
-		if (q->state != KIPC_STATE_LIVE) {
+		/* Leases out may come back: the queue is not drained yet. */
+		if (q->state != KIPC_STATE_LIVE && !q->leases.nr) {
 			*err = -EPIPE;
 			break;
 		}
@@ -1052,10 +1134,25 @@ static unsigned int kipc_queue_pull(struct kipc_queue *q,
 			*err = kipc_interrupted(deadline);
 			break;
 		}
+		if (lc) {
+			/* For a message a sender hands over while we sleep. */
+			w.lease = lc->spare ? lc->spare : kipc_lease_alloc();
+			lc->spare = NULL;
+			if (!w.lease) {
+				*err = -ENOMEM;
+				break;
+			}
+		}
 		q->nr_blocked_receivers++;
-		kipc_queue_wake_sender_for(q, &w, &wl);
-		switch (kipc_queue_wait(q, &w, &q->recv_waiters, deadline,
-					&wl)) {
+		/* A lease needs room: no sender is let past a full queue. */
+		if (!lc)
+			kipc_queue_wake_sender_for(q, &w, &wl);
+		ret = kipc_queue_wait(q, &w, &q->recv_waiters, deadline, &wl);
+		if (lc) {
+			lc->spare = w.lease;
+			w.lease = NULL;
+		}
+		switch (ret) {
 		case KIPC_W_HANDED:
 			msgs[n++] = w.msg;
 			if (args->count == 1)
@@ -1085,43 +1182,48 @@ static unsigned int kipc_queue_pull(struct kipc_queue *q,
 	return n;
 }
 
-static long kipc_queue_recv(struct kipc_queue *q, struct file *file,
-			    struct kipc_handle *h, void __user *arg)
+static void kipc_queue_leased_done(struct kipc_queue *q,
+				   struct kipc_qmsg **msgs, unsigned int ok,
+				   unsigned int n);
+
+/* A receive, leased when @lc is not NULL, of the checked-out @args. */
+static long kipc_queue_recv_args(struct kipc_queue *q, struct file *file,
+				 struct kipc_handle *h, struct kipc_recv *a,
+				 struct kipc_qlctx *lc)
 {
 	struct kipc_msgdesc one_d, *d, __user *ud;
 	struct kipc_qmsg *one_msg, **msgs = &one_msg;
-	struct kipc_recv args;
 	unsigned int i, n;
 	int err = 0;
 	long ret;
 
-	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
-	if (ret)
-		return ret;
-	ret = kipc_queue_check_recv(&args);
+	ret = kipc_queue_check_recv(a);
 	if (ret)
 		return ret;
 	if (!(h->access & KIPC_RDONLY))
 		return -EBADF;
 
-	ud = u64_to_user_ptr(args.msgs);
+	ud = u64_to_user_ptr(a->msgs);
 	d = &one_d;
-	if (args.count == 1) {
+	if (a->count == 1) {
 		if (copy_from_user(d, ud, sizeof(*d)))
 			return -EFAULT;
 	} else {
-		d = memdup_user(ud, array_size(args.count, sizeof(*d)));
+		d = memdup_user(ud, array_size(a->count, sizeof(*d)));
 		if (IS_ERR(d))
 			return PTR_ERR(d);
-		msgs = kmalloc_array(args.count, sizeof(*msgs), GFP_KERNEL);
+		msgs = kmalloc_array(a->count, sizeof(*msgs), GFP_KERNEL);
 		if (!msgs) {
 			ret = -ENOMEM;
 			goto out;
 		}
 	}
 
-	n = kipc_queue_pull(q, &args, d, msgs,
-			    !args.timeout_ns || kipc_file_nonblock(file), &err);
+	n = kipc_queue_pull(q, a, d, msgs,
+			    !a->timeout_ns || kipc_file_nonblock(file), lc,
+			    &err);
+	if (lc)
+		kipc_lease_free(lc->spare);
 	for (i = 0; i < n; i++) {
 		if (kipc_qmsg_deliver(msgs[i], &d[i]))
 			break;
@@ -1129,12 +1231,17 @@ static long kipc_queue_recv(struct kipc_queue *q, struct file *file,
 	/* Without its descriptor a copied payload is not received either. */
 	if (i && copy_to_user(ud, d, array_size(i, sizeof(*d))))
 		i = 0;
-	if (i < n) {
+	if (lc) {
+		/* Leases stay for what was delivered; the rest go back. */
+		kipc_queue_leased_done(q, msgs, i, n);
+	} else if (i < n) {
 		kipc_queue_unreceive(q, msgs + i, n - i);
+	}
+	if (i < n) {
 		n = i;
 		err = -EFAULT;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && !lc; i++)
 		kipc_qmsg_free(msgs[i]);
 	if (err == -EMSGSIZE && put_user(d[0].len, &ud[0].len))
 		err = -EFAULT;
@@ -1145,6 +1252,296 @@ out:
 		kfree(d);
 	}
 	return ret;
+}
+
+static long kipc_queue_recv(struct kipc_queue *q, struct file *file,
+			    struct kipc_handle *h, void __user *arg)
+{
+	struct kipc_recv args;
+	long ret;
+
+	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
+	if (ret)
+		return ret;
+	return kipc_queue_recv_args(q, file, h, &args, NULL);
+}
+
+/**
+ * kipc_queue_recv_leased() - a leased receive (lease.c checked the call)
+ * @h: the handle of the call, with read access
+ * @file: its file
+ * @args: the receive, as KIPC_IOC_RECV's
+ * @th: the calling thread's thread handle, whose file lease.c holds
+ *
+ * Return: how many messages were leased, or -errno.
+ */
+long kipc_queue_recv_leased(struct kipc_handle *h, struct file *file,
+			    struct kipc_recv *args, struct kipc_handle *th)
+{
+	struct kipc_qlctx lc = { .owner = th, .via = h };
+
+	return kipc_queue_recv_args(kipc_queue(h->obj), file, h, args, &lc);
+}
+
+/* --- leases (their bookkeeping is in lease.c) ----------------------- */
+
+/*
+ * A lease ended without an ack: the message goes back to its place with
+ * one more delivery, or, at max_deliveries, onto @dead.
+ */
+static void kipc_queue_lease_end(struct kipc_queue *q, struct kipc_lease *l,
+				 struct list_head *dead,
+				 struct kipc_wake_list *wl)
+	__must_hold(&q->lock)
+{
+	struct kipc_leases *ls = &q->leases;
+	struct kipc_qmsg *msg = l->msg;
+
+	kipc_lease_free(l);
+	if (msg->deliveries < U32_MAX)
+		msg->deliveries++;
+	if (ls->max_deliveries && msg->deliveries >= ls->max_deliveries) {
+		list_add_tail(&msg->node, dead);
+		if (ls->dlq)
+			ls->dead_lettered++;
+		else
+			ls->dead_dropped++;
+		return;
+	}
+	kipc_queue_insert_sorted(q, msg);
+	ls->redelivered++;
+	kipc_queue_wake_receiver(q, msg->type, wl);
+}
+
+/*
+ * Dead letters, with no queue lock held: into the dead-letter queue by
+ * its own rules (never waiting), or freed.  One it refuses is counted
+ * as dropped instead.
+ */
+static void kipc_queue_dead_letter(struct kipc_queue *q,
+				   struct list_head *dead)
+{
+	struct kipc_queue *dq = q->leases.dlq ? kipc_queue(q->leases.dlq) :
+				NULL;
+	struct kipc_wake_list wl = { 0 };
+	unsigned int refused = 0, pushed = 0;
+	struct kipc_qmsg *msg, *tmp;
+	LIST_HEAD(freed);
+	u64 seq;
+	int ret;
+
+	list_for_each_entry_safe(msg, tmp, dead, node) {
+		list_del(&msg->node);
+		if (!dq) {
+			kipc_qmsg_free(msg);
+			continue;
+		}
+		msg->deliveries = 0;
+		mutex_lock(&dq->lock);
+		ret = kipc_queue_push_locked(dq, msg, &seq, &freed, &wl);
+		mutex_unlock(&dq->lock);
+		kipc_wake_all(&wl);
+		if (ret == 0 || ret == KIPC_DROPPED) {
+			pushed++;
+			continue;
+		}
+		kipc_qmsg_free(msg);
+		refused++;
+	}
+	kipc_qmsg_free_list(&freed);
+	if (pushed)
+		kipc_queue_poll_wake(dq, EPOLLIN | EPOLLRDNORM);
+	if (refused) {
+		mutex_lock(&q->lock);
+		q->leases.dead_lettered -= refused;
+		q->leases.dead_dropped += refused;
+		mutex_unlock(&q->lock);
+	}
+}
+
+/*
+ * Leases ended or were acked: the wakeups and the poll key, still under
+ * the lock.  @room: messages left the queue for good; @back: messages
+ * came back to the ready set.
+ */
+static __poll_t kipc_queue_lease_wake(struct kipc_queue *q, bool room,
+				      bool back, struct kipc_wake_list *wl)
+	__must_hold(&q->lock)
+{
+	struct kipc_qwaiter *w, *tmp;
+	__poll_t key = 0;
+
+	if (room) {
+		kipc_queue_wake_senders(q, wl);
+		key |= EPOLLOUT | EPOLLWRNORM;
+	}
+	if (back)
+		key |= EPOLLIN | EPOLLRDNORM;
+	/* The last lease of a stopped, empty queue: receivers hang up. */
+	if (q->state != KIPC_STATE_LIVE && !q->depth_msgs && !q->leases.nr) {
+		list_for_each_entry_safe(w, tmp, &q->recv_waiters, node) {
+			q->nr_blocked_receivers--;
+			kipc_waiter_wake(q, w, KIPC_W_WOKEN, wl);
+		}
+		key |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP;
+	}
+	return key;
+}
+
+/* Then, unlocked: wake, free @freed, move @dead on. */
+static void kipc_queue_lease_after(struct kipc_queue *q, __poll_t key,
+				   struct list_head *dead,
+				   struct list_head *freed,
+				   struct kipc_wake_list *wl)
+{
+	kipc_wake_all(wl);
+	if (key)
+		kipc_queue_poll_wake(q, key);
+	kipc_qmsg_free_list(freed);
+	if (!list_empty(dead))
+		kipc_queue_dead_letter(q, dead);
+}
+
+/*
+ * After a leased receive copied out messages [0, @ok) of @msgs: their
+ * leases may expire from now on; [@ok, @n) could not be delivered and
+ * go back unleased, with no delivery counted.
+ */
+static void kipc_queue_leased_done(struct kipc_queue *q,
+				   struct kipc_qmsg **msgs, unsigned int ok,
+				   unsigned int n)
+{
+	struct kipc_wake_list wl = { 0 };
+	struct kipc_lease *l;
+	LIST_HEAD(none);
+	unsigned int i;
+	__poll_t key;
+
+	if (!n)
+		return;
+	mutex_lock(&q->lock);
+	for (i = 0; i < n; i++) {
+		/* Busy: only this call can end these leases. */
+		l = kipc_lease_find(&q->leases, msgs[i]->seq);
+		if (WARN_ON_ONCE(!l))
+			continue;
+		if (i < ok) {
+			l->busy = false;
+			continue;
+		}
+		kipc_lease_del(&q->leases, l);
+		kipc_lease_free(l);
+		q->leases.leased--;
+		kipc_queue_insert_sorted(q, msgs[i]);
+		kipc_queue_wake_receiver(q, msgs[i]->type, &wl);
+	}
+	key = kipc_queue_lease_wake(q, false, ok < n, &wl);
+	mutex_unlock(&q->lock);
+	kipc_queue_lease_after(q, key, &none, &none, &wl);
+}
+
+/**
+ * kipc_queue_ack() - ack or nack leases the calling thread holds
+ * @h: a handle of the queue with read access
+ * @seqs: the sequence numbers
+ * @n: how many, 1..KIPC_BATCH_MAX
+ * @nack: give the messages back instead of freeing them
+ *
+ * Return: how many were done; -ENOENT when the first is no lease of the
+ * caller's, -EPIPE for an ack on a dead queue.
+ */
+long kipc_queue_ack(struct kipc_handle *h, const u64 *seqs,
+		    unsigned int n, bool nack)
+{
+	struct kipc_queue *q = kipc_queue(h->obj);
+	struct kipc_wake_list wl = { 0 };
+	LIST_HEAD(freed);
+	LIST_HEAD(dead);
+	struct kipc_lease *l;
+	unsigned int i;
+	long ret = 0;
+	__poll_t key;
+
+	mutex_lock(&q->lock);
+	if (q->state == KIPC_STATE_DEAD && !nack) {
+		mutex_unlock(&q->lock);
+		return -EPIPE;
+	}
+	for (i = 0; i < n; i++) {
+		l = kipc_lease_find(&q->leases, seqs[i]);
+		if (!l || !kipc_lease_held(l)) {
+			ret = -ENOENT;
+			break;
+		}
+		kipc_lease_del(&q->leases, l);
+		if (nack) {
+			q->leases.nacked++;
+			kipc_queue_lease_end(q, l, &dead, &wl);
+			continue;
+		}
+		list_add_tail(&l->msg->node, &freed);
+		kipc_lease_free(l);
+		q->leases.acked++;
+		q->received++;
+	}
+	key = kipc_queue_lease_wake(q, i && (!nack || !list_empty(&dead)),
+				    i && nack, &wl);
+	mutex_unlock(&q->lock);
+	kipc_queue_lease_after(q, key, &dead, &freed, &wl);
+	return i ? i : ret;
+}
+
+/* A handle is released: the leases it held or was the receive's end. */
+static void kipc_queue_release_leases(struct kipc_queue *q,
+				      struct kipc_handle *h)
+{
+	struct kipc_wake_list wl = { 0 };
+	struct kipc_lease *l, *tmp;
+	LIST_HEAD(leases);
+	LIST_HEAD(freed);
+	LIST_HEAD(dead);
+	__poll_t key;
+
+	mutex_lock(&q->lock);
+	if (!kipc_lease_take_handle(&q->leases, h, &leases)) {
+		mutex_unlock(&q->lock);
+		return;
+	}
+	list_for_each_entry_safe(l, tmp, &leases, link)
+		kipc_queue_lease_end(q, l, &dead, &wl);
+	key = kipc_queue_lease_wake(q, !list_empty(&dead), true, &wl);
+	mutex_unlock(&q->lock);
+	kipc_queue_lease_after(q, key, &dead, &freed, &wl);
+}
+
+/**
+ * kipc_queue_lease_expire() - the lease timeout's work
+ * @work: &kipc_leases.expire of a queue
+ *
+ * Ends the leases whose timeout passed and schedules itself for the next.
+ */
+void kipc_queue_lease_expire(struct work_struct *work)
+{
+	struct kipc_leases *ls = container_of(to_delayed_work(work),
+					      struct kipc_leases, expire);
+	struct kipc_queue *q = container_of(ls, struct kipc_queue, leases);
+	struct kipc_wake_list wl = { 0 };
+	struct kipc_lease *l, *tmp;
+	LIST_HEAD(leases);
+	LIST_HEAD(freed);
+	LIST_HEAD(dead);
+	unsigned int n;
+	__poll_t key;
+
+	mutex_lock(&q->lock);
+	n = kipc_lease_take_expired(ls, &leases);
+	ls->expired += n;
+	list_for_each_entry_safe(l, tmp, &leases, link)
+		kipc_queue_lease_end(q, l, &dead, &wl);
+	kipc_lease_arm(ls);
+	key = kipc_queue_lease_wake(q, !list_empty(&dead), n, &wl);
+	mutex_unlock(&q->lock);
+	kipc_queue_lease_after(q, key, &dead, &freed, &wl);
 }
 
 /* --- control ------------------------------------------------------- */
@@ -1193,12 +1590,14 @@ static long kipc_queue_shutdown(struct kipc_queue *q, struct kipc_handle *h,
 	return 0;
 }
 
-static long kipc_queue_stat(struct kipc_queue *q, void __user *arg)
+static long kipc_queue_stat(struct kipc_queue *q, struct kipc_handle *h,
+			    void __user *arg)
 {
+	struct kipc_leases *ls = &q->leases;
 	struct kipc_queue_info st;
 	long ret;
 
-	ret = kipc_copy_args(&st, sizeof(st), sizeof(st), arg);
+	ret = kipc_copy_args(&st, sizeof(st), KIPC_QUEUE_INFO_SIZE_VER0, arg);
 	if (ret)
 		return ret;
 	if (st.flags || st.__reserved)
@@ -1224,6 +1623,19 @@ static long kipc_queue_stat(struct kipc_queue *q, void __user *arg)
 	st.blocked_senders = q->nr_blocked_senders;
 	st.blocked_receivers = q->nr_blocked_receivers;
 	st.state = q->state;
+	st.inflight_msgs = ls->nr;
+	st.inflight_bytes = ls->bytes;
+	st.leased = ls->leased;
+	st.acked = ls->acked;
+	st.nacked = ls->nacked;
+	st.expired = ls->expired;
+	st.redelivered = ls->redelivered;
+	st.dead_lettered = ls->dead_lettered;
+	st.dead_dropped = ls->dead_dropped;
+	st.handle_inflight = kipc_lease_count_handle(ls, h);
+	st.max_deliveries = ls->max_deliveries;
+	st.lease_timeout_ms = ls->timeout_ms;
+	st.dead_letter_id = ls->dlq ? ls->dlq->id : 0;
 	mutex_unlock(&q->lock);
 	st.senders = atomic_read(&q->obj.nr_writers);
 	st.receivers = atomic_read(&q->obj.nr_readers);
@@ -1246,9 +1658,9 @@ static long kipc_queue_ioctl(struct kipc_handle *h, struct file *file,
 	case KIPC_IOC_SHUTDOWN:
 		return kipc_queue_shutdown(q, h, arg);
 	case KIPC_IOC_QUEUE_STAT:
-		return kipc_queue_stat(q, arg);
+		return kipc_queue_stat(q, h, arg);
 	}
-	return -ENOTTY;
+	return kipc_lease_ioctl(h, file, cmd, arg);
 }
 
 /*
@@ -1266,22 +1678,26 @@ static __poll_t kipc_queue_poll(struct kipc_handle *h, struct file *file,
 				struct poll_table_struct *wait)
 {
 	struct kipc_queue *q = kipc_queue(h->obj);
-	u32 state, depth;
+	u32 state, depth, leased;
 	__poll_t mask = 0;
 
 	poll_wait(file, &q->poll_wq, wait);
 	smp_mb();	/* pairs with the one in wq_has_sleeper() */
 	state = READ_ONCE(q->state);
 	depth = READ_ONCE(q->depth_msgs);
+	/* Leased messages are not ready, but take room. */
+	leased = READ_ONCE(q->leases.nr);
 	if (depth && h->access & KIPC_RDONLY)
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (state != KIPC_STATE_LIVE && h->access & KIPC_RDONLY)
 		mask |= EPOLLRDHUP;
 	if (state == KIPC_STATE_LIVE && h->access & KIPC_WRONLY &&
-	    depth < q->max_msgs &&
-	    READ_ONCE(q->depth_bytes) + q->max_msg_size <= q->max_bytes)
+	    depth + leased < q->max_msgs &&
+	    READ_ONCE(q->depth_bytes) + READ_ONCE(q->leases.bytes) +
+	    q->max_msg_size <= q->max_bytes)
 		mask |= EPOLLOUT | EPOLLWRNORM;
-	if (state != KIPC_STATE_LIVE && (state == KIPC_STATE_DEAD || !depth))
+	if (state != KIPC_STATE_LIVE &&
+	    (state == KIPC_STATE_DEAD || (!depth && !leased)))
 		mask |= EPOLLHUP;
 	return mask;
 }
@@ -1291,6 +1707,11 @@ static void kipc_queue_kill(struct kipc_object *obj)
 	kipc_queue_stop(kipc_queue(obj), KIPC_STATE_DEAD);
 }
 
+static void kipc_queue_handle_del(struct kipc_handle *h)
+{
+	kipc_queue_release_leases(kipc_queue(h->obj), h);
+}
+
 static void kipc_queue_show_fdinfo(struct kipc_handle *h, struct seq_file *m)
 {
 	struct kipc_queue *q = kipc_queue(h->obj);
@@ -1298,6 +1719,10 @@ static void kipc_queue_show_fdinfo(struct kipc_handle *h, struct seq_file *m)
 	seq_printf(m, "kipc-state:\t%s\n",
 		   kipc_state_name(READ_ONCE(q->state)));
 	seq_printf(m, "kipc-depth:\t%u\n", READ_ONCE(q->depth_msgs));
+	mutex_lock(&q->lock);
+	seq_printf(m, "kipc-leases:\t%u\n",
+		   kipc_lease_count_handle(&q->leases, h));
+	mutex_unlock(&q->lock);
 }
 
 static void kipc_queue_free(struct kipc_object *obj)
@@ -1307,6 +1732,7 @@ static void kipc_queue_free(struct kipc_object *obj)
 	unsigned long idx;
 	LIST_HEAD(msgs);
 
+	kipc_leases_destroy(&q->leases);
 	xa_for_each(&q->index, idx, tp) {
 		list_splice_tail_init(&tp->msgs, &msgs);
 		kmem_cache_free(kipc_qtp_cache, tp);
@@ -1318,6 +1744,33 @@ static void kipc_queue_free(struct kipc_object *obj)
 	mutex_destroy(&q->lock);
 	kipc_object_release_common(obj);
 	kfree(q);
+}
+
+static int kipc_queue_fill_nl_leases(struct kipc_queue *q,
+				     struct sk_buff *skb,
+				     struct pid_namespace *pidns)
+{
+	struct kipc_leases *ls = &q->leases;
+
+	if (nla_put_u64_64bit(skb, KIPC_A_Q_INFLIGHT_MSGS, ls->nr,
+			      KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_INFLIGHT_BYTES, ls->bytes,
+			      KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_LEASED, ls->leased, KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_ACKED, ls->acked, KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_NACKED, ls->nacked, KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_EXPIRED, ls->expired,
+			      KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_REDELIVERED, ls->redelivered,
+			      KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_DEAD_LETTERED, ls->dead_lettered,
+			      KIPC_A_Q_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_A_Q_DEAD_DROPPED, ls->dead_dropped,
+			      KIPC_A_Q_PAD) ||
+	    nla_put_u32(skb, KIPC_A_Q_MAX_DELIVERIES, ls->max_deliveries) ||
+	    nla_put_u32(skb, KIPC_A_Q_LEASE_TIMEOUT_MS, ls->timeout_ms))
+		return -EMSGSIZE;
+	return kipc_lease_fill_nl(ls, skb, pidns);
 }
 
 static int kipc_queue_fill_nl(struct kipc_object *obj, struct sk_buff *skb,
@@ -1363,7 +1816,8 @@ static int kipc_queue_fill_nl(struct kipc_object *obj, struct sk_buff *skb,
 	    nla_put_u32(skb, KIPC_A_Q_FLAGS, q->qflags) ||
 	    nla_put_u32(skb, KIPC_A_Q_BLOCKED_SENDERS, q->nr_blocked_senders) ||
 	    nla_put_u32(skb, KIPC_A_Q_BLOCKED_RECEIVERS,
-			q->nr_blocked_receivers))
+			q->nr_blocked_receivers) ||
+	    kipc_queue_fill_nl_leases(q, skb, pidns))
 		goto out;
 	nla_nest_end(skb, nest);
 	ret = 0;
@@ -1378,6 +1832,7 @@ static const struct kipc_object_ops kipc_queue_ops = {
 	.ioctl		= kipc_queue_ioctl,
 	.poll		= kipc_queue_poll,
 	.kill		= kipc_queue_kill,
+	.handle_del	= kipc_queue_handle_del,
 	.free		= kipc_queue_free,
 	.show_fdinfo	= kipc_queue_show_fdinfo,
 	.fill_nl	= kipc_queue_fill_nl,
@@ -1499,7 +1954,9 @@ static u64 kipc_qindex_nodes(u64 n)
  * plus a (type, priority) list of its own and that list's share of the
  * index when every message has a distinct type and priority (the
  * xarray's nodes for max_msgs keys spread as far apart as they can be),
- * and the spare list.  See docs/architecture.md, "Memory and the quota".
+ * and the spare list, and a lease record for each of max_msgs messages
+ * (leased ones count against max_msgs).  See docs/architecture.md,
+ * "Memory and the quota".
  *
  * Return: bytes to charge against max_user_bytes.
  */
@@ -1510,7 +1967,8 @@ static u64 kipc_queue_charge(const struct kipc_queue_create *a)
 	       (u64)a->max_msgs * (kipc_qmsg_overhead(a->max_msg_size) +
 				   KIPC_QTP_BYTES) +
 	       KIPC_QTP_BYTES +
-	       kipc_qindex_nodes(a->max_msgs) * KIPC_XA_NODE_BYTES;
+	       kipc_qindex_nodes(a->max_msgs) * KIPC_XA_NODE_BYTES +
+	       (u64)a->max_msgs * kipc_lease_bytes();
 }
 
 /**
@@ -1526,7 +1984,8 @@ long kipc_queue_create_ioctl(void __user *arg)
 	unsigned int i;
 	long ret;
 
-	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
+	ret = kipc_copy_args(&args, sizeof(args), KIPC_QUEUE_CREATE_SIZE_VER0,
+			     arg);
 	if (ret)
 		return ret;
 	ret = kipc_queue_check_attr(&args);
@@ -1535,6 +1994,12 @@ long kipc_queue_create_ioctl(void __user *arg)
 	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
 	if (!q)
 		return -ENOMEM;
+	ret = kipc_leases_init(&q->leases, args.max_deliveries,
+			       args.lease_timeout_ms, args.dead_letter);
+	if (ret) {
+		kfree(q);
+		return ret;
+	}
 
 	mutex_init(&q->lock);
 	/* Without the flag, the index's nodes escape the memcg. */
@@ -1576,8 +2041,10 @@ int kipc_queue_init(void)
 
 	BUILD_BUG_ON(ARRAY_SIZE(names) != KIPC_QMSG_NR_CACHES);
 	kipc_qtp_cache = KMEM_CACHE(kipc_qtp, SLAB_ACCOUNT);
-	if (!kipc_qtp_cache)
+	if (!kipc_qtp_cache || kipc_lease_cache_init()) {
+		kipc_queue_exit();
 		return -ENOMEM;
+	}
 	for (i = 0; i < KIPC_QMSG_NR_CACHES; i++) {
 		kipc_qmsg_caches[i] =
 			kmem_cache_create_usercopy(names[i], kipc_qmsg_sizes[i],
@@ -1602,4 +2069,5 @@ void kipc_queue_exit(void)
 	for (i = 0; i < KIPC_QMSG_NR_CACHES; i++)
 		kmem_cache_destroy(kipc_qmsg_caches[i]);
 	kmem_cache_destroy(kipc_qtp_cache);
+	kipc_lease_cache_exit();
 }

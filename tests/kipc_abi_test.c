@@ -21,7 +21,8 @@
 #include "kipc_test.h"
 
 /* The command encodings are ABI: the size in each is its struct's. */
-static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_CREATE) == sizeof(struct kipc_queue_create),
+/* Grown by leases: the commands keep the first version's size. */
+static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_CREATE) == KIPC_QUEUE_CREATE_SIZE_VER0,
 	      "QUEUE_CREATE size");
 static_assert(_IOC_SIZE(KIPC_IOC_OPEN) == sizeof(struct kipc_open), "OPEN size");
 static_assert(_IOC_SIZE(KIPC_IOC_UNLINK) == sizeof(struct kipc_unlink), "UNLINK size");
@@ -29,18 +30,18 @@ static_assert(_IOC_SIZE(KIPC_IOC_SEND) == sizeof(struct kipc_send), "SEND size")
 static_assert(_IOC_SIZE(KIPC_IOC_RECV) == sizeof(struct kipc_recv), "RECV size");
 static_assert(_IOC_SIZE(KIPC_IOC_SHUTDOWN) == sizeof(struct kipc_shutdown),
 	      "SHUTDOWN size");
-static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_STAT) == sizeof(struct kipc_queue_info),
+static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_STAT) == KIPC_QUEUE_INFO_SIZE_VER0,
 	      "QUEUE_STAT size");
 
 /* And the first published sizes, so a change is noticed. */
-static_assert(sizeof(struct kipc_queue_create) == 48, "kipc_queue_create");
+static_assert(sizeof(struct kipc_queue_create) == 64, "kipc_queue_create");
 static_assert(sizeof(struct kipc_open) == 24, "kipc_open");
 static_assert(sizeof(struct kipc_unlink) == 16, "kipc_unlink");
 static_assert(sizeof(struct kipc_msgdesc) == 56, "kipc_msgdesc");
 static_assert(sizeof(struct kipc_send) == 32, "kipc_send");
 static_assert(sizeof(struct kipc_recv) == 40, "kipc_recv");
 static_assert(sizeof(struct kipc_shutdown) == 8, "kipc_shutdown");
-static_assert(sizeof(struct kipc_queue_info) == 160, "kipc_queue_info");
+static_assert(sizeof(struct kipc_queue_info) == 248, "kipc_queue_info");
 
 #define PAYLOAD		"hello"
 #define PAYLOAD_LEN	6
@@ -161,6 +162,7 @@ FIXTURE_VARIANT(abi) {
 	unsigned long cmd;
 	bool on_handle;		/* a queue command, else a context one */
 	size_t size;		/* sizeof its struct */
+	size_t min_size;	/* its first version's size, if it grew */
 	size_t reserved;	/* offset of __reserved, 0 if none */
 	int result;		/* a valid call's result, or RES_FD */
 	unsigned int bad_flags[3];
@@ -169,6 +171,7 @@ FIXTURE_VARIANT(abi) {
 FIXTURE_VARIANT_ADD(abi, queue_create) {
 	.cmd		= KIPC_IOC_QUEUE_CREATE,
 	.size		= sizeof(struct kipc_queue_create),
+	.min_size	= KIPC_QUEUE_CREATE_SIZE_VER0,
 	.reserved	= offsetof(struct kipc_queue_create, __reserved),
 	.result		= RES_FD,
 	/* create takes PERSIST and NONBLOCK only, not the access bits */
@@ -221,6 +224,7 @@ FIXTURE_VARIANT_ADD(abi, queue_stat) {
 	.cmd		= KIPC_IOC_QUEUE_STAT,
 	.on_handle	= true,
 	.size		= sizeof(struct kipc_queue_info),
+	.min_size	= KIPC_QUEUE_INFO_SIZE_VER0,
 	.reserved	= offsetof(struct kipc_queue_info, __reserved),
 	.result		= 0,
 	.bad_flags	= { 1U << 0, 1U << 4, 1U << 31 },
@@ -415,7 +419,10 @@ TEST_F(abi, valid_call)
 
 TEST_F(abi, size_too_small)
 {
-	const size_t sizes[] = { variant->size - 1, 0, 1, 4, 7 };
+	const size_t sizes[] = {
+		(variant->min_size ? variant->min_size : variant->size) - 1,
+		0, 1, 4, 7,
+	};
 	int free_fd = next_fd();
 	unsigned int i;
 

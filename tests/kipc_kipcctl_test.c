@@ -1785,4 +1785,64 @@ TEST_F_TIMEOUT(ctl, lock_deadlock, 180)
 	EXPECT_EQ(128 + SIGKILL, kt_reap(prod));
 }
 
+/*
+ * show of a queue with leases: who took which message and has not acked
+ * it, with the lease counters.
+ */
+TEST_F_TIMEOUT(ctl, show_leases, 120)
+{
+	struct kipc_queue_attr a = { .max_msgs = 8, .max_msg_size = 16,
+				     .max_deliveries = 5 };
+	struct kipc_msg m;
+	jv *v, *l;
+	struct run r;
+	char c = 'x', buf[16], want[96];
+	int q;
+
+	q = kipc_queue_create(self->name, &a, 0, 0600);
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, kipc_send(q, 1, 0, &c, 1, 0));
+	ASSERT_EQ(0, kipc_send(q, 1, 0, &c, 1, 0));
+	ASSERT_EQ(1, kipc_recv_leased(q, NULL, buf, sizeof(buf), &m, 0));
+	ASSERT_EQ(1, m.seq);
+
+	ASSERT_EQ(0, RUN(&r, "show", "-j", self->name));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	PARSE_OUT(r, v);
+	EXPECT_JU(v, "queue.inflight_msgs", 1);
+	EXPECT_JU(v, "queue.leased", 1);
+	EXPECT_JU(v, "queue.acked", 0);
+	EXPECT_JU(v, "queue.max_deliveries", 5);
+	l = jget(v, "queue.leases");
+	ASSERT_TRUE(jis_arr(l) && jlen(l) == 1);
+	EXPECT_JU(jat(l, 0), "seq", 1);
+	EXPECT_JU(jat(l, 0), "pid", getpid());
+	EXPECT_JU(jat(l, 0), "tid", gettid());
+	json_free(v);
+	run_free(&r);
+
+	ASSERT_EQ(0, RUN(&r, "show", self->name));
+	ASSERT_EQ(0, r.status);
+	snprintf(want, sizeof(want), "seq 1 held by pid %d tid %ld for ",
+		 getpid(), (long)gettid());
+	EXPECT_TRUE(!!strstr(r.out, want)) TH_LOG("%s", r.out);
+	EXPECT_TRUE(!!strstr(r.out, "1 in flight")) TH_LOG("%s", r.out);
+	/* The diagnosis counts leased messages in its identity. */
+	EXPECT_FALSE(!!strstr(r.out, "do not balance")) TH_LOG("%s", r.out);
+	run_free(&r);
+
+	ASSERT_EQ(0, kipc_ack(q, 1));
+	ASSERT_EQ(0, RUN(&r, "show", "-j", self->name));
+	ASSERT_EQ(0, r.status);
+	PARSE_OUT(r, v);
+	EXPECT_JU(v, "queue.inflight_msgs", 0);
+	EXPECT_JU(v, "queue.acked", 1);
+	l = jget(v, "queue.leases");
+	EXPECT_TRUE(jis_arr(l) && jlen(l) == 0);
+	json_free(v);
+	run_free(&r);
+	kipc_lease_release(q);
+	close(q);
+}
+
 TEST_HARNESS_MAIN

@@ -856,7 +856,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 "usage: kipc-bench [-c CASES] [-m MECHS] [-s SIZES] [-t SECS] [-r N] [-d N] [-q] [-l]\n"
-"  -c CASES  comma list of pingpong,stream,scale,select,death,lock\n"
+"  -c CASES  comma list of pingpong,stream,scale,select,death,lock,lease\n"
 "            (default all)\n"
 "  -m MECHS  comma list of mechanisms (default all; -l lists them)\n"
 "  -s SIZES  comma list of payload sizes in bytes (default 64,4096,65536,1048576)\n"
@@ -990,6 +990,8 @@ int main(int argc, char **argv)
 		kb_case_owner_death(kb_death_reps);
 	if (kb_listed(kb_only_cases, "lock"))
 		kb_case_lock(kb_lock_pairs);
+	if (kb_listed(kb_only_cases, "lease"))
+		kb_case_lease(kb_lock_pairs / 100 ? kb_lock_pairs / 100 : 1);
 	printf("@@BENCH-DONE\n");
 	return 0;
 }

@@ -116,6 +116,7 @@ double kb_pct(double *v, size_t n, double pct);
 void kb_case_select(double budget_s);
 void kb_case_owner_death(unsigned int reps);
 void kb_case_lock(unsigned int n);
+void kb_case_lease(unsigned int n);
 
 static inline void kb_stamp(void *buf, uint64_t v)
 {

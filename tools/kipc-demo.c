@@ -125,8 +125,9 @@ static void stat_or_die(int q, struct kipc_queue_stat *st)
 
 	CHECK(ret == 0, "kipc_queue_stat: %s", err(ret));
 	/* The accounting identity every queue keeps. */
-	CHECK(st->sent == st->received + st->depth_msgs + st->dropped_new +
-	      st->dropped_oldest + st->conflated,
+	CHECK(st->sent == st->received + st->depth_msgs + st->inflight_msgs +
+	      st->dropped_new + st->dropped_oldest + st->conflated +
+	      st->dead_lettered + st->dead_dropped,
 	      "counters do not add up: sent %llu != received %llu + depth %llu + dropped %llu/%llu + conflated %llu",
 	      (unsigned long long)st->sent, (unsigned long long)st->received,
 	      (unsigned long long)st->depth_msgs,
@@ -1457,12 +1458,132 @@ static void act_events(void)
 	close(done);
 }
 
+/* ---------------------------------------------------------------------
+ * 8. Leased receive: a worker killed mid-job loses no job.
+ */
+
+#define LEASE_NAME	"/demo.leased-jobs"
+
+static int lease_victim(void *arg, int ready_fd)
+{
+	struct kipc_msg info;
+	char buf[64];
+	ssize_t n;
+	int q;
+
+	(void)arg;
+	q = kipc_queue_open(LEASE_NAME, KIPC_RDWR);
+	CHECK(q >= 0, "kipc_queue_open(%s): %s", LEASE_NAME, err(q));
+	n = kipc_recv_leased(q, NULL, buf, sizeof(buf) - 1, &info, TMO);
+	CHECK(n >= 0, "kipc_recv_leased: %s", err(n));
+	buf[n] = '\0';
+	say("took \"%s\" (seq %llu) under a lease and starts on it",
+	    buf, (unsigned long long)info.seq);
+	signal_ready(ready_fd);
+	for (;;)
+		pause();	/* busy with the job; never acks */
+}
+
+static int lease_survivor(void *arg)
+{
+	struct kipc_msg info;
+	char buf[64];
+	ssize_t n;
+	int q, i, ret;
+
+	(void)arg;
+	q = kipc_queue_open(LEASE_NAME, KIPC_RDWR);
+	CHECK(q >= 0, "kipc_queue_open(%s): %s", LEASE_NAME, err(q));
+	for (i = 0; i < 3; i++) {
+		n = kipc_recv_leased(q, NULL, buf, sizeof(buf) - 1, &info,
+				     TMO);
+		CHECK(n >= 0, "kipc_recv_leased: %s", err(n));
+		buf[n] = '\0';
+		CHECK(!i == !!(info.flags & KIPC_MSG_REDELIVERED),
+		      "\"%s\": flags 0x%x", buf, info.flags);
+		say("took \"%s\" (seq %llu)%s, did it, acked it", buf,
+		    (unsigned long long)info.seq,
+		    info.flags & KIPC_MSG_REDELIVERED ?
+		    ", flagged REDELIVERED, delivery 2" : "");
+		CHECK(!i == (info.deliveries == 2), "deliveries %u",
+		      info.deliveries);
+		ret = kipc_ack(q, info.seq);
+		CHECK(ret == 0, "kipc_ack: %s", err(ret));
+	}
+	ret = kipc_ack(q, info.seq);
+	CHECK(ret == -ENOENT, "a second ack: %s", err(ret));
+	say("acking seq %llu again: %s", (unsigned long long)info.seq,
+	    err(ret));
+	return 0;
+}
+
+static void act_leases(void)
+{
+	struct kipc_queue_attr attr = { .max_msgs = 8, .max_msg_size = 64 };
+	static const char *const jobs[] = { "resize img-1", "resize img-2",
+					    "resize img-3" };
+	struct kipc_queue_stat st;
+	const char *out;
+	char line[256];
+	unsigned int i;
+	int q, ret;
+	pid_t pid;
+
+	part("8. Leased receive: kill -9 a worker mid-job, its job comes back",
+	     "A plain receive is destructive: a worker killed after kipc_recv took the\n"
+	     "job loses it.  kipc_recv_leased keeps the message charged to the queue and\n"
+	     "owned by the receiving thread until kipc_ack; when the worker dies, the\n"
+	     "kernel puts the job back in its place, flagged REDELIVERED.");
+	q = kipc_queue_create(LEASE_NAME, &attr, 0, 0600);
+	CHECK(q >= 0, "kipc_queue_create(%s): %s", LEASE_NAME, err(q));
+	for (i = 0; i < ARRAY_SIZE(jobs); i++) {
+		ret = kipc_send(q, 1, 0, jobs[i], strlen(jobs[i]), 0);
+		CHECK(ret == 0, "kipc_send: %s", err(ret));
+	}
+	say("queued %zu jobs on %s", ARRAY_SIZE(jobs), LEASE_NAME);
+
+	pid = spawn_ready("worker-1", lease_victim, NULL);
+	stat_or_die(q, &st);
+	CHECK(st.inflight_msgs == 1 && st.depth_msgs == 2,
+	      "in flight %llu, queued %llu", (unsigned long long)st.inflight_msgs,
+	      (unsigned long long)st.depth_msgs);
+	say("1 job in flight, 2 queued; kipcctl shows who holds it:");
+	out = kipcctl("show", LEASE_NAME);
+	snprintf(line, sizeof(line), "held by pid %d", (int)pid);
+	CHECK(strstr(out, line), "kipcctl show does not say \"%s\"", line);
+
+	kill9(pid);
+	stat_or_die(q, &st);
+	CHECK(st.inflight_msgs == 0 && st.depth_msgs == 3 &&
+	      st.redelivered == 1,
+	      "after the kill: in flight %llu, queued %llu, redelivered %llu",
+	      (unsigned long long)st.inflight_msgs,
+	      (unsigned long long)st.depth_msgs,
+	      (unsigned long long)st.redelivered);
+	say("the kernel put the job back at the head: 3 queued, redelivered %llu",
+	    (unsigned long long)st.redelivered);
+
+	pid = spawn("worker-2", lease_survivor, NULL, -1);
+	reap_ok(pid, "worker-2");
+	stat_or_die(q, &st);
+	CHECK(st.acked == 3 && st.inflight_msgs == 0 && !st.depth_msgs,
+	      "acked %llu, in flight %llu, queued %llu",
+	      (unsigned long long)st.acked,
+	      (unsigned long long)st.inflight_msgs,
+	      (unsigned long long)st.depth_msgs);
+	say("  stat: sent %llu acked %llu redelivered %llu in flight %llu: no job lost",
+	    (unsigned long long)st.sent, (unsigned long long)st.acked,
+	    (unsigned long long)st.redelivered,
+	    (unsigned long long)st.inflight_msgs);
+	close(q);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	find_kipcctl();
 	printf("kipc demo (libkipc %d.%d, %s): queues, backpressure, owner death,\n"
-	       "regions, robust locks, rings, events\n",
+	       "regions, robust locks, rings, events, leases\n",
 	       kipc_version_major(), kipc_version_minor(), kipcctl_path);
 
 	act_orders();
@@ -1474,6 +1595,7 @@ int main(void)
 	act_lock();
 	act_ring();
 	act_events();
+	act_leases();
 
 	printf("\nkipc demo: every step behaved as described\n");
 	return 0;

@@ -297,8 +297,16 @@ static void kctl_diag_queue(const struct kctl_show *s, struct kctl_diag *d)
 	if (q->timeouts)
 		sb_add(&d->data_in, "; %llu calls timed out",
 		       ULL(q->timeouts));
-	if (q->sent != q->received + q->depth_msgs + lost + q->conflated)
-		sb_add(&d->data_in, "; WARNING: the counters do not balance (sent != received + queued + dropped + conflated)");
+	if (q->inflight_msgs)
+		sb_add(&d->data_in, "; %llu leased (taken, not acked yet)",
+		       ULL(q->inflight_msgs));
+	if (q->redelivered || q->dead_lettered || q->dead_dropped)
+		sb_add(&d->data_in, "; %llu given back after a lease ended without an ack, %llu dead-lettered, %llu dropped at max_deliveries",
+		       ULL(q->redelivered), ULL(q->dead_lettered),
+		       ULL(q->dead_dropped));
+	if (q->sent != q->received + q->depth_msgs + q->inflight_msgs + lost +
+	    q->conflated + q->dead_lettered + q->dead_dropped)
+		sb_add(&d->data_in, "; WARNING: the counters do not balance (sent != received + queued + leased + dropped + conflated + dead letters)");
 
 	/* 2. Was the receiver woken? */
 	if (q->blocked_receivers && !q->depth_msgs)

@@ -227,6 +227,8 @@ static void kctl_json_mode(struct kjson *j, uint32_t mode)
 
 static void kctl_json_queue(struct kjson *j, const struct kipcnl_queue *q)
 {
+	unsigned int i;
+
 	kjson_obj_open(j, "queue");
 	kjson_u64(j, "depth_msgs", q->depth_msgs);
 	kjson_u64(j, "depth_bytes", q->depth_bytes);
@@ -247,6 +249,28 @@ static void kctl_json_queue(struct kjson *j, const struct kipcnl_queue *q)
 	kjson_bool(j, "conflate", q->flags & KIPC_Q_CONFLATE);
 	kjson_u64(j, "blocked_senders", q->blocked_senders);
 	kjson_u64(j, "blocked_receivers", q->blocked_receivers);
+	kjson_u64(j, "inflight_msgs", q->inflight_msgs);
+	kjson_u64(j, "inflight_bytes", q->inflight_bytes);
+	kjson_u64(j, "leased", q->leased);
+	kjson_u64(j, "acked", q->acked);
+	kjson_u64(j, "nacked", q->nacked);
+	kjson_u64(j, "expired", q->expired);
+	kjson_u64(j, "redelivered", q->redelivered);
+	kjson_u64(j, "dead_lettered", q->dead_lettered);
+	kjson_u64(j, "dead_dropped", q->dead_dropped);
+	kjson_u64(j, "max_deliveries", q->max_deliveries);
+	kjson_u64(j, "lease_timeout_ms", q->lease_timeout_ms);
+	kjson_arr_open(j, "leases");
+	for (i = 0; i < q->nr_leases; i++) {
+		kjson_obj_open(j, NULL);
+		kjson_u64(j, "seq", q->leases[i].seq);
+		kjson_u64(j, "pid", q->leases[i].pid);
+		kjson_u64(j, "tid", q->leases[i].tid);
+		kjson_u64(j, "age_ns", q->leases[i].age_ns);
+		kjson_u64(j, "len", q->leases[i].len);
+		kjson_obj_close(j);
+	}
+	kjson_arr_close(j);
 	kjson_obj_close(j);
 }
 
@@ -526,6 +550,24 @@ static void kctl_show_text(const struct kctl_show *s,
 		       ULL(q->conflated), ULL(q->rejected));
 		printf("  blocked    %u sender(s), %u receiver(s)\n",
 		       q->blocked_senders, q->blocked_receivers);
+		if (q->leased || q->max_deliveries || q->lease_timeout_ms) {
+			printf("  leases     %llu in flight (%llu bytes); leased %llu, acked %llu, nacked %llu, expired %llu, redelivered %llu\n",
+			       ULL(q->inflight_msgs), ULL(q->inflight_bytes),
+			       ULL(q->leased), ULL(q->acked), ULL(q->nacked),
+			       ULL(q->expired), ULL(q->redelivered));
+			printf("  dead       %llu to the dead-letter queue, %llu dropped; max_deliveries %u, lease timeout %u ms\n",
+			       ULL(q->dead_lettered), ULL(q->dead_dropped),
+			       q->max_deliveries, q->lease_timeout_ms);
+		}
+		for (i = 0; i < q->nr_leases; i++)
+			printf("  %-10s seq %llu held by pid %u tid %u for %.3f s (%u bytes)\n",
+			       i ? "" : "held",
+			       ULL(q->leases[i].seq), q->leases[i].pid,
+			       q->leases[i].tid, q->leases[i].age_ns / 1e9,
+			       q->leases[i].len);
+		if (q->inflight_msgs > q->nr_leases)
+			printf("  %-10s ... and %llu more\n", "",
+			       ULL(q->inflight_msgs - q->nr_leases));
 	} else if (o->has_region) {
 		const struct kipcnl_region *r = &o->r;
 

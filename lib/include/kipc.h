@@ -29,6 +29,10 @@ struct kipc_queue_attr {
 	uint64_t max_bytes;		/* capacity in bytes (msgs * size) */
 	uint32_t policy;		/* KIPC_POLICY_* (BLOCK) */
 	uint32_t flags;			/* KIPC_Q_CONFLATE */
+	/* Leases (kipc_recv_leased()); 0 means none: */
+	uint32_t max_deliveries;	/* then to dead_letter, or dropped */
+	uint32_t lease_timeout_ms;	/* an unacked lease ends after it */
+	const char *dead_letter;	/* queue name, or NULL: drop */
 };
 
 /* struct kipc_select: receive selector; a NULL selector means ANY. */
@@ -46,10 +50,13 @@ struct kipc_msg {
 	uint32_t prio;			/* 0..31, higher first */
 	void *data;
 	size_t len;			/* send: bytes; recv: in cap, out len */
-	uint32_t flags;			/* out: KIPC_MSG_DROPPED */
+	uint32_t flags;			/* out: KIPC_MSG_DROPPED, _REDELIVERED */
 	int32_t pid;			/* out: sender pid, 0 if not visible */
 	uint32_t uid;			/* out: sender uid */
-	uint32_t __reserved;
+	union {
+		uint32_t __reserved;	/* send: 0 */
+		uint32_t deliveries;	/* recv: out, 1 + ended leases */
+	};
 	uint64_t seq;			/* out: per-queue sequence number */
 	uint64_t ts_ns;			/* out: enqueue time, CLOCK_MONOTONIC */
 };
@@ -80,6 +87,20 @@ struct kipc_queue_stat {
 	int32_t owner_pid;		/* 0 if not visible */
 	uint32_t id;
 	uint32_t __reserved;
+	/* Leases: */
+	uint64_t inflight_msgs;		/* leased now */
+	uint64_t inflight_bytes;
+	uint64_t leased;		/* leased deliveries */
+	uint64_t acked;			/* also counted in received */
+	uint64_t nacked;
+	uint64_t expired;		/* leases ended by the timeout */
+	uint64_t redelivered;		/* put back after a lease ended */
+	uint64_t dead_lettered;		/* moved to the dead-letter queue */
+	uint64_t dead_dropped;		/* dropped at max_deliveries */
+	uint32_t handle_inflight;	/* leased through this handle */
+	uint32_t max_deliveries;
+	uint32_t lease_timeout_ms;
+	uint32_t dead_letter_id;	/* the dead-letter queue's id, or 0 */
 };
 
 /* Queues. */
@@ -96,6 +117,19 @@ int kipc_recvv(int q, const struct kipc_select *sel, struct kipc_msg *msgs,
 	       unsigned int n, int64_t timeout_ns);
 int kipc_queue_shutdown(int q);
 int kipc_queue_stat(int q, struct kipc_queue_stat *st);
+
+/* Leased (acknowledged) receive: see kipc_recv_leased(3). */
+ssize_t kipc_recv_leased(int q, const struct kipc_select *sel, void *buf,
+			 size_t cap, struct kipc_msg *info,
+			 int64_t timeout_ns);
+int kipc_recvv_leased(int q, const struct kipc_select *sel,
+		      struct kipc_msg *msgs, unsigned int n,
+		      int64_t timeout_ns);
+int kipc_ack(int q, uint64_t seq);
+int kipc_nack(int q, uint64_t seq);
+int kipc_ackv(int q, const uint64_t *seqs, unsigned int n);
+int kipc_nackv(int q, const uint64_t *seqs, unsigned int n);
+int kipc_lease_release(int q);
 
 /*
  * Regions: shared memory with wait/wake and robust locks.  kipc_region_map

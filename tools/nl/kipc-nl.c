@@ -615,6 +615,18 @@ static const uint8_t queue_types[KIPC_A_Q_MAX + 1] = {
 	[KIPC_A_Q_BLOCKED_SENDERS]	= KIPCNL_T_U32,
 	[KIPC_A_Q_BLOCKED_RECEIVERS]	= KIPCNL_T_U32,
 	[KIPC_A_Q_PAD]			= KIPCNL_T_PAD,
+	[KIPC_A_Q_INFLIGHT_MSGS]	= KIPCNL_T_U64,
+	[KIPC_A_Q_INFLIGHT_BYTES]	= KIPCNL_T_U64,
+	[KIPC_A_Q_LEASED]		= KIPCNL_T_U64,
+	[KIPC_A_Q_ACKED]		= KIPCNL_T_U64,
+	[KIPC_A_Q_NACKED]		= KIPCNL_T_U64,
+	[KIPC_A_Q_EXPIRED]		= KIPCNL_T_U64,
+	[KIPC_A_Q_REDELIVERED]		= KIPCNL_T_U64,
+	[KIPC_A_Q_DEAD_LETTERED]	= KIPCNL_T_U64,
+	[KIPC_A_Q_DEAD_DROPPED]		= KIPCNL_T_U64,
+	[KIPC_A_Q_MAX_DELIVERIES]	= KIPCNL_T_U32,
+	[KIPC_A_Q_LEASE_TIMEOUT_MS]	= KIPCNL_T_U32,
+	[KIPC_A_Q_LEASES]		= KIPCNL_T_NEST,
 };
 
 static const int queue_need[] = {
@@ -624,10 +636,41 @@ static const int queue_need[] = {
 	KIPC_A_Q_DROPPED_OLDEST, KIPC_A_Q_CONFLATED, KIPC_A_Q_REJECTED,
 	KIPC_A_Q_TIMEOUTS, KIPC_A_Q_WAKEUPS, KIPC_A_Q_POLICY, KIPC_A_Q_FLAGS,
 	KIPC_A_Q_BLOCKED_SENDERS, KIPC_A_Q_BLOCKED_RECEIVERS,
+	KIPC_A_Q_INFLIGHT_MSGS, KIPC_A_Q_INFLIGHT_BYTES, KIPC_A_Q_LEASED,
+	KIPC_A_Q_ACKED, KIPC_A_Q_NACKED, KIPC_A_Q_EXPIRED,
+	KIPC_A_Q_REDELIVERED, KIPC_A_Q_DEAD_LETTERED, KIPC_A_Q_DEAD_DROPPED,
+	KIPC_A_Q_MAX_DELIVERIES, KIPC_A_Q_LEASE_TIMEOUT_MS,
 };
 
 POLICY(kipcnl_queue_policy, "queue", KIPC_A_Q_MAX, queue_types, 0,
        queue_need);
+
+/* KIPC_A_Q_LEASES holds KIPC_A_LEASE nests only, each of these. */
+static const uint8_t leases_types[KIPC_A_LEASE_MAX + 1] = {
+	[KIPC_A_LEASE]			= KIPCNL_T_NEST,
+};
+
+static const int leases_need[] = { KIPC_A_LEASE };
+
+POLICY(kipcnl_leases_policy, "leases", KIPC_A_LEASE_MAX, leases_types,
+       KIPC_A_LEASE, leases_need);
+
+static const uint8_t lease_types[KIPC_A_LEASE_MAX + 1] = {
+	[KIPC_A_LEASE_SEQ]		= KIPCNL_T_U64,
+	[KIPC_A_LEASE_AGE_NS]		= KIPCNL_T_U64,
+	[KIPC_A_LEASE_PID]		= KIPCNL_T_U32,
+	[KIPC_A_LEASE_TID]		= KIPCNL_T_U32,
+	[KIPC_A_LEASE_LEN]		= KIPCNL_T_U32,
+	[KIPC_A_LEASE_PAD]		= KIPCNL_T_PAD,
+};
+
+static const int lease_need[] = {
+	KIPC_A_LEASE_SEQ, KIPC_A_LEASE_AGE_NS, KIPC_A_LEASE_PID,
+	KIPC_A_LEASE_TID, KIPC_A_LEASE_LEN,
+};
+
+POLICY(kipcnl_lease_policy, "lease", KIPC_A_LEASE_MAX, lease_types, 0,
+       lease_need);
 
 static const uint8_t region_types[KIPC_A_R_MAX + 1] = {
 	[KIPC_A_R_SIZE]		= KIPCNL_T_U64,
@@ -850,6 +893,33 @@ int kipcnl_lock_tb(const struct kipcnl_tb *tb, unsigned int i,
 	return -ENOENT;
 }
 
+/* The queue nest, and each lease in its KIPC_A_Q_LEASES, checked. */
+static int kipcnl_queue_tb(struct kipcnl_tb *tb, unsigned int flags,
+			   char *err)
+{
+	const struct nlattr *ltb[KIPC_A_LEASE_MAX + 1];
+	const struct nlattr *a;
+	int rem, ret;
+
+	ret = kipcnl_nest(tb->a[KIPC_A_QUEUE], &kipcnl_queue_policy, flags,
+			  tb->q, err);
+	if (ret || !tb->q[KIPC_A_Q_LEASES])
+		return ret;
+	ret = kipcnl_nest(tb->q[KIPC_A_Q_LEASES], &kipcnl_leases_policy,
+			  flags, ltb, err);
+	if (ret)
+		return ret;
+	nla_for_each_nested(a, tb->q[KIPC_A_Q_LEASES], rem) {
+		if (nla_type(a) != KIPC_A_LEASE)
+			continue;
+		ret = kipcnl_nest(a, &kipcnl_lease_policy, flags, ltb, err);
+		if (ret)
+			return ret;
+		tb->nr_leases++;
+	}
+	return 0;
+}
+
 int kipcnl_obj_tb(const struct nlmsghdr *h, int family, unsigned int flags,
 		  struct kipcnl_tb *tb, char *err)
 {
@@ -903,8 +973,7 @@ int kipcnl_obj_tb(const struct nlmsghdr *h, int family, unsigned int flags,
 		return -EPROTO;
 	}
 	if (nest == KIPC_A_QUEUE)
-		return kipcnl_nest(tb->a[nest], &kipcnl_queue_policy, flags,
-				   tb->q, err);
+		return kipcnl_queue_tb(tb, flags, err);
 	if (nest == KIPC_A_EVENT)
 		return kipcnl_nest(tb->a[nest], &kipcnl_event_policy, flags,
 				   tb->e, err);
@@ -1000,6 +1069,37 @@ static void kipcnl_parse_queue(const struct nlattr *const *tb,
 	q->flags = get_u32(tb, KIPC_A_Q_FLAGS);
 	q->blocked_senders = get_u32(tb, KIPC_A_Q_BLOCKED_SENDERS);
 	q->blocked_receivers = get_u32(tb, KIPC_A_Q_BLOCKED_RECEIVERS);
+	q->inflight_msgs = get_u64(tb, KIPC_A_Q_INFLIGHT_MSGS);
+	q->inflight_bytes = get_u64(tb, KIPC_A_Q_INFLIGHT_BYTES);
+	q->leased = get_u64(tb, KIPC_A_Q_LEASED);
+	q->acked = get_u64(tb, KIPC_A_Q_ACKED);
+	q->nacked = get_u64(tb, KIPC_A_Q_NACKED);
+	q->expired = get_u64(tb, KIPC_A_Q_EXPIRED);
+	q->redelivered = get_u64(tb, KIPC_A_Q_REDELIVERED);
+	q->dead_lettered = get_u64(tb, KIPC_A_Q_DEAD_LETTERED);
+	q->dead_dropped = get_u64(tb, KIPC_A_Q_DEAD_DROPPED);
+	q->max_deliveries = get_u32(tb, KIPC_A_Q_MAX_DELIVERIES);
+	q->lease_timeout_ms = get_u32(tb, KIPC_A_Q_LEASE_TIMEOUT_MS);
+	q->nr_leases = 0;
+	if (tb[KIPC_A_Q_LEASES]) {
+		const struct nlattr *lb[KIPC_A_LEASE_MAX + 1];
+		const struct nlattr *a;
+		struct kipcnl_lease *l;
+		int rem;
+
+		nla_for_each_nested(a, tb[KIPC_A_Q_LEASES], rem) {
+			if (nla_type(a) != KIPC_A_LEASE ||
+			    q->nr_leases == KIPCNL_LEASES_MAX ||
+			    kipcnl_nest(a, &kipcnl_lease_policy, 0, lb, NULL))
+				continue;
+			l = &q->leases[q->nr_leases++];
+			l->seq = get_u64(lb, KIPC_A_LEASE_SEQ);
+			l->age_ns = get_u64(lb, KIPC_A_LEASE_AGE_NS);
+			l->pid = get_u32(lb, KIPC_A_LEASE_PID);
+			l->tid = get_u32(lb, KIPC_A_LEASE_TID);
+			l->len = get_u32(lb, KIPC_A_LEASE_LEN);
+		}
+	}
 }
 
 static void kipcnl_parse_lock(const struct nlattr *const *tb,

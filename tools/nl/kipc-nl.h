@@ -139,6 +139,7 @@ struct kipcnl_policy {
 };
 
 extern const struct kipcnl_policy kipcnl_obj_policy, kipcnl_queue_policy,
+	kipcnl_leases_policy, kipcnl_lease_policy,
 	kipcnl_region_policy, kipcnl_lock_policy, kipcnl_ring_policy,
 	kipcnl_event_policy, kipcnl_module_policy, kipcnl_module_top_policy,
 	kipcnl_notify_policy;
@@ -165,6 +166,7 @@ struct kipcnl_tb {
 	const struct nlattr *ring[KIPC_A_RING_MAX + 1];
 	const struct nlattr *e[KIPC_A_E_MAX + 1];
 	unsigned int nr_locks;		/* KIPC_A_R_LOCK nests, each checked */
+	unsigned int nr_leases;		/* KIPC_A_LEASE nests, each checked */
 	const struct nlmsghdr *nlh;
 };
 
@@ -211,11 +213,24 @@ struct kipcnl_ring {
 	bool consumer_gone;
 };
 
+/* One leased message: who took it and never finished (so far). */
+struct kipcnl_lease {
+	uint64_t seq, age_ns;
+	uint32_t pid, tid, len;
+};
+
+#define KIPCNL_LEASES_MAX	32	/* the kernel lists the 32 oldest */
+
 struct kipcnl_queue {
 	uint64_t depth_msgs, depth_bytes, max_msgs, max_bytes, max_msg_size;
 	uint64_t high_water, sent, received, dropped_new, dropped_oldest;
 	uint64_t conflated, rejected, timeouts, wakeups;
 	uint32_t policy, flags, blocked_senders, blocked_receivers;
+	uint64_t inflight_msgs, inflight_bytes, leased, acked, nacked;
+	uint64_t expired, redelivered, dead_lettered, dead_dropped;
+	uint32_t max_deliveries, lease_timeout_ms;
+	unsigned int nr_leases;
+	struct kipcnl_lease leases[KIPCNL_LEASES_MAX];
 };
 
 struct kipcnl_region {

@@ -56,7 +56,8 @@
  * - EBUSY: KIPC_IOC_LOCK_INIT on a lock a live handle holds; a ring role
  *   another handle holds.
  * - EOVERFLOW: an event count that would pass 2^64 - 1; nothing changes.
- * - ENOENT, EEXIST, ENAMETOOLONG: names.
+ * - ENOENT, EEXIST, ENAMETOOLONG: names; ENOENT also for an ack or nack
+ *   of a sequence number the calling thread holds no lease on.
  * - EACCES: the caller's fsuid/fsgid has no such access to the object; a
  *   mapping with more access than the handle.
  * - EPERM: only the object's uid or CAP_IPC_OWNER may unlink it; unlock of
@@ -121,6 +122,14 @@
 
 /* struct kipc_msgdesc.flags, out: the policy discarded this message. */
 #define KIPC_MSG_DROPPED	_BITUL(0)
+/*
+ * struct kipc_msgdesc.flags, out: the message was delivered before and
+ * that lease ended without an ack (nack, the holder ended, timeout).
+ */
+#define KIPC_MSG_REDELIVERED	_BITUL(1)
+
+/* struct kipc_ack.flags: give the messages back instead (nack). */
+#define KIPC_ACK_NACK		_BITUL(0)
 
 /**
  * struct kipc_queue_create - KIPC_IOC_QUEUE_CREATE argument
@@ -134,8 +143,17 @@
  * @max_bytes: capacity in payload bytes, 0 for max_msgs * max_msg_size
  * @qflags: KIPC_Q_CONFLATE
  * @__reserved: must be 0
+ * @max_deliveries: leases: after this many deliveries that ended without
+ *	an ack, a message goes to @dead_letter (or is dropped and counted
+ *	when @dead_letter is 0); 0 means no bound
+ * @lease_timeout_ms: leases: a lease not acked within this many
+ *	milliseconds ends (the message is put back); 0 means none
+ * @dead_letter: pointer to the name of a queue the caller may send to,
+ *	or 0; only with @max_deliveries
  *
- * Returns the new handle fd (KIPC_RDWR, the queue's owner).
+ * The fields from @max_deliveries on were added with leases; a caller
+ * that passes the first version's size (KIPC_QUEUE_CREATE_SIZE_VER0) gets
+ * 0 for them.  Returns the new handle fd (KIPC_RDWR, the queue's owner).
  */
 struct kipc_queue_create {
 	__u32 size;
@@ -148,7 +166,12 @@ struct kipc_queue_create {
 	__aligned_u64 max_bytes;
 	__u32 qflags;
 	__u32 __reserved;
+	__u32 max_deliveries;
+	__u32 lease_timeout_ms;
+	__aligned_u64 dead_letter;
 };
+
+#define KIPC_QUEUE_CREATE_SIZE_VER0	48
 
 /**
  * struct kipc_open - KIPC_IOC_OPEN argument
@@ -189,11 +212,15 @@ struct kipc_unlink {
  * @data: pointer to the payload (send) or to the buffer (receive)
  * @len: send: payload length; receive: in buffer capacity, out length
  *	(on -EMSGSIZE, the length the message needs)
- * @flags: send: in 0, out KIPC_MSG_DROPPED; receive: out 0
+ * @flags: send: in 0, out KIPC_MSG_DROPPED; receive: out 0 or
+ *	KIPC_MSG_REDELIVERED
  * @pid: receive: sender's pid in the receiver's pid namespace, 0 if not
  *	visible
  * @uid: receive: sender's uid in the receiver's user namespace
  * @__reserved: must be 0 on send
+ * @deliveries: receive: out, how many times the message has been
+ *	delivered, this time included (1 unless a lease of it ended without
+ *	an ack)
  * @seq: out: the per-queue sequence number, strictly increasing in send
  *	order (a receiver sees the gaps drops leave)
  * @ts_ns: receive: enqueue time, CLOCK_MONOTONIC nanoseconds
@@ -206,7 +233,10 @@ struct kipc_msgdesc {
 	__u32 flags;
 	__s32 pid;
 	__u32 uid;
-	__u32 __reserved;
+	union {
+		__u32 __reserved;
+		__u32 deliveries;
+	};
 	__aligned_u64 seq;
 	__aligned_u64 ts_ns;
 };
@@ -279,9 +309,18 @@ struct kipc_shutdown {
  * @size: sizeof(struct kipc_queue_info); the kernel fills that much
  * @flags: must be 0
  *
- * The counters obey sent == received + depth_msgs + dropped_new +
- * dropped_oldest + conflated; rejected counts KIPC_POLICY_FAIL refusals
- * (not in sent), timeouts counts sends and receives that timed out.
+ * The counters obey sent == received + depth_msgs + inflight_msgs +
+ * dropped_new + dropped_oldest + conflated + dead_lettered + dead_dropped
+ * (received counts plain receives and acks); rejected counts
+ * KIPC_POLICY_FAIL refusals (not in sent), timeouts counts sends and
+ * receives that timed out.
+ *
+ * The fields from @inflight_msgs on were added with leases (a caller that
+ * passes KIPC_QUEUE_INFO_SIZE_VER0 does not get them): messages leased
+ * now (queue-wide, and @handle_inflight: taken through this handle or
+ * held by it when it is a thread handle), leased deliveries, acks, nacks, lease timeouts,
+ * messages put back (redelivered), moved to the dead-letter queue or
+ * dropped at max_deliveries, and the queue's lease attributes.
  */
 struct kipc_queue_info {
 	__u32 size;
@@ -309,6 +348,87 @@ struct kipc_queue_info {
 	__u32 state;
 	__s32 owner_pid;
 	__u32 id;
+	__u32 __reserved;
+	__u64 inflight_msgs;
+	__u64 inflight_bytes;
+	__u64 leased;
+	__u64 acked;
+	__u64 nacked;
+	__u64 expired;
+	__u64 redelivered;
+	__u64 dead_lettered;
+	__u64 dead_dropped;
+	__u32 handle_inflight;
+	__u32 max_deliveries;
+	__u32 lease_timeout_ms;
+	__u32 dead_letter_id;
+};
+
+#define KIPC_QUEUE_INFO_SIZE_VER0	160
+
+/**
+ * struct kipc_queue_thread - KIPC_IOC_QUEUE_THREAD argument
+ * @size: sizeof(struct kipc_queue_thread)
+ * @flags: must be 0
+ *
+ * Makes a *thread handle* of the queue (as KIPC_IOC_REGION_THREAD does for
+ * a region): the handle needs read access, the new one has the same, is
+ * never the owner, counts in no handle count and records the calling
+ * thread.  Leases taken with it as @thread_fd belong to that thread and
+ * end when the thread handle is released.  Returns the new fd.
+ */
+struct kipc_queue_thread {
+	__u32 size;
+	__u32 flags;
+};
+
+/**
+ * struct kipc_recv_leased - KIPC_IOC_RECV_LEASED argument
+ * @size: sizeof(struct kipc_recv_leased)
+ * @flags: must be 0
+ * @msgs: pointer to @count struct kipc_msgdesc, as for KIPC_IOC_RECV
+ * @count: 1..KIPC_BATCH_MAX
+ * @sel_mode: KIPC_SEL_*
+ * @sel_type: the selector's type
+ * @thread_fd: a thread handle of this queue made by the calling thread
+ *	(KIPC_IOC_QUEUE_THREAD); -EBADF otherwise
+ * @timeout_ns: as for KIPC_IOC_RECV
+ *
+ * As KIPC_IOC_RECV, but each message is *leased*: it leaves the ready set,
+ * stays charged to the queue and belongs to the calling thread until
+ * KIPC_IOC_ACK.  A lease ends without an ack when @thread_fd or the handle
+ * the call was made on is released, on a nack, or after the queue's lease
+ * timeout; the message then goes back to its place (priority, sequence
+ * order) with KIPC_MSG_REDELIVERED, or to the dead-letter queue.
+ */
+struct kipc_recv_leased {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 msgs;
+	__u32 count;
+	__u32 sel_mode;
+	__u32 sel_type;
+	__s32 thread_fd;
+	__s64 timeout_ns;
+};
+
+/**
+ * struct kipc_ack - KIPC_IOC_ACK argument
+ * @size: sizeof(struct kipc_ack)
+ * @flags: 0 to ack (free the messages), KIPC_ACK_NACK to give them back
+ * @seqs: pointer to @count __u64 sequence numbers
+ * @count: 1..KIPC_BATCH_MAX
+ * @__reserved: must be 0
+ *
+ * Every sequence number must name a lease the calling thread holds;
+ * the first that does not stops the call (-ENOENT when it is the first).
+ * Acks on a dead queue are -EPIPE.  Returns how many were done.
+ */
+struct kipc_ack {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 seqs;
+	__u32 count;
 	__u32 __reserved;
 };
 
@@ -652,7 +772,9 @@ struct kipc_event_info {
 };
 
 /* Context ioctls (/dev/kipc). */
-#define KIPC_IOC_QUEUE_CREATE	_IOW(KIPC_IOC_MAGIC, 0x00, struct kipc_queue_create)
+/* Sizes of the first versions: the numbers stay those binaries use. */
+#define KIPC_IOC_QUEUE_CREATE	_IOC(_IOC_WRITE, KIPC_IOC_MAGIC, 0x00, \
+				     KIPC_QUEUE_CREATE_SIZE_VER0)
 #define KIPC_IOC_OPEN		_IOW(KIPC_IOC_MAGIC, 0x01, struct kipc_open)
 #define KIPC_IOC_UNLINK		_IOW(KIPC_IOC_MAGIC, 0x02, struct kipc_unlink)
 #define KIPC_IOC_REGION_CREATE	_IOW(KIPC_IOC_MAGIC, 0x03, struct kipc_region_create)
@@ -662,7 +784,11 @@ struct kipc_event_info {
 #define KIPC_IOC_SEND		_IOWR(KIPC_IOC_MAGIC, 0x10, struct kipc_send)
 #define KIPC_IOC_RECV		_IOWR(KIPC_IOC_MAGIC, 0x11, struct kipc_recv)
 #define KIPC_IOC_SHUTDOWN	_IOW(KIPC_IOC_MAGIC, 0x12, struct kipc_shutdown)
-#define KIPC_IOC_QUEUE_STAT	_IOWR(KIPC_IOC_MAGIC, 0x13, struct kipc_queue_info)
+#define KIPC_IOC_QUEUE_STAT	_IOC(_IOC_READ | _IOC_WRITE, KIPC_IOC_MAGIC, 0x13, \
+				     KIPC_QUEUE_INFO_SIZE_VER0)
+#define KIPC_IOC_QUEUE_THREAD	_IOW(KIPC_IOC_MAGIC, 0x14, struct kipc_queue_thread)
+#define KIPC_IOC_RECV_LEASED	_IOWR(KIPC_IOC_MAGIC, 0x15, struct kipc_recv_leased)
+#define KIPC_IOC_ACK		_IOW(KIPC_IOC_MAGIC, 0x16, struct kipc_ack)
 
 /* Region handle ioctls. */
 #define KIPC_IOC_REGION_INFO	_IOWR(KIPC_IOC_MAGIC, 0x20, struct kipc_region_info)

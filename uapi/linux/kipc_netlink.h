@@ -114,9 +114,36 @@ enum kipc_attr_queue {
 	KIPC_A_Q_BLOCKED_SENDERS,	/* u32 */
 	KIPC_A_Q_BLOCKED_RECEIVERS,	/* u32 */
 	KIPC_A_Q_PAD,
+	KIPC_A_Q_INFLIGHT_MSGS,		/* leased now */
+	KIPC_A_Q_INFLIGHT_BYTES,
+	KIPC_A_Q_LEASED,
+	KIPC_A_Q_ACKED,
+	KIPC_A_Q_NACKED,
+	KIPC_A_Q_EXPIRED,
+	KIPC_A_Q_REDELIVERED,
+	KIPC_A_Q_DEAD_LETTERED,
+	KIPC_A_Q_DEAD_DROPPED,
+	KIPC_A_Q_MAX_DELIVERIES,	/* u32 */
+	KIPC_A_Q_LEASE_TIMEOUT_MS,	/* u32 */
+	KIPC_A_Q_LEASES,		/* nest: <= 32 KIPC_A_LEASE, oldest */
 
 	__KIPC_A_Q_MAX,
 	KIPC_A_Q_MAX = __KIPC_A_Q_MAX - 1
+};
+
+/* In KIPC_A_Q_LEASES: one KIPC_A_LEASE nest per lease. */
+enum {
+	KIPC_A_LEASE_UNSPEC,
+	KIPC_A_LEASE,			/* nest: the attributes below */
+	KIPC_A_LEASE_SEQ,		/* u64: the message's sequence number */
+	KIPC_A_LEASE_AGE_NS,		/* u64: how long it has been leased */
+	KIPC_A_LEASE_PID,		/* u32: the holder's process or 0 */
+	KIPC_A_LEASE_TID,		/* u32: the holder's thread */
+	KIPC_A_LEASE_LEN,		/* u32: payload bytes */
+	KIPC_A_LEASE_PAD,
+
+	__KIPC_A_LEASE_MAX,
+	KIPC_A_LEASE_MAX = __KIPC_A_LEASE_MAX - 1
 };
 
 /* Region state, nested in KIPC_A_REGION. */
