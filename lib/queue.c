@@ -10,12 +10,12 @@
 #include "syscall.h"
 
 /* The ioctl argument sizes are ABI: a change here breaks binaries. */
-_Static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_CREATE) == 48, "struct kipc_queue_create ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_OPEN) == 24, "struct kipc_open ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_SEND) == 32, "struct kipc_send ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_RECV) == 40, "struct kipc_recv ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_SHUTDOWN) == 8, "struct kipc_shutdown ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_STAT) == 160, "struct kipc_queue_info ABI");
+_Static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_CREATE) == 48, "struct kipc_ioc_queue_create ABI");
+_Static_assert(_IOC_SIZE(KIPC_IOC_OPEN) == 24, "struct kipc_ioc_open ABI");
+_Static_assert(_IOC_SIZE(KIPC_IOC_SEND) == 32, "struct kipc_ioc_send ABI");
+_Static_assert(_IOC_SIZE(KIPC_IOC_RECV) == 40, "struct kipc_ioc_recv ABI");
+_Static_assert(_IOC_SIZE(KIPC_IOC_SHUTDOWN) == 8, "struct kipc_ioc_shutdown ABI");
+_Static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_STAT) == 160, "struct kipc_ioc_queue_stat ABI");
 _Static_assert(sizeof(struct kipc_msgdesc) == 56, "struct kipc_msgdesc ABI");
 
 /*
@@ -109,7 +109,7 @@ KIPC_API int kipc_queue_create(const char *name,
 			       const struct kipc_queue_attr *attr,
 			       int flags, mode_t mode)
 {
-	struct kipc_queue_create arg = {
+	struct kipc_ioc_queue_create arg = {
 		.size	= sizeof(arg),
 		.flags	= flags,
 		.name	= kipc__ptr(name),
@@ -141,7 +141,7 @@ KIPC_API int kipc_send(int q, uint32_t type, uint32_t prio, const void *buf,
 		.data	= kipc__ptr(buf),
 		.len	= len,
 	};
-	struct kipc_send arg = {
+	struct kipc_ioc_send arg = {
 		.size		= sizeof(arg),
 		.msgs		= kipc__ptr(&d),
 		.count		= 1,
@@ -163,7 +163,7 @@ KIPC_API ssize_t kipc_recv(int q, const struct kipc_select *sel, void *buf,
 		.data	= kipc__ptr(buf),
 		.len	= cap,
 	};
-	struct kipc_recv arg = {
+	struct kipc_ioc_recv arg = {
 		.size		= sizeof(arg),
 		.msgs		= kipc__ptr(&d),
 		.count		= 1,
@@ -198,7 +198,7 @@ KIPC_API ssize_t kipc_recv(int q, const struct kipc_select *sel, void *buf,
 KIPC_API int kipc_sendv(int q, struct kipc_msg *msgs, unsigned int n,
 			int64_t timeout_ns)
 {
-	struct kipc_send arg = {
+	struct kipc_ioc_send arg = {
 		.size		= sizeof(arg),
 		.count		= n,
 		.timeout_ns	= timeout_ns,
@@ -211,7 +211,7 @@ KIPC_API int kipc_recvv(int q, const struct kipc_select *sel,
 			struct kipc_msg *msgs, unsigned int n,
 			int64_t timeout_ns)
 {
-	struct kipc_recv arg = {
+	struct kipc_ioc_recv arg = {
 		.size		= sizeof(arg),
 		.count		= n,
 		.sel_mode	= sel ? sel->mode : KIPC_SEL_ANY,
@@ -224,7 +224,7 @@ KIPC_API int kipc_recvv(int q, const struct kipc_select *sel,
 
 KIPC_API int kipc_queue_shutdown(int q)
 {
-	struct kipc_shutdown arg = {
+	struct kipc_ioc_shutdown arg = {
 		.size	= sizeof(arg),
 	};
 
@@ -233,7 +233,7 @@ KIPC_API int kipc_queue_shutdown(int q)
 
 KIPC_API int kipc_queue_stat(int q, struct kipc_queue_stat *st)
 {
-	struct kipc_queue_info qi = {
+	struct kipc_ioc_queue_stat qi = {
 		.size	= sizeof(qi),
 	};
 	int ret;

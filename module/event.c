@@ -181,7 +181,7 @@ static long kipc_event_post(struct kipc_event *e, struct kipc_handle *h,
 			    void __user *arg)
 {
 	struct kipc_wake_list wl = { 0 };
-	struct kipc_event_post args;
+	struct kipc_ioc_event_post args;
 	long ret;
 
 	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
@@ -293,8 +293,8 @@ static int kipc_event_take(struct kipc_event *e, s64 timeout_ns,
 static long kipc_event_wait(struct kipc_event *e, struct file *file,
 			    struct kipc_handle *h, void __user *arg)
 {
-	struct kipc_event_wait __user *uw = arg;
-	struct kipc_event_wait args;
+	struct kipc_ioc_event_wait __user *uw = arg;
+	struct kipc_ioc_event_wait args;
 	u64 value;
 	long ret;
 
@@ -323,7 +323,7 @@ static long kipc_event_wait(struct kipc_event *e, struct file *file,
 
 static long kipc_event_stat(struct kipc_event *e, void __user *arg)
 {
-	struct kipc_event_info st;
+	struct kipc_ioc_event_stat st;
 	long ret;
 
 	ret = kipc_copy_args(&st, sizeof(st), sizeof(st), arg);
@@ -470,7 +470,7 @@ static const struct kipc_object_ops kipc_event_ops = {
 	.fill_nl	= kipc_event_fill_nl,
 };
 
-static int kipc_event_check_attr(const struct kipc_event_create *a)
+static int kipc_event_check_attr(const struct kipc_ioc_event_create *a)
 {
 	if (a->flags & ~(KIPC_PERSIST | KIPC_NONBLOCK) || a->mode & ~0777 ||
 	    a->kind < KIPC_EVENT_SEMAPHORE || a->kind > KIPC_EVENT_FLAG)
@@ -482,7 +482,7 @@ static int kipc_event_check_attr(const struct kipc_event_create *a)
 
 /**
  * kipc_event_create_ioctl() - KIPC_IOC_EVENT_CREATE
- * @arg: user pointer to &struct kipc_event_create
+ * @arg: user pointer to &struct kipc_ioc_event_create
  *
  * Creates a semaphore, counter or flag with its initial count.  An event
  * allocates nothing after its creation: its structure (and its name) is
@@ -492,7 +492,7 @@ static int kipc_event_check_attr(const struct kipc_event_create *a)
  */
 long kipc_event_create_ioctl(void __user *arg)
 {
-	struct kipc_event_create args;
+	struct kipc_ioc_event_create args;
 	struct kipc_event *e;
 	long ret;
 

@@ -217,8 +217,8 @@ int kipc_name_link(struct kipc_object *obj);
 bool kipc_name_unlink_obj(struct kipc_object *obj);
 struct kipc_object *kipc_name_lookup(struct kipc_ns *kns, const char *name);
 struct kipc_ns *kipc_ns_find(struct ipc_namespace *ipc_ns);
-long kipc_ioctl_unlink(void __user *arg);
-long kipc_ioctl_open(void __user *arg);
+long kipc_unlink_ioctl(void __user *arg);
+long kipc_open_ioctl(void __user *arg);
 
 /* object.c */
 int kipc_objects_init(void);

@@ -194,9 +194,9 @@ static long kipc_ctx_ioctl(struct file *file, unsigned int cmd,
 	case KIPC_IOC_EVENT_CREATE:
 		return kipc_event_create_ioctl(uarg);
 	case KIPC_IOC_OPEN:
-		return kipc_ioctl_open(uarg);
+		return kipc_open_ioctl(uarg);
 	case KIPC_IOC_UNLINK:
-		return kipc_ioctl_unlink(uarg);
+		return kipc_unlink_ioctl(uarg);
 	}
 	return -ENOTTY;
 }
@@ -219,17 +219,17 @@ static struct miscdevice kipc_misc = {
 /* The ABI is frozen: these sizes may only grow, at the end. */
 static void __init kipc_abi_check(void)
 {
-	BUILD_BUG_ON(sizeof(struct kipc_queue_create) != 48);
-	BUILD_BUG_ON(sizeof(struct kipc_open) != 24);
-	BUILD_BUG_ON(sizeof(struct kipc_unlink) != 16);
+	BUILD_BUG_ON(sizeof(struct kipc_ioc_queue_create) != 48);
+	BUILD_BUG_ON(sizeof(struct kipc_ioc_open) != 24);
+	BUILD_BUG_ON(sizeof(struct kipc_ioc_unlink) != 16);
 	BUILD_BUG_ON(sizeof(struct kipc_msgdesc) != 56);
-	BUILD_BUG_ON(sizeof(struct kipc_send) != 32);
-	BUILD_BUG_ON(sizeof(struct kipc_recv) != 40);
-	BUILD_BUG_ON(sizeof(struct kipc_shutdown) != 8);
-	BUILD_BUG_ON(sizeof(struct kipc_queue_info) != 160);
-	BUILD_BUG_ON(_IOC_SIZE(KIPC_IOC_SEND) != sizeof(struct kipc_send));
+	BUILD_BUG_ON(sizeof(struct kipc_ioc_send) != 32);
+	BUILD_BUG_ON(sizeof(struct kipc_ioc_recv) != 40);
+	BUILD_BUG_ON(sizeof(struct kipc_ioc_shutdown) != 8);
+	BUILD_BUG_ON(sizeof(struct kipc_ioc_queue_stat) != 160);
+	BUILD_BUG_ON(_IOC_SIZE(KIPC_IOC_SEND) != sizeof(struct kipc_ioc_send));
 	BUILD_BUG_ON(_IOC_SIZE(KIPC_IOC_QUEUE_STAT) !=
-		     sizeof(struct kipc_queue_info));
+		     sizeof(struct kipc_ioc_queue_stat));
 }
 
 static int __init kipc_init(void)

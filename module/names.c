@@ -263,14 +263,14 @@ struct kipc_object *kipc_name_lookup(struct kipc_ns *kns, const char *name)
 }
 
 /**
- * kipc_ioctl_open() - KIPC_IOC_OPEN: open an object by name
- * @arg: user pointer to &struct kipc_open
+ * kipc_open_ioctl() - KIPC_IOC_OPEN: open an object by name
+ * @arg: user pointer to &struct kipc_ioc_open
  *
  * Return: a new handle fd, or -errno.
  */
-long kipc_ioctl_open(void __user *arg)
+long kipc_open_ioctl(void __user *arg)
 {
-	struct kipc_open args;
+	struct kipc_ioc_open args;
 	struct kipc_object *obj;
 	struct kipc_ns *kns;
 	unsigned int access;
@@ -319,14 +319,14 @@ out_name:
 }
 
 /**
- * kipc_ioctl_unlink() - KIPC_IOC_UNLINK: remove a name
- * @arg: user pointer to &struct kipc_unlink
+ * kipc_unlink_ioctl() - KIPC_IOC_UNLINK: remove a name
+ * @arg: user pointer to &struct kipc_ioc_unlink
  *
  * Return: 0 or -errno.
  */
-long kipc_ioctl_unlink(void __user *arg)
+long kipc_unlink_ioctl(void __user *arg)
 {
-	struct kipc_unlink args;
+	struct kipc_ioc_unlink args;
 	struct kipc_object *obj;
 	struct kipc_ns *kns;
 	char *name;

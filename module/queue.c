@@ -159,7 +159,7 @@ struct kipc_qwaiter {
  * @nr_blocked_senders: senders asleep now
  * @nr_blocked_receivers: receivers asleep now
  * @high_water: largest @depth_msgs seen
- * @sent: see &struct kipc_queue_info
+ * @sent: see &struct kipc_ioc_queue_stat
  * @received: messages received
  * @dropped_new: new messages discarded by the policy
  * @dropped_oldest: queued messages evicted by DROP_OLDEST
@@ -848,7 +848,7 @@ static long kipc_queue_send(struct kipc_queue *q, struct file *file,
 	struct kipc_msgdesc one, *d = &one, __user *ud;
 	unsigned int i, done = 0, loaded, pushed;
 	ktime_t dl, *deadline;
-	struct kipc_send args;
+	struct kipc_ioc_send args;
 	int err = 0, why;
 	bool nonblock;
 	long ret;
@@ -938,7 +938,7 @@ static void kipc_queue_unreceive(struct kipc_queue *q, struct kipc_qmsg **msgs,
 
 /* Take up to @n ready messages matching the selector; never sleeps. */
 static unsigned int kipc_queue_take(struct kipc_queue *q,
-				    struct kipc_recv *args,
+				    struct kipc_ioc_recv *args,
 				    struct kipc_msgdesc *d,
 				    struct kipc_qmsg **msgs, unsigned int i,
 				    unsigned int n, int *err)
@@ -981,7 +981,7 @@ static int kipc_qmsg_deliver(struct kipc_qmsg *msg, struct kipc_msgdesc *d)
 	return 0;
 }
 
-static int kipc_queue_check_recv(const struct kipc_recv *args)
+static int kipc_queue_check_recv(const struct kipc_ioc_recv *args)
 {
 	if (args->flags || args->__reserved || !args->count ||
 	    args->count > KIPC_BATCH_MAX || args->sel_mode > KIPC_SEL_NE)
@@ -1017,7 +1017,7 @@ static void kipc_queue_wake_sender_for(struct kipc_queue *q,
  * how many messages are in @msgs; *err says why there are none.
  */
 static unsigned int kipc_queue_pull(struct kipc_queue *q,
-				    struct kipc_recv *args,
+				    struct kipc_ioc_recv *args,
 				    struct kipc_msgdesc *d,
 				    struct kipc_qmsg **msgs, bool nonblock,
 				    int *err)
@@ -1094,7 +1094,7 @@ static long kipc_queue_recv(struct kipc_queue *q, struct file *file,
 {
 	struct kipc_msgdesc one_d, *d, __user *ud;
 	struct kipc_qmsg *one_msg, **msgs = &one_msg;
-	struct kipc_recv args;
+	struct kipc_ioc_recv args;
 	unsigned int i, n;
 	int err = 0;
 	long ret;
@@ -1183,7 +1183,7 @@ static void kipc_queue_stop(struct kipc_queue *q, u32 state)
 static long kipc_queue_shutdown(struct kipc_queue *q, struct kipc_handle *h,
 				void __user *arg)
 {
-	struct kipc_shutdown args;
+	struct kipc_ioc_shutdown args;
 	long ret;
 
 	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
@@ -1199,7 +1199,7 @@ static long kipc_queue_shutdown(struct kipc_queue *q, struct kipc_handle *h,
 
 static long kipc_queue_stat(struct kipc_queue *q, void __user *arg)
 {
-	struct kipc_queue_info st;
+	struct kipc_ioc_queue_stat st;
 	long ret;
 
 	ret = kipc_copy_args(&st, sizeof(st), sizeof(st), arg);
@@ -1411,7 +1411,7 @@ static const struct kipc_object_ops kipc_queue_ops = {
 };
 
 /* Check the attributes and fill in the defaults. */
-static int kipc_queue_check_attr(struct kipc_queue_create *a)
+static int kipc_queue_check_attr(struct kipc_ioc_queue_create *a)
 {
 	if (a->flags & ~(KIPC_PERSIST | KIPC_NONBLOCK) || a->__reserved ||
 	    a->mode & ~0777 || a->policy > KIPC_POLICY_DROP_OLDEST ||
@@ -1530,7 +1530,7 @@ static u64 kipc_qindex_nodes(u64 n)
  *
  * Return: bytes to charge against max_user_bytes.
  */
-static u64 kipc_queue_charge(const struct kipc_queue_create *a)
+static u64 kipc_queue_charge(const struct kipc_ioc_queue_create *a)
 {
 	return kmalloc_size_roundup(sizeof(struct kipc_queue)) +
 	       a->max_bytes +
@@ -1542,13 +1542,13 @@ static u64 kipc_queue_charge(const struct kipc_queue_create *a)
 
 /**
  * kipc_queue_create_ioctl() - KIPC_IOC_QUEUE_CREATE
- * @arg: user pointer to &struct kipc_queue_create
+ * @arg: user pointer to &struct kipc_ioc_queue_create
  *
  * Return: the owner handle's fd, or -errno.
  */
 long kipc_queue_create_ioctl(void __user *arg)
 {
-	struct kipc_queue_create args;
+	struct kipc_ioc_queue_create args;
 	struct kipc_queue *q;
 	unsigned int i;
 	long ret;

@@ -324,7 +324,7 @@ static long kipc_region_wait(struct kipc_region *r, struct file *file,
 	bool nonblock, timed_out = false;
 	ktime_t dl, *deadline;
 	struct kipc_rbucket *b;
-	struct kipc_wait args;
+	struct kipc_ioc_wait args;
 	long ret;
 
 	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
@@ -373,7 +373,7 @@ static long kipc_region_wake(struct kipc_region *r, struct kipc_handle *h,
 {
 	struct kipc_wake_list wl = { 0 };
 	struct kipc_rbucket *b;
-	struct kipc_wake args;
+	struct kipc_ioc_wake args;
 	unsigned int n;
 	long ret;
 
@@ -406,7 +406,7 @@ static bool kipc_region_token_live(struct kipc_region *r, u32 token)
 
 static int kipc_region_lock_args(struct kipc_region *r,
 				 struct kipc_handle *h, void __user *arg,
-				 struct kipc_lock_op *args, bool timeout_ok)
+				 struct kipc_ioc_lock *args, bool timeout_ok)
 {
 	int ret;
 
@@ -429,7 +429,7 @@ static bool kipc_region_lock_registered(struct kipc_region *r, u64 off)
 /* The arguments of a call on a registered lock: lock, unlock, consistent. */
 static int kipc_region_lock_find(struct kipc_region *r,
 				 struct kipc_handle *h, void __user *arg,
-				 struct kipc_lock_op *args, bool timeout_ok)
+				 struct kipc_ioc_lock *args, bool timeout_ok)
 {
 	int ret = kipc_region_lock_args(r, h, arg, args, timeout_ok);
 
@@ -473,7 +473,7 @@ static int kipc_region_lock_add(struct kipc_region *r, unsigned long idx)
 static long kipc_region_lock_init(struct kipc_region *r,
 				  struct kipc_handle *h, void __user *arg)
 {
-	struct kipc_lock_op args;
+	struct kipc_ioc_lock args;
 	struct kipc_rbucket *b;
 	u32 *word;
 	long ret;
@@ -533,7 +533,7 @@ static long kipc_region_lock(struct kipc_region *r, struct file *file,
 	struct kipc_wake_list wl = { 0 };
 	bool nonblock, woken = false;
 	unsigned int tries = 0;
-	struct kipc_lock_op args;
+	struct kipc_ioc_lock args;
 	ktime_t dl, *deadline;
 	struct kipc_rbucket *b;
 	u32 *word, v;
@@ -604,7 +604,7 @@ static long kipc_region_unlock(struct kipc_region *r, struct kipc_handle *h,
 {
 	struct kipc_wake_list wl = { 0 };
 	unsigned int tries = 0, nwait;
-	struct kipc_lock_op args;
+	struct kipc_ioc_lock args;
 	struct kipc_rbucket *b;
 	u32 *word, v, new;
 	long ret;
@@ -653,7 +653,7 @@ static long kipc_region_lock_consistent(struct kipc_region *r,
 					struct kipc_handle *h,
 					void __user *arg)
 {
-	struct kipc_lock_op args;
+	struct kipc_ioc_lock args;
 	struct kipc_rbucket *b;
 	unsigned int tries = 0;
 	u32 *word, v;
@@ -687,7 +687,7 @@ static long kipc_region_lock_consistent(struct kipc_region *r,
 static long kipc_region_thread(struct kipc_region *r, struct file *file,
 			       struct kipc_handle *h, void __user *arg)
 {
-	struct kipc_region_thread args;
+	struct kipc_ioc_region_thread args;
 	long ret;
 
 	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
@@ -780,7 +780,7 @@ static void kipc_ring_take_role(struct kipc_region *r, struct kipc_handle *h,
 static long kipc_region_ring_attach(struct kipc_region *r,
 				    struct kipc_handle *h, void __user *arg)
 {
-	struct kipc_ring_attach args;
+	struct kipc_ioc_ring_attach args;
 	long ret;
 	u32 role;
 
@@ -875,10 +875,10 @@ static __poll_t kipc_region_poll(struct kipc_handle *h, struct file *file,
 	return mask;
 }
 
-static long kipc_region_info(struct kipc_region *r, struct kipc_handle *h,
+static long kipc_region_stat(struct kipc_region *r, struct kipc_handle *h,
 			     void __user *arg)
 {
-	struct kipc_region_info info;
+	struct kipc_ioc_region_stat info;
 	long ret;
 
 	ret = kipc_copy_args(&info, sizeof(info), sizeof(info), arg);
@@ -909,8 +909,8 @@ static long kipc_region_ioctl(struct kipc_handle *h, struct file *file,
 	struct kipc_region *r = kipc_region(h->obj);
 
 	switch (cmd) {
-	case KIPC_IOC_REGION_INFO:
-		return kipc_region_info(r, h, arg);
+	case KIPC_IOC_REGION_STAT:
+		return kipc_region_stat(r, h, arg);
 	case KIPC_IOC_WAIT:
 		return kipc_region_wait(r, file, h, arg);
 	case KIPC_IOC_WAKE:
@@ -1200,7 +1200,7 @@ static const struct kipc_object_ops kipc_region_ops = {
 };
 
 /* Check the create arguments; returns the region's size in bytes. */
-static int kipc_region_check(struct kipc_region_create *a, u64 *size)
+static int kipc_region_check(struct kipc_ioc_region_create *a, u64 *size)
 {
 	if (a->flags & ~(KIPC_PERSIST | KIPC_NONBLOCK) || a->mode & ~0777 ||
 	    (a->ring && a->ring != KIPC_RING_PRODUCER &&
@@ -1265,13 +1265,13 @@ static void kipc_ring_init(struct kipc_region *r, u32 cap)
 
 /**
  * kipc_region_create_ioctl() - KIPC_IOC_REGION_CREATE
- * @arg: user pointer to &struct kipc_region_create
+ * @arg: user pointer to &struct kipc_ioc_region_create
  *
  * Return: the owner handle's fd, or -errno.
  */
 long kipc_region_create_ioctl(void __user *arg)
 {
-	struct kipc_region_create args;
+	struct kipc_ioc_region_create args;
 	struct kipc_region *r;
 	unsigned int i;
 	u64 size;

@@ -21,26 +21,26 @@
 #include "kipc_test.h"
 
 /* The command encodings are ABI: the size in each is its struct's. */
-static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_CREATE) == sizeof(struct kipc_queue_create),
+static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_CREATE) == sizeof(struct kipc_ioc_queue_create),
 	      "QUEUE_CREATE size");
-static_assert(_IOC_SIZE(KIPC_IOC_OPEN) == sizeof(struct kipc_open), "OPEN size");
-static_assert(_IOC_SIZE(KIPC_IOC_UNLINK) == sizeof(struct kipc_unlink), "UNLINK size");
-static_assert(_IOC_SIZE(KIPC_IOC_SEND) == sizeof(struct kipc_send), "SEND size");
-static_assert(_IOC_SIZE(KIPC_IOC_RECV) == sizeof(struct kipc_recv), "RECV size");
-static_assert(_IOC_SIZE(KIPC_IOC_SHUTDOWN) == sizeof(struct kipc_shutdown),
+static_assert(_IOC_SIZE(KIPC_IOC_OPEN) == sizeof(struct kipc_ioc_open), "OPEN size");
+static_assert(_IOC_SIZE(KIPC_IOC_UNLINK) == sizeof(struct kipc_ioc_unlink), "UNLINK size");
+static_assert(_IOC_SIZE(KIPC_IOC_SEND) == sizeof(struct kipc_ioc_send), "SEND size");
+static_assert(_IOC_SIZE(KIPC_IOC_RECV) == sizeof(struct kipc_ioc_recv), "RECV size");
+static_assert(_IOC_SIZE(KIPC_IOC_SHUTDOWN) == sizeof(struct kipc_ioc_shutdown),
 	      "SHUTDOWN size");
-static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_STAT) == sizeof(struct kipc_queue_info),
+static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_STAT) == sizeof(struct kipc_ioc_queue_stat),
 	      "QUEUE_STAT size");
 
 /* And the first published sizes, so a change is noticed. */
-static_assert(sizeof(struct kipc_queue_create) == 48, "kipc_queue_create");
-static_assert(sizeof(struct kipc_open) == 24, "kipc_open");
-static_assert(sizeof(struct kipc_unlink) == 16, "kipc_unlink");
+static_assert(sizeof(struct kipc_ioc_queue_create) == 48, "kipc_queue_create");
+static_assert(sizeof(struct kipc_ioc_open) == 24, "kipc_open");
+static_assert(sizeof(struct kipc_ioc_unlink) == 16, "kipc_unlink");
 static_assert(sizeof(struct kipc_msgdesc) == 56, "kipc_msgdesc");
-static_assert(sizeof(struct kipc_send) == 32, "kipc_send");
-static_assert(sizeof(struct kipc_recv) == 40, "kipc_recv");
-static_assert(sizeof(struct kipc_shutdown) == 8, "kipc_shutdown");
-static_assert(sizeof(struct kipc_queue_info) == 160, "kipc_queue_info");
+static_assert(sizeof(struct kipc_ioc_send) == 32, "kipc_send");
+static_assert(sizeof(struct kipc_ioc_recv) == 40, "kipc_recv");
+static_assert(sizeof(struct kipc_ioc_shutdown) == 8, "kipc_shutdown");
+static_assert(sizeof(struct kipc_ioc_queue_stat) == 160, "kipc_queue_info");
 
 #define PAYLOAD		"hello"
 #define PAYLOAD_LEN	6
@@ -77,7 +77,7 @@ static char *guard_page(void)
 
 static int raw_create(int ctx, const char *name, unsigned int flags)
 {
-	struct kipc_queue_create arg = {
+	struct kipc_ioc_queue_create arg = {
 		.size		= sizeof(arg),
 		.flags		= flags,
 		.name		= (uintptr_t)name,
@@ -92,7 +92,7 @@ static int raw_create(int ctx, const char *name, unsigned int flags)
 static int raw_open(int ctx, const char *name, unsigned int flags,
 		    unsigned int kind)
 {
-	struct kipc_open arg = {
+	struct kipc_ioc_open arg = {
 		.size	= sizeof(arg),
 		.flags	= flags,
 		.name	= (uintptr_t)name,
@@ -104,7 +104,7 @@ static int raw_open(int ctx, const char *name, unsigned int flags,
 
 static int raw_unlink(int ctx, const char *name, unsigned int flags)
 {
-	struct kipc_unlink arg = {
+	struct kipc_ioc_unlink arg = {
 		.size	= sizeof(arg),
 		.flags	= flags,
 		.name	= (uintptr_t)name,
@@ -146,13 +146,13 @@ FIXTURE(abi) {
 	struct kipc_msgdesc desc;
 	/* The argument, with room for a tail. */
 	union {
-		struct kipc_queue_create create;
-		struct kipc_open open;
-		struct kipc_unlink unlink;
-		struct kipc_send send;
-		struct kipc_recv recv;
-		struct kipc_shutdown shutdown;
-		struct kipc_queue_info info;
+		struct kipc_ioc_queue_create create;
+		struct kipc_ioc_open open;
+		struct kipc_ioc_unlink unlink;
+		struct kipc_ioc_send send;
+		struct kipc_ioc_recv recv;
+		struct kipc_ioc_shutdown shutdown;
+		struct kipc_ioc_queue_stat info;
 		unsigned char bytes[256];
 	} arg;
 };
@@ -168,8 +168,8 @@ FIXTURE_VARIANT(abi) {
 
 FIXTURE_VARIANT_ADD(abi, queue_create) {
 	.cmd		= KIPC_IOC_QUEUE_CREATE,
-	.size		= sizeof(struct kipc_queue_create),
-	.reserved	= offsetof(struct kipc_queue_create, __reserved),
+	.size		= sizeof(struct kipc_ioc_queue_create),
+	.reserved	= offsetof(struct kipc_ioc_queue_create, __reserved),
 	.result		= RES_FD,
 	/* create takes PERSIST and NONBLOCK only, not the access bits */
 	.bad_flags	= { KIPC_RDONLY, 1U << 4, 1U << 31 },
@@ -177,8 +177,8 @@ FIXTURE_VARIANT_ADD(abi, queue_create) {
 
 FIXTURE_VARIANT_ADD(abi, open) {
 	.cmd		= KIPC_IOC_OPEN,
-	.size		= sizeof(struct kipc_open),
-	.reserved	= offsetof(struct kipc_open, __reserved),
+	.size		= sizeof(struct kipc_ioc_open),
+	.reserved	= offsetof(struct kipc_ioc_open, __reserved),
 	.result		= RES_FD,
 	.bad_flags	= { KIPC_RDWR | KIPC_PERSIST, KIPC_RDWR | 1U << 4,
 			    KIPC_RDWR | 1U << 31 },
@@ -186,7 +186,7 @@ FIXTURE_VARIANT_ADD(abi, open) {
 
 FIXTURE_VARIANT_ADD(abi, unlink) {
 	.cmd		= KIPC_IOC_UNLINK,
-	.size		= sizeof(struct kipc_unlink),
+	.size		= sizeof(struct kipc_ioc_unlink),
 	.result		= 0,
 	.bad_flags	= { 1U << 0, KIPC_PERSIST, 1U << 31 },
 };
@@ -194,8 +194,8 @@ FIXTURE_VARIANT_ADD(abi, unlink) {
 FIXTURE_VARIANT_ADD(abi, send) {
 	.cmd		= KIPC_IOC_SEND,
 	.on_handle	= true,
-	.size		= sizeof(struct kipc_send),
-	.reserved	= offsetof(struct kipc_send, __reserved),
+	.size		= sizeof(struct kipc_ioc_send),
+	.reserved	= offsetof(struct kipc_ioc_send, __reserved),
 	.result		= 1,
 	.bad_flags	= { 1U << 0, 1U << 4, 1U << 31 },
 };
@@ -203,8 +203,8 @@ FIXTURE_VARIANT_ADD(abi, send) {
 FIXTURE_VARIANT_ADD(abi, recv) {
 	.cmd		= KIPC_IOC_RECV,
 	.on_handle	= true,
-	.size		= sizeof(struct kipc_recv),
-	.reserved	= offsetof(struct kipc_recv, __reserved),
+	.size		= sizeof(struct kipc_ioc_recv),
+	.reserved	= offsetof(struct kipc_ioc_recv, __reserved),
 	.result		= 1,
 	.bad_flags	= { 1U << 0, 1U << 4, 1U << 31 },
 };
@@ -212,7 +212,7 @@ FIXTURE_VARIANT_ADD(abi, recv) {
 FIXTURE_VARIANT_ADD(abi, shutdown) {
 	.cmd		= KIPC_IOC_SHUTDOWN,
 	.on_handle	= true,
-	.size		= sizeof(struct kipc_shutdown),
+	.size		= sizeof(struct kipc_ioc_shutdown),
 	.result		= 0,
 	.bad_flags	= { 1U << 0, 1U << 4, 1U << 31 },
 };
@@ -220,8 +220,8 @@ FIXTURE_VARIANT_ADD(abi, shutdown) {
 FIXTURE_VARIANT_ADD(abi, queue_stat) {
 	.cmd		= KIPC_IOC_QUEUE_STAT,
 	.on_handle	= true,
-	.size		= sizeof(struct kipc_queue_info),
-	.reserved	= offsetof(struct kipc_queue_info, __reserved),
+	.size		= sizeof(struct kipc_ioc_queue_stat),
+	.reserved	= offsetof(struct kipc_ioc_queue_stat, __reserved),
 	.result		= 0,
 	.bad_flags	= { 1U << 0, 1U << 4, 1U << 31 },
 };
@@ -294,7 +294,7 @@ static void abi_build(FIXTURE_DATA(abi) *self,
 	case KIPC_IOC_QUEUE_STAT:
 		/* Poison the output fields; __reserved stays 0. */
 		memset((char *)&self->arg.info + 8, 0xcc,
-		       offsetof(struct kipc_queue_info, __reserved) - 8);
+		       offsetof(struct kipc_ioc_queue_stat, __reserved) - 8);
 		break;
 	}
 }
@@ -333,7 +333,7 @@ static void abi_done(struct __test_metadata *_metadata,
 		     FIXTURE_DATA(abi) *self,
 		     const FIXTURE_VARIANT(abi) *variant, int ret)
 {
-	struct kipc_queue_info *qi = &self->arg.info;
+	struct kipc_ioc_queue_stat *qi = &self->arg.info;
 	struct kipc_queue_stat st;
 
 	if (variant->result == RES_FD) {
@@ -736,7 +736,7 @@ TEST_F(raw, name_leading_slash)
 /* Name pointers the kernel cannot read: EFAULT; 0 for create: anonymous. */
 TEST_F(raw, name_bad_pointer)
 {
-	struct kipc_queue_create c = {
+	struct kipc_ioc_queue_create c = {
 		.size		= sizeof(c),
 		.mode		= 0600,
 		.max_msgs	= 4,
@@ -756,11 +756,11 @@ TEST_F(raw, name_bad_pointer)
 	bad[2] = (uintptr_t)guard;
 
 	for (i = 0; i < 3; i++) {
-		struct kipc_open o = {
+		struct kipc_ioc_open o = {
 			.size = sizeof(o), .flags = KIPC_RDWR, .name = bad[i],
 			.kind = KIPC_KIND_QUEUE,
 		};
-		struct kipc_unlink u = { .size = sizeof(u), .name = bad[i] };
+		struct kipc_ioc_unlink u = { .size = sizeof(u), .name = bad[i] };
 
 		c.name = bad[i];
 		EXPECT_EQ(-EFAULT, kt_ioctl(self->ctx, KIPC_IOC_QUEUE_CREATE, &c));
@@ -868,10 +868,10 @@ TEST_F(raw, not_a_queue_handle)
 TEST_F(raw, unknown_command)
 {
 	const unsigned long bad[] = {
-		_IOW(KIPC_IOC_MAGIC, 0x7f, struct kipc_open),
-		_IOWR(KIPC_IOC_MAGIC, 0xff, struct kipc_send),
+		_IOW(KIPC_IOC_MAGIC, 0x7f, struct kipc_ioc_open),
+		_IOWR(KIPC_IOC_MAGIC, 0xff, struct kipc_ioc_send),
 		_IO(KIPC_IOC_MAGIC, 0x20),
-		_IOW(KIPC_IOC_MAGIC, 0x0f, struct kipc_unlink),
+		_IOW(KIPC_IOC_MAGIC, 0x0f, struct kipc_ioc_unlink),
 		TCGETS,
 		0,
 	};
@@ -879,7 +879,7 @@ TEST_F(raw, unknown_command)
 	unsigned int i;
 
 	memset(arg, 0, sizeof(arg));
-	((struct kipc_open *)arg)->size = sizeof(struct kipc_open);
+	((struct kipc_ioc_open *)arg)->size = sizeof(struct kipc_ioc_open);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		EXPECT_EQ(-ENOTTY, kt_ioctl(self->ctx, bad[i], arg)) {
 			TH_LOG("ctx cmd %#lx", bad[i]);
@@ -896,7 +896,7 @@ TEST_F(raw, unknown_command)
 static int raw_send(int q, struct kipc_msgdesc *d, unsigned int count,
 		    __u64 msgs)
 {
-	struct kipc_send arg = {
+	struct kipc_ioc_send arg = {
 		.size	= sizeof(arg),
 		.msgs	= msgs ? msgs : (uintptr_t)d,
 		.count	= count,
@@ -909,7 +909,7 @@ static int raw_send(int q, struct kipc_msgdesc *d, unsigned int count,
 TEST_F(raw, send_invalid)
 {
 	static struct kipc_msgdesc d[KIPC_BATCH_MAX + 1];
-	struct kipc_send nomsgs = { .size = sizeof(nomsgs), .count = 1 };
+	struct kipc_ioc_send nomsgs = { .size = sizeof(nomsgs), .count = 1 };
 	struct kipc_queue_stat st;
 	static char big[MAX_MSG + 1];
 	unsigned int i;
@@ -1010,7 +1010,7 @@ TEST_F(raw, send_readonly_descriptors)
 static int raw_recv(int q, struct kipc_msgdesc *d, unsigned int count,
 		    __u32 mode, __u32 type)
 {
-	struct kipc_recv arg = {
+	struct kipc_ioc_recv arg = {
 		.size		= sizeof(arg),
 		.msgs		= (uintptr_t)d,
 		.count		= count,
@@ -1024,7 +1024,7 @@ static int raw_recv(int q, struct kipc_msgdesc *d, unsigned int count,
 /* Bad selectors and arrays: refused, and nothing is consumed. */
 TEST_F(raw, recv_invalid)
 {
-	struct kipc_recv nomsgs = { .size = sizeof(nomsgs), .count = 1 };
+	struct kipc_ioc_recv nomsgs = { .size = sizeof(nomsgs), .count = 1 };
 	struct kipc_msgdesc d[2], *ro;
 	struct kipc_queue_stat st;
 	char buf[MAX_MSG];

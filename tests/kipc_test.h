@@ -300,18 +300,18 @@ static inline int kt_region_nwaiters(int r)
 }
 
 /*
- * The lock owner token of handle @r itself (KIPC_IOC_REGION_INFO), or
+ * The lock owner token of handle @r itself (KIPC_IOC_REGION_STAT), or
  * -errno.  libkipc's locks carry the calling thread's token instead:
  * kipc_lock_token().
  */
 static inline int64_t kt_region_token(int r)
 {
-	struct kipc_region_info ri;
+	struct kipc_ioc_region_stat ri;
 	int ret;
 
 	memset(&ri, 0, sizeof(ri));
 	ri.size = sizeof(ri);
-	ret = kt_ioctl(r, KIPC_IOC_REGION_INFO, &ri);
+	ret = kt_ioctl(r, KIPC_IOC_REGION_STAT, &ri);
 	return ret < 0 ? ret : (int64_t)ri.token;
 }
 

@@ -84,7 +84,7 @@
 #define KIPC_POLICY_DROP_NEW	2
 #define KIPC_POLICY_DROP_OLDEST	3
 
-/* Queue flags (struct kipc_queue_create.qflags). */
+/* Queue flags (struct kipc_ioc_queue_create.qflags). */
 #define KIPC_Q_CONFLATE		_BITUL(0)
 
 /* Queue limits of the ABI; the module parameters may lower them. */
@@ -105,8 +105,8 @@
 #define KIPC_MSG_DROPPED	_BITUL(0)
 
 /**
- * struct kipc_queue_create - KIPC_IOC_QUEUE_CREATE argument
- * @size: sizeof(struct kipc_queue_create)
+ * struct kipc_ioc_queue_create - KIPC_IOC_QUEUE_CREATE argument
+ * @size: sizeof(struct kipc_ioc_queue_create)
  * @flags: KIPC_PERSIST, KIPC_NONBLOCK
  * @name: pointer to a NUL-terminated name, or 0 for an anonymous queue
  * @mode: permission bits (0777 mask), like SysV ipc_perm
@@ -119,7 +119,7 @@
  *
  * Returns the new handle fd (KIPC_RDWR, the queue's owner).
  */
-struct kipc_queue_create {
+struct kipc_ioc_queue_create {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 name;
@@ -133,8 +133,8 @@ struct kipc_queue_create {
 };
 
 /**
- * struct kipc_open - KIPC_IOC_OPEN argument
- * @size: sizeof(struct kipc_open)
+ * struct kipc_ioc_open - KIPC_IOC_OPEN argument
+ * @size: sizeof(struct kipc_ioc_open)
  * @flags: KIPC_RDONLY, KIPC_WRONLY, KIPC_RDWR, KIPC_NONBLOCK
  * @name: pointer to a NUL-terminated name
  * @kind: KIPC_KIND_*; an object of another kind is -ENOTTY
@@ -142,7 +142,7 @@ struct kipc_queue_create {
  *
  * Returns the new handle fd.
  */
-struct kipc_open {
+struct kipc_ioc_open {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 name;
@@ -151,14 +151,14 @@ struct kipc_open {
 };
 
 /**
- * struct kipc_unlink - KIPC_IOC_UNLINK argument
- * @size: sizeof(struct kipc_unlink)
+ * struct kipc_ioc_unlink - KIPC_IOC_UNLINK argument
+ * @size: sizeof(struct kipc_ioc_unlink)
  * @flags: must be 0
  * @name: pointer to a NUL-terminated name
  *
  * Removes the name.  The object lives on until its last handle is closed.
  */
-struct kipc_unlink {
+struct kipc_ioc_unlink {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 name;
@@ -194,8 +194,8 @@ struct kipc_msgdesc {
 };
 
 /**
- * struct kipc_send - KIPC_IOC_SEND argument
- * @size: sizeof(struct kipc_send)
+ * struct kipc_ioc_send - KIPC_IOC_SEND argument
+ * @size: sizeof(struct kipc_ioc_send)
  * @flags: must be 0
  * @msgs: pointer to @count struct kipc_msgdesc
  * @count: 1..KIPC_BATCH_MAX
@@ -209,7 +209,7 @@ struct kipc_msgdesc {
  * accepting some messages returns that count; with none it returns the
  * error.
  */
-struct kipc_send {
+struct kipc_ioc_send {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 msgs;
@@ -219,8 +219,8 @@ struct kipc_send {
 };
 
 /**
- * struct kipc_recv - KIPC_IOC_RECV argument
- * @size: sizeof(struct kipc_recv)
+ * struct kipc_ioc_recv - KIPC_IOC_RECV argument
+ * @size: sizeof(struct kipc_ioc_recv)
  * @flags: must be 0
  * @msgs: pointer to @count struct kipc_msgdesc (data and len are in)
  * @count: 1..KIPC_BATCH_MAX
@@ -232,7 +232,7 @@ struct kipc_send {
  * Waits for at least one matching message, then returns all that are
  * ready, up to @count.
  */
-struct kipc_recv {
+struct kipc_ioc_recv {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 msgs;
@@ -244,28 +244,28 @@ struct kipc_recv {
 };
 
 /**
- * struct kipc_shutdown - KIPC_IOC_SHUTDOWN argument
- * @size: sizeof(struct kipc_shutdown)
+ * struct kipc_ioc_shutdown - KIPC_IOC_SHUTDOWN argument
+ * @size: sizeof(struct kipc_ioc_shutdown)
  * @flags: must be 0
  *
  * Graceful drain: new sends get -EPIPE; receivers drain what is queued,
  * then get -EPIPE.  Needs a handle with write access.
  */
-struct kipc_shutdown {
+struct kipc_ioc_shutdown {
 	__u32 size;
 	__u32 flags;
 };
 
 /**
- * struct kipc_queue_info - KIPC_IOC_QUEUE_STAT argument
- * @size: sizeof(struct kipc_queue_info); the kernel fills that much
+ * struct kipc_ioc_queue_stat - KIPC_IOC_QUEUE_STAT argument
+ * @size: sizeof(struct kipc_ioc_queue_stat); the kernel fills that much
  * @flags: must be 0
  *
  * The counters obey sent == received + depth_msgs + dropped_new +
  * dropped_oldest + conflated; rejected counts KIPC_POLICY_FAIL refusals
  * (not in sent), timeouts counts sends and receives that timed out.
  */
-struct kipc_queue_info {
+struct kipc_ioc_queue_stat {
 	__u32 size;
 	__u32 flags;
 	__u64 depth_msgs;
@@ -295,8 +295,8 @@ struct kipc_queue_info {
 };
 
 /**
- * struct kipc_region_create - KIPC_IOC_REGION_CREATE argument
- * @size: sizeof(struct kipc_region_create)
+ * struct kipc_ioc_region_create - KIPC_IOC_REGION_CREATE argument
+ * @size: sizeof(struct kipc_ioc_region_create)
  * @flags: KIPC_PERSIST, KIPC_NONBLOCK
  * @name: pointer to a NUL-terminated name, or 0 for an anonymous region
  * @mode: permission bits (0777 mask)
@@ -308,7 +308,7 @@ struct kipc_queue_info {
  *
  * Returns the new handle fd (KIPC_RDWR, the region's owner).
  */
-struct kipc_region_create {
+struct kipc_ioc_region_create {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 name;
@@ -318,7 +318,7 @@ struct kipc_region_create {
 };
 
 /*
- * Ring roles (struct kipc_region_create.ring, struct kipc_ring_attach);
+ * Ring roles (struct kipc_ioc_region_create.ring, struct kipc_ioc_ring_attach);
  * distinct from the open flags so kipc_ring_create() can take them in its
  * flags.
  */
@@ -326,8 +326,8 @@ struct kipc_region_create {
 #define KIPC_RING_CONSUMER	_BITUL(5)
 
 /**
- * struct kipc_region_info - KIPC_IOC_REGION_INFO argument
- * @size: sizeof(struct kipc_region_info); the kernel fills that much
+ * struct kipc_ioc_region_stat - KIPC_IOC_REGION_STAT argument
+ * @size: sizeof(struct kipc_ioc_region_stat); the kernel fills that much
  * @flags: must be 0
  * @region_size: bytes (page-rounded), the length to mmap
  * @token: this handle's lock owner id, the value a lock word holds while
@@ -342,7 +342,7 @@ struct kipc_region_create {
  * @id: the object's id
  * @owner_died: lock recoveries handed out with -EOWNERDEAD
  */
-struct kipc_region_info {
+struct kipc_ioc_region_stat {
 	__u32 size;
 	__u32 flags;
 	__u64 region_size;
@@ -359,8 +359,8 @@ struct kipc_region_info {
 };
 
 /**
- * struct kipc_wait - KIPC_IOC_WAIT argument
- * @size: sizeof(struct kipc_wait)
+ * struct kipc_ioc_wait - KIPC_IOC_WAIT argument
+ * @size: sizeof(struct kipc_ioc_wait)
  * @flags: must be 0
  * @offset: byte offset of a 32-bit word in the region, 4-byte aligned
  * @expected: sleep only while the word holds this value
@@ -370,7 +370,7 @@ struct kipc_region_info {
  * Returns 0 when woken; -EAGAIN when the word differs; -EPIPE when the
  * region is dead or its other handles are all gone.
  */
-struct kipc_wait {
+struct kipc_ioc_wait {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 offset;
@@ -380,8 +380,8 @@ struct kipc_wait {
 };
 
 /**
- * struct kipc_wake - KIPC_IOC_WAKE argument
- * @size: sizeof(struct kipc_wake)
+ * struct kipc_ioc_wake - KIPC_IOC_WAKE argument
+ * @size: sizeof(struct kipc_ioc_wake)
  * @flags: must be 0
  * @offset: byte offset of the word, 4-byte aligned
  * @count: wake at most this many waiters of that word
@@ -389,7 +389,7 @@ struct kipc_wait {
  *
  * Returns how many waiters were woken.
  */
-struct kipc_wake {
+struct kipc_ioc_wake {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 offset;
@@ -411,8 +411,8 @@ struct kipc_wake {
 #define KIPC_LOCK_NOTRECOVERABLE KIPC_LOCK_OWNER_MASK
 
 /**
- * struct kipc_lock_op - KIPC_IOC_LOCK_INIT, KIPC_IOC_LOCK, KIPC_IOC_UNLOCK
- * @size: sizeof(struct kipc_lock_op)
+ * struct kipc_ioc_lock - KIPC_IOC_LOCK_INIT, KIPC_IOC_LOCK, KIPC_IOC_UNLOCK
+ * @size: sizeof(struct kipc_ioc_lock)
  * @flags: must be 0
  * @offset: byte offset of the lock word, 4-byte aligned
  * @timeout_ns: KIPC_IOC_LOCK: relative timeout; < 0 forever, 0 try once
@@ -425,7 +425,7 @@ struct kipc_wake {
  * not recoverable.  KIPC_IOC_LOCK_CONSISTENT (timeout_ns 0) clears
  * KIPC_LOCK_OWNER_DIED of a lock this handle owns; -EINVAL otherwise.
  */
-struct kipc_lock_op {
+struct kipc_ioc_lock {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 offset;
@@ -433,17 +433,17 @@ struct kipc_lock_op {
 };
 
 /**
- * struct kipc_region_thread - KIPC_IOC_REGION_THREAD argument
- * @size: sizeof(struct kipc_region_thread)
+ * struct kipc_ioc_region_thread - KIPC_IOC_REGION_THREAD argument
+ * @size: sizeof(struct kipc_ioc_region_thread)
  * @flags: must be 0
  *
  * Makes a *thread handle*: another handle of the same region with the
  * same access, never the owner, close-on-exec, with its own lock token
- * (KIPC_IOC_REGION_INFO on it).  A thread handle is no peer: it counts in
+ * (KIPC_IOC_REGION_STAT on it).  A thread handle is no peer: it counts in
  * no handle count, holds no ring role and does not keep a region from
  * being orphaned.  Returns the new fd.
  */
-struct kipc_region_thread {
+struct kipc_ioc_region_thread {
 	__u32 size;
 	__u32 flags;
 };
@@ -489,8 +489,8 @@ struct kipc_ring_rec {
 };
 
 /**
- * struct kipc_ring_attach - KIPC_IOC_RING_ATTACH argument
- * @size: sizeof(struct kipc_ring_attach)
+ * struct kipc_ioc_ring_attach - KIPC_IOC_RING_ATTACH argument
+ * @size: sizeof(struct kipc_ioc_ring_attach)
  * @flags: must be 0
  * @role: 0 for the free role, or KIPC_RING_PRODUCER / KIPC_RING_CONSUMER;
  *	out: the role taken
@@ -499,7 +499,7 @@ struct kipc_ring_rec {
  * Takes a role on a ring region handle opened with KIPC_RDWR.  -EBUSY when
  * the role is taken, -ENOTTY when the region is not a ring.
  */
-struct kipc_ring_attach {
+struct kipc_ioc_ring_attach {
 	__u32 size;
 	__u32 flags;
 	__u32 role;
@@ -512,15 +512,15 @@ struct kipc_ring_attach {
 #define KIPC_EVENT_FLAG		3
 
 /**
- * struct kipc_event_create - KIPC_IOC_EVENT_CREATE argument
- * @size: sizeof(struct kipc_event_create)
+ * struct kipc_ioc_event_create - KIPC_IOC_EVENT_CREATE argument
+ * @size: sizeof(struct kipc_ioc_event_create)
  * @flags: KIPC_PERSIST, KIPC_NONBLOCK
  * @name: pointer to a NUL-terminated name, or 0 for an anonymous event
  * @mode: permission bits (0777 mask)
  * @kind: KIPC_EVENT_*
  * @initial: initial count (a flag: 0 or 1)
  */
-struct kipc_event_create {
+struct kipc_ioc_event_create {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 name;
@@ -530,26 +530,26 @@ struct kipc_event_create {
 };
 
 /**
- * struct kipc_event_post - KIPC_IOC_EVENT_POST argument
- * @size: sizeof(struct kipc_event_post)
+ * struct kipc_ioc_event_post - KIPC_IOC_EVENT_POST argument
+ * @size: sizeof(struct kipc_ioc_event_post)
  * @flags: must be 0
  * @value: n >= 1: semaphore and counter add n (-EOVERFLOW rather than
  *	wrap), a flag is set
  */
-struct kipc_event_post {
+struct kipc_ioc_event_post {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 value;
 };
 
 /**
- * struct kipc_event_wait - KIPC_IOC_EVENT_WAIT argument
- * @size: sizeof(struct kipc_event_wait)
+ * struct kipc_ioc_event_wait - KIPC_IOC_EVENT_WAIT argument
+ * @size: sizeof(struct kipc_ioc_event_wait)
  * @flags: must be 0
  * @timeout_ns: relative CLOCK_MONOTONIC timeout; < 0 forever, 0 never block
  * @value: out: what was taken (semaphore and flag: 1; counter: the sum)
  */
-struct kipc_event_wait {
+struct kipc_ioc_event_wait {
 	__u32 size;
 	__u32 flags;
 	__s64 timeout_ns;
@@ -557,8 +557,8 @@ struct kipc_event_wait {
 };
 
 /**
- * struct kipc_event_info - KIPC_IOC_EVENT_STAT argument
- * @size: sizeof(struct kipc_event_info); the kernel fills that much
+ * struct kipc_ioc_event_stat - KIPC_IOC_EVENT_STAT argument
+ * @size: sizeof(struct kipc_ioc_event_stat); the kernel fills that much
  * @flags: must be 0
  * @count: the current count
  * @posts: successful posts
@@ -570,7 +570,7 @@ struct kipc_event_wait {
  * @id: the object's id
  * @__reserved: 0
  */
-struct kipc_event_info {
+struct kipc_ioc_event_stat {
 	__u32 size;
 	__u32 flags;
 	__u64 count;
@@ -585,32 +585,32 @@ struct kipc_event_info {
 };
 
 /* Context ioctls (/dev/kipc). */
-#define KIPC_IOC_QUEUE_CREATE	_IOW(KIPC_IOC_MAGIC, 0x00, struct kipc_queue_create)
-#define KIPC_IOC_OPEN		_IOW(KIPC_IOC_MAGIC, 0x01, struct kipc_open)
-#define KIPC_IOC_UNLINK		_IOW(KIPC_IOC_MAGIC, 0x02, struct kipc_unlink)
-#define KIPC_IOC_REGION_CREATE	_IOW(KIPC_IOC_MAGIC, 0x03, struct kipc_region_create)
-#define KIPC_IOC_EVENT_CREATE	_IOW(KIPC_IOC_MAGIC, 0x04, struct kipc_event_create)
+#define KIPC_IOC_QUEUE_CREATE	_IOW(KIPC_IOC_MAGIC, 0x00, struct kipc_ioc_queue_create)
+#define KIPC_IOC_OPEN		_IOW(KIPC_IOC_MAGIC, 0x01, struct kipc_ioc_open)
+#define KIPC_IOC_UNLINK		_IOW(KIPC_IOC_MAGIC, 0x02, struct kipc_ioc_unlink)
+#define KIPC_IOC_REGION_CREATE	_IOW(KIPC_IOC_MAGIC, 0x03, struct kipc_ioc_region_create)
+#define KIPC_IOC_EVENT_CREATE	_IOW(KIPC_IOC_MAGIC, 0x04, struct kipc_ioc_event_create)
 
 /* Queue handle ioctls. */
-#define KIPC_IOC_SEND		_IOWR(KIPC_IOC_MAGIC, 0x10, struct kipc_send)
-#define KIPC_IOC_RECV		_IOWR(KIPC_IOC_MAGIC, 0x11, struct kipc_recv)
-#define KIPC_IOC_SHUTDOWN	_IOW(KIPC_IOC_MAGIC, 0x12, struct kipc_shutdown)
-#define KIPC_IOC_QUEUE_STAT	_IOWR(KIPC_IOC_MAGIC, 0x13, struct kipc_queue_info)
+#define KIPC_IOC_SEND		_IOWR(KIPC_IOC_MAGIC, 0x10, struct kipc_ioc_send)
+#define KIPC_IOC_RECV		_IOWR(KIPC_IOC_MAGIC, 0x11, struct kipc_ioc_recv)
+#define KIPC_IOC_SHUTDOWN	_IOW(KIPC_IOC_MAGIC, 0x12, struct kipc_ioc_shutdown)
+#define KIPC_IOC_QUEUE_STAT	_IOWR(KIPC_IOC_MAGIC, 0x13, struct kipc_ioc_queue_stat)
 
 /* Region handle ioctls. */
-#define KIPC_IOC_REGION_INFO	_IOWR(KIPC_IOC_MAGIC, 0x20, struct kipc_region_info)
-#define KIPC_IOC_WAIT		_IOW(KIPC_IOC_MAGIC, 0x21, struct kipc_wait)
-#define KIPC_IOC_WAKE		_IOW(KIPC_IOC_MAGIC, 0x22, struct kipc_wake)
-#define KIPC_IOC_LOCK_INIT	_IOW(KIPC_IOC_MAGIC, 0x23, struct kipc_lock_op)
-#define KIPC_IOC_LOCK		_IOW(KIPC_IOC_MAGIC, 0x24, struct kipc_lock_op)
-#define KIPC_IOC_UNLOCK		_IOW(KIPC_IOC_MAGIC, 0x25, struct kipc_lock_op)
-#define KIPC_IOC_RING_ATTACH	_IOWR(KIPC_IOC_MAGIC, 0x26, struct kipc_ring_attach)
-#define KIPC_IOC_REGION_THREAD	_IOW(KIPC_IOC_MAGIC, 0x27, struct kipc_region_thread)
-#define KIPC_IOC_LOCK_CONSISTENT _IOW(KIPC_IOC_MAGIC, 0x28, struct kipc_lock_op)
+#define KIPC_IOC_REGION_STAT	_IOWR(KIPC_IOC_MAGIC, 0x20, struct kipc_ioc_region_stat)
+#define KIPC_IOC_WAIT		_IOW(KIPC_IOC_MAGIC, 0x21, struct kipc_ioc_wait)
+#define KIPC_IOC_WAKE		_IOW(KIPC_IOC_MAGIC, 0x22, struct kipc_ioc_wake)
+#define KIPC_IOC_LOCK_INIT	_IOW(KIPC_IOC_MAGIC, 0x23, struct kipc_ioc_lock)
+#define KIPC_IOC_LOCK		_IOW(KIPC_IOC_MAGIC, 0x24, struct kipc_ioc_lock)
+#define KIPC_IOC_UNLOCK		_IOW(KIPC_IOC_MAGIC, 0x25, struct kipc_ioc_lock)
+#define KIPC_IOC_RING_ATTACH	_IOWR(KIPC_IOC_MAGIC, 0x26, struct kipc_ioc_ring_attach)
+#define KIPC_IOC_REGION_THREAD	_IOW(KIPC_IOC_MAGIC, 0x27, struct kipc_ioc_region_thread)
+#define KIPC_IOC_LOCK_CONSISTENT _IOW(KIPC_IOC_MAGIC, 0x28, struct kipc_ioc_lock)
 
 /* Event handle ioctls. */
-#define KIPC_IOC_EVENT_POST	_IOW(KIPC_IOC_MAGIC, 0x30, struct kipc_event_post)
-#define KIPC_IOC_EVENT_WAIT	_IOWR(KIPC_IOC_MAGIC, 0x31, struct kipc_event_wait)
-#define KIPC_IOC_EVENT_STAT	_IOWR(KIPC_IOC_MAGIC, 0x32, struct kipc_event_info)
+#define KIPC_IOC_EVENT_POST	_IOW(KIPC_IOC_MAGIC, 0x30, struct kipc_ioc_event_post)
+#define KIPC_IOC_EVENT_WAIT	_IOWR(KIPC_IOC_MAGIC, 0x31, struct kipc_ioc_event_wait)
+#define KIPC_IOC_EVENT_STAT	_IOWR(KIPC_IOC_MAGIC, 0x32, struct kipc_ioc_event_stat)
 
 #endif /* _UAPI_LINUX_KIPC_H */
