@@ -9,10 +9,10 @@
 #include "syscall.h"
 
 /* The ioctl argument sizes are ABI: a change here breaks binaries. */
-_Static_assert(_IOC_SIZE(KIPC_IOC_EVENT_CREATE) == 32, "struct kipc_ioc_event_create ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_EVENT_POST) == 16, "struct kipc_ioc_event_post ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_EVENT_WAIT) == 24, "struct kipc_ioc_event_wait ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_EVENT_STAT) == 56, "struct kipc_ioc_event_stat ABI");
+_Static_assert(sizeof(struct kipc_ioc_event_create) == 32, "struct kipc_ioc_event_create ABI");
+_Static_assert(sizeof(struct kipc_ioc_event_post) == 16, "struct kipc_ioc_event_post ABI");
+_Static_assert(sizeof(struct kipc_ioc_event_wait) == 24, "struct kipc_ioc_event_wait ABI");
+_Static_assert(sizeof(struct kipc_ioc_event_stat) == 56, "struct kipc_ioc_event_stat ABI");
 
 KIPC_API int kipc_event_create(const char *name, int kind, uint64_t initial,
 			       int flags, mode_t mode)

@@ -35,11 +35,7 @@
 #include "syscall.h"
 #include "region.h"
 
-_Static_assert(_IOC_SIZE(KIPC_IOC_LOCK_INIT) == 24, "struct kipc_ioc_lock ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_LOCK) == 24, "struct kipc_ioc_lock ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_UNLOCK) == 24, "struct kipc_ioc_lock ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_LOCK_CONSISTENT) == 24,
-	       "struct kipc_ioc_lock ABI");
+_Static_assert(sizeof(struct kipc_ioc_lock) == 24, "struct kipc_ioc_lock ABI");
 
 static int kipc__lock_op(int r, unsigned long cmd, size_t off,
 			 int64_t timeout_ns)

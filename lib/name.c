@@ -7,7 +7,7 @@
 #include "kipc.h"
 #include "syscall.h"
 
-_Static_assert(_IOC_SIZE(KIPC_IOC_UNLINK) == 16, "struct kipc_ioc_unlink ABI");
+_Static_assert(sizeof(struct kipc_ioc_unlink) == 16, "struct kipc_ioc_unlink ABI");
 
 KIPC_API int kipc_unlink(const char *name)
 {

@@ -10,12 +10,12 @@
 #include "syscall.h"
 
 /* The ioctl argument sizes are ABI: a change here breaks binaries. */
-_Static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_CREATE) == 48, "struct kipc_ioc_queue_create ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_OPEN) == 24, "struct kipc_ioc_open ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_SEND) == 32, "struct kipc_ioc_send ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_RECV) == 40, "struct kipc_ioc_recv ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_SHUTDOWN) == 8, "struct kipc_ioc_shutdown ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_STAT) == 160, "struct kipc_ioc_queue_stat ABI");
+_Static_assert(sizeof(struct kipc_ioc_queue_create) == 48, "struct kipc_ioc_queue_create ABI");
+_Static_assert(sizeof(struct kipc_ioc_open) == 24, "struct kipc_ioc_open ABI");
+_Static_assert(sizeof(struct kipc_ioc_send) == 32, "struct kipc_ioc_send ABI");
+_Static_assert(sizeof(struct kipc_ioc_recv) == 40, "struct kipc_ioc_recv ABI");
+_Static_assert(sizeof(struct kipc_ioc_shutdown) == 8, "struct kipc_ioc_shutdown ABI");
+_Static_assert(sizeof(struct kipc_ioc_queue_stat) == 160, "struct kipc_ioc_queue_stat ABI");
 _Static_assert(sizeof(struct kipc_msgdesc) == 56, "struct kipc_msgdesc ABI");
 
 /*

@@ -38,10 +38,10 @@
 #include "region.h"
 
 /* The ioctl argument sizes are ABI: a change here breaks binaries. */
-_Static_assert(_IOC_SIZE(KIPC_IOC_REGION_CREATE) == 32, "struct kipc_ioc_region_create ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_REGION_STAT) == 56, "struct kipc_ioc_region_stat ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_WAIT) == 32, "struct kipc_ioc_wait ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_WAKE) == 24, "struct kipc_ioc_wake ABI");
+_Static_assert(sizeof(struct kipc_ioc_region_create) == 32, "struct kipc_ioc_region_create ABI");
+_Static_assert(sizeof(struct kipc_ioc_region_stat) == 56, "struct kipc_ioc_region_stat ABI");
+_Static_assert(sizeof(struct kipc_ioc_wait) == 32, "struct kipc_ioc_wait ABI");
+_Static_assert(sizeof(struct kipc_ioc_wake) == 24, "struct kipc_ioc_wake ABI");
 
 
 static _Atomic(uint64_t) kipc__map_gen;

@@ -65,7 +65,7 @@
 #include "syscall.h"
 #include "region.h"
 
-_Static_assert(_IOC_SIZE(KIPC_IOC_RING_ATTACH) == 16, "struct kipc_ioc_ring_attach ABI");
+_Static_assert(sizeof(struct kipc_ioc_ring_attach) == 16, "struct kipc_ioc_ring_attach ABI");
 _Static_assert(sizeof(struct kipc_ring_hdr) == 192, "struct kipc_ring_hdr ABI");
 _Static_assert(sizeof(struct kipc_ring_rec) == 8, "struct kipc_ring_rec ABI");
 

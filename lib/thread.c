@@ -54,8 +54,7 @@
 #include "syscall.h"
 #include "region.h"
 
-_Static_assert(_IOC_SIZE(KIPC_IOC_REGION_THREAD) == 8,
-	       "struct kipc_ioc_region_thread ABI");
+_Static_assert(sizeof(struct kipc_ioc_region_thread) == 8, "struct kipc_ioc_region_thread ABI");
 
 struct kipc__th_ent {
 	int rfd;		/* the caller's region handle; -1: free */

@@ -227,9 +227,6 @@ static void __init kipc_abi_check(void)
 	BUILD_BUG_ON(sizeof(struct kipc_ioc_recv) != 40);
 	BUILD_BUG_ON(sizeof(struct kipc_ioc_shutdown) != 8);
 	BUILD_BUG_ON(sizeof(struct kipc_ioc_queue_stat) != 160);
-	BUILD_BUG_ON(_IOC_SIZE(KIPC_IOC_SEND) != sizeof(struct kipc_ioc_send));
-	BUILD_BUG_ON(_IOC_SIZE(KIPC_IOC_QUEUE_STAT) !=
-		     sizeof(struct kipc_ioc_queue_stat));
 }
 
 static int __init kipc_init(void)

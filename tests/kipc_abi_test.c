@@ -20,17 +20,14 @@
 
 #include "kipc_test.h"
 
-/* The command encodings are ABI: the size in each is its struct's. */
-static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_CREATE) == sizeof(struct kipc_ioc_queue_create),
-	      "QUEUE_CREATE size");
-static_assert(_IOC_SIZE(KIPC_IOC_OPEN) == sizeof(struct kipc_ioc_open), "OPEN size");
-static_assert(_IOC_SIZE(KIPC_IOC_UNLINK) == sizeof(struct kipc_ioc_unlink), "UNLINK size");
-static_assert(_IOC_SIZE(KIPC_IOC_SEND) == sizeof(struct kipc_ioc_send), "SEND size");
-static_assert(_IOC_SIZE(KIPC_IOC_RECV) == sizeof(struct kipc_ioc_recv), "RECV size");
-static_assert(_IOC_SIZE(KIPC_IOC_SHUTDOWN) == sizeof(struct kipc_ioc_shutdown),
-	      "SHUTDOWN size");
-static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_STAT) == sizeof(struct kipc_ioc_queue_stat),
-	      "QUEUE_STAT size");
+/* The command numbers are ABI: _IO(magic, nr), no size, no direction. */
+static_assert(KIPC_IOC_QUEUE_CREATE == _IO(KIPC_IOC_MAGIC, 0x00), "QUEUE_CREATE");
+static_assert(KIPC_IOC_OPEN == _IO(KIPC_IOC_MAGIC, 0x01), "OPEN");
+static_assert(KIPC_IOC_UNLINK == _IO(KIPC_IOC_MAGIC, 0x02), "UNLINK");
+static_assert(KIPC_IOC_SEND == _IO(KIPC_IOC_MAGIC, 0x10), "SEND");
+static_assert(KIPC_IOC_RECV == _IO(KIPC_IOC_MAGIC, 0x11), "RECV");
+static_assert(KIPC_IOC_SHUTDOWN == _IO(KIPC_IOC_MAGIC, 0x12), "SHUTDOWN");
+static_assert(KIPC_IOC_QUEUE_STAT == _IO(KIPC_IOC_MAGIC, 0x13), "QUEUE_STAT");
 
 /* And the first published sizes, so a change is noticed. */
 static_assert(sizeof(struct kipc_ioc_queue_create) == 48, "kipc_queue_create");

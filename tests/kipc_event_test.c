@@ -884,14 +884,6 @@ static const struct {
 	{ "stat", KIPC_IOC_EVENT_STAT, sizeof(struct kipc_ioc_event_stat), false },
 };
 
-static_assert(_IOC_SIZE(KIPC_IOC_EVENT_CREATE) ==
-	      sizeof(struct kipc_ioc_event_create), "EVENT_CREATE size");
-static_assert(_IOC_SIZE(KIPC_IOC_EVENT_POST) ==
-	      sizeof(struct kipc_ioc_event_post), "EVENT_POST size");
-static_assert(_IOC_SIZE(KIPC_IOC_EVENT_WAIT) ==
-	      sizeof(struct kipc_ioc_event_wait), "EVENT_WAIT size");
-static_assert(_IOC_SIZE(KIPC_IOC_EVENT_STAT) ==
-	      sizeof(struct kipc_ioc_event_stat), "EVENT_STAT size");
 static_assert(sizeof(struct kipc_ioc_event_create) == 32, "create ABI");
 static_assert(sizeof(struct kipc_ioc_event_post) == 16, "post ABI");
 static_assert(sizeof(struct kipc_ioc_event_wait) == 24, "wait ABI");

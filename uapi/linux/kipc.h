@@ -20,18 +20,26 @@
  * close-on-exec) bound to one object: a queue, a region or an event.  The
  * remaining ioctls are issued on handles.
  *
+ * Every command is ``_IO(KIPC_IOC_MAGIC, nr)`` with a KIPC_CMD_* number:
+ * it encodes no size, so the command stays the same when its struct
+ * grows.  A number that is not exactly such a command is -ENOTTY.
+ *
  * Every ioctl argument is an extensible struct that starts with
  * ``__u32 size; __u32 flags;``.  ``size`` is sizeof() the struct as the
- * caller knows it.  A size smaller than the first published version of the
- * struct is -EINVAL; a larger size is accepted when every byte the kernel
- * does not know is zero, else -E2BIG.  Unknown bits in ``flags`` and
- * non-zero ``__reserved`` fields are -EINVAL.  Pointers travel as
- * ``__aligned_u64``.
+ * caller knows it.  A size smaller than the struct's version 1 (marked in
+ * each struct; kipc 1.0 published them) is -EINVAL; a larger size is
+ * accepted when every byte the kernel does not know is zero, else -E2BIG.
+ * A struct only ever grows at its end, by fields whose zero value means
+ * what the shorter struct meant, so an old caller keeps working with a
+ * newer kernel and a new caller of a newer field gets -E2BIG from an older
+ * one.  A struct the kernel fills in is written back for as many bytes as
+ * both sides know.  Unknown bits in ``flags`` and non-zero ``__reserved``
+ * fields are -EINVAL.  Pointers travel as ``__aligned_u64``.
  *
  * Errors have the same meaning everywhere:
  *
  * - EINVAL: bad attribute, unknown flag bit, type 0, priority > 31,
- *   misaligned offset, reserved field not 0, size below the minimum.
+ *   misaligned offset, reserved field not 0, size below version 1.
  * - E2BIG: a struct larger than the kernel knows, with a non-zero tail.
  * - EMSGSIZE: payload larger than max_msg_size; receive buffer too small
  *   (the message stays queued and its length is reported).
@@ -130,6 +138,7 @@ struct kipc_ioc_queue_create {
 	__aligned_u64 max_bytes;
 	__u32 qflags;
 	__u32 __reserved;
+	/* end of version 1 (kipc 1.0): 48 bytes */
 };
 
 /**
@@ -148,6 +157,7 @@ struct kipc_ioc_open {
 	__aligned_u64 name;
 	__u32 kind;
 	__u32 __reserved;
+	/* end of version 1 (kipc 1.0): 24 bytes */
 };
 
 /**
@@ -162,6 +172,7 @@ struct kipc_ioc_unlink {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 name;
+	/* end of version 1 (kipc 1.0): 16 bytes */
 };
 
 /**
@@ -216,6 +227,7 @@ struct kipc_ioc_send {
 	__u32 count;
 	__u32 __reserved;
 	__s64 timeout_ns;
+	/* end of version 1 (kipc 1.0): 32 bytes */
 };
 
 /**
@@ -241,6 +253,7 @@ struct kipc_ioc_recv {
 	__u32 sel_type;
 	__u32 __reserved;
 	__s64 timeout_ns;
+	/* end of version 1 (kipc 1.0): 40 bytes */
 };
 
 /**
@@ -254,6 +267,7 @@ struct kipc_ioc_recv {
 struct kipc_ioc_shutdown {
 	__u32 size;
 	__u32 flags;
+	/* end of version 1 (kipc 1.0): 8 bytes */
 };
 
 /**
@@ -292,6 +306,7 @@ struct kipc_ioc_queue_stat {
 	__s32 owner_pid;
 	__u32 id;
 	__u32 __reserved;
+	/* end of version 1 (kipc 1.0): 160 bytes */
 };
 
 /**
@@ -315,6 +330,7 @@ struct kipc_ioc_region_create {
 	__u32 mode;
 	__u32 ring;
 	__aligned_u64 region_size;
+	/* end of version 1 (kipc 1.0): 32 bytes */
 };
 
 /*
@@ -356,6 +372,7 @@ struct kipc_ioc_region_stat {
 	__s32 owner_pid;
 	__u32 id;
 	__u32 owner_died;
+	/* end of version 1 (kipc 1.0): 56 bytes */
 };
 
 /**
@@ -377,6 +394,7 @@ struct kipc_ioc_wait {
 	__u32 expected;
 	__u32 __reserved;
 	__s64 timeout_ns;
+	/* end of version 1 (kipc 1.0): 32 bytes */
 };
 
 /**
@@ -395,6 +413,7 @@ struct kipc_ioc_wake {
 	__aligned_u64 offset;
 	__u32 count;
 	__u32 __reserved;
+	/* end of version 1 (kipc 1.0): 24 bytes */
 };
 
 /*
@@ -430,6 +449,7 @@ struct kipc_ioc_lock {
 	__u32 flags;
 	__aligned_u64 offset;
 	__s64 timeout_ns;
+	/* end of version 1 (kipc 1.0): 24 bytes */
 };
 
 /**
@@ -446,6 +466,7 @@ struct kipc_ioc_lock {
 struct kipc_ioc_region_thread {
 	__u32 size;
 	__u32 flags;
+	/* end of version 1 (kipc 1.0): 8 bytes */
 };
 
 /*
@@ -504,6 +525,7 @@ struct kipc_ioc_ring_attach {
 	__u32 flags;
 	__u32 role;
 	__u32 __reserved;
+	/* end of version 1 (kipc 1.0): 16 bytes */
 };
 
 /* Event kinds. */
@@ -527,6 +549,7 @@ struct kipc_ioc_event_create {
 	__u32 mode;
 	__u32 kind;
 	__aligned_u64 initial;
+	/* end of version 1 (kipc 1.0): 32 bytes */
 };
 
 /**
@@ -540,6 +563,7 @@ struct kipc_ioc_event_post {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 value;
+	/* end of version 1 (kipc 1.0): 16 bytes */
 };
 
 /**
@@ -554,6 +578,7 @@ struct kipc_ioc_event_wait {
 	__u32 flags;
 	__s64 timeout_ns;
 	__aligned_u64 value;
+	/* end of version 1 (kipc 1.0): 24 bytes */
 };
 
 /**
@@ -582,35 +607,69 @@ struct kipc_ioc_event_stat {
 	__s32 owner_pid;
 	__u32 id;
 	__u32 __reserved;
+	/* end of version 1 (kipc 1.0): 56 bytes */
 };
 
-/* Context ioctls (/dev/kipc). */
-#define KIPC_IOC_QUEUE_CREATE	_IOW(KIPC_IOC_MAGIC, 0x00, struct kipc_ioc_queue_create)
-#define KIPC_IOC_OPEN		_IOW(KIPC_IOC_MAGIC, 0x01, struct kipc_ioc_open)
-#define KIPC_IOC_UNLINK		_IOW(KIPC_IOC_MAGIC, 0x02, struct kipc_ioc_unlink)
-#define KIPC_IOC_REGION_CREATE	_IOW(KIPC_IOC_MAGIC, 0x03, struct kipc_ioc_region_create)
-#define KIPC_IOC_EVENT_CREATE	_IOW(KIPC_IOC_MAGIC, 0x04, struct kipc_ioc_event_create)
+/*
+ * Command numbers.  A command is _IO(KIPC_IOC_MAGIC, nr): its number
+ * encodes no size or direction, so a struct that grows keeps its command;
+ * the struct's own size field says which version the caller knows.  These
+ * numbers are ABI and are never reused.
+ */
+enum {
+	/* Context ioctls (/dev/kipc). */
+	KIPC_CMD_QUEUE_CREATE		= 0x00,
+	KIPC_CMD_OPEN			= 0x01,
+	KIPC_CMD_UNLINK			= 0x02,
+	KIPC_CMD_REGION_CREATE		= 0x03,
+	KIPC_CMD_EVENT_CREATE		= 0x04,
 
-/* Queue handle ioctls. */
-#define KIPC_IOC_SEND		_IOWR(KIPC_IOC_MAGIC, 0x10, struct kipc_ioc_send)
-#define KIPC_IOC_RECV		_IOWR(KIPC_IOC_MAGIC, 0x11, struct kipc_ioc_recv)
-#define KIPC_IOC_SHUTDOWN	_IOW(KIPC_IOC_MAGIC, 0x12, struct kipc_ioc_shutdown)
-#define KIPC_IOC_QUEUE_STAT	_IOWR(KIPC_IOC_MAGIC, 0x13, struct kipc_ioc_queue_stat)
+	/* Queue handle ioctls. */
+	KIPC_CMD_SEND			= 0x10,
+	KIPC_CMD_RECV			= 0x11,
+	KIPC_CMD_SHUTDOWN		= 0x12,
+	KIPC_CMD_QUEUE_STAT		= 0x13,
 
-/* Region handle ioctls. */
-#define KIPC_IOC_REGION_STAT	_IOWR(KIPC_IOC_MAGIC, 0x20, struct kipc_ioc_region_stat)
-#define KIPC_IOC_WAIT		_IOW(KIPC_IOC_MAGIC, 0x21, struct kipc_ioc_wait)
-#define KIPC_IOC_WAKE		_IOW(KIPC_IOC_MAGIC, 0x22, struct kipc_ioc_wake)
-#define KIPC_IOC_LOCK_INIT	_IOW(KIPC_IOC_MAGIC, 0x23, struct kipc_ioc_lock)
-#define KIPC_IOC_LOCK		_IOW(KIPC_IOC_MAGIC, 0x24, struct kipc_ioc_lock)
-#define KIPC_IOC_UNLOCK		_IOW(KIPC_IOC_MAGIC, 0x25, struct kipc_ioc_lock)
-#define KIPC_IOC_RING_ATTACH	_IOWR(KIPC_IOC_MAGIC, 0x26, struct kipc_ioc_ring_attach)
-#define KIPC_IOC_REGION_THREAD	_IOW(KIPC_IOC_MAGIC, 0x27, struct kipc_ioc_region_thread)
-#define KIPC_IOC_LOCK_CONSISTENT _IOW(KIPC_IOC_MAGIC, 0x28, struct kipc_ioc_lock)
+	/* Region handle ioctls. */
+	KIPC_CMD_REGION_STAT		= 0x20,
+	KIPC_CMD_WAIT			= 0x21,
+	KIPC_CMD_WAKE			= 0x22,
+	KIPC_CMD_LOCK_INIT		= 0x23,
+	KIPC_CMD_LOCK			= 0x24,
+	KIPC_CMD_UNLOCK			= 0x25,
+	KIPC_CMD_RING_ATTACH		= 0x26,
+	KIPC_CMD_REGION_THREAD		= 0x27,
+	KIPC_CMD_LOCK_CONSISTENT	= 0x28,
 
-/* Event handle ioctls. */
-#define KIPC_IOC_EVENT_POST	_IOW(KIPC_IOC_MAGIC, 0x30, struct kipc_ioc_event_post)
-#define KIPC_IOC_EVENT_WAIT	_IOWR(KIPC_IOC_MAGIC, 0x31, struct kipc_ioc_event_wait)
-#define KIPC_IOC_EVENT_STAT	_IOWR(KIPC_IOC_MAGIC, 0x32, struct kipc_ioc_event_stat)
+	/* Event handle ioctls. */
+	KIPC_CMD_EVENT_POST		= 0x30,
+	KIPC_CMD_EVENT_WAIT		= 0x31,
+	KIPC_CMD_EVENT_STAT		= 0x32,
+};
+
+#define KIPC_IOC_QUEUE_CREATE	_IO(KIPC_IOC_MAGIC, KIPC_CMD_QUEUE_CREATE)
+#define KIPC_IOC_OPEN		_IO(KIPC_IOC_MAGIC, KIPC_CMD_OPEN)
+#define KIPC_IOC_UNLINK		_IO(KIPC_IOC_MAGIC, KIPC_CMD_UNLINK)
+#define KIPC_IOC_REGION_CREATE	_IO(KIPC_IOC_MAGIC, KIPC_CMD_REGION_CREATE)
+#define KIPC_IOC_EVENT_CREATE	_IO(KIPC_IOC_MAGIC, KIPC_CMD_EVENT_CREATE)
+
+#define KIPC_IOC_SEND		_IO(KIPC_IOC_MAGIC, KIPC_CMD_SEND)
+#define KIPC_IOC_RECV		_IO(KIPC_IOC_MAGIC, KIPC_CMD_RECV)
+#define KIPC_IOC_SHUTDOWN	_IO(KIPC_IOC_MAGIC, KIPC_CMD_SHUTDOWN)
+#define KIPC_IOC_QUEUE_STAT	_IO(KIPC_IOC_MAGIC, KIPC_CMD_QUEUE_STAT)
+
+#define KIPC_IOC_REGION_STAT	_IO(KIPC_IOC_MAGIC, KIPC_CMD_REGION_STAT)
+#define KIPC_IOC_WAIT		_IO(KIPC_IOC_MAGIC, KIPC_CMD_WAIT)
+#define KIPC_IOC_WAKE		_IO(KIPC_IOC_MAGIC, KIPC_CMD_WAKE)
+#define KIPC_IOC_LOCK_INIT	_IO(KIPC_IOC_MAGIC, KIPC_CMD_LOCK_INIT)
+#define KIPC_IOC_LOCK		_IO(KIPC_IOC_MAGIC, KIPC_CMD_LOCK)
+#define KIPC_IOC_UNLOCK		_IO(KIPC_IOC_MAGIC, KIPC_CMD_UNLOCK)
+#define KIPC_IOC_RING_ATTACH	_IO(KIPC_IOC_MAGIC, KIPC_CMD_RING_ATTACH)
+#define KIPC_IOC_REGION_THREAD	_IO(KIPC_IOC_MAGIC, KIPC_CMD_REGION_THREAD)
+#define KIPC_IOC_LOCK_CONSISTENT _IO(KIPC_IOC_MAGIC, KIPC_CMD_LOCK_CONSISTENT)
+
+#define KIPC_IOC_EVENT_POST	_IO(KIPC_IOC_MAGIC, KIPC_CMD_EVENT_POST)
+#define KIPC_IOC_EVENT_WAIT	_IO(KIPC_IOC_MAGIC, KIPC_CMD_EVENT_WAIT)
+#define KIPC_IOC_EVENT_STAT	_IO(KIPC_IOC_MAGIC, KIPC_CMD_EVENT_STAT)
 
 #endif /* _UAPI_LINUX_KIPC_H */
