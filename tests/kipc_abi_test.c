@@ -4,11 +4,12 @@
  * with structs built by hand.  For every command: a size below the struct
  * is EINVAL, a larger one with a zero tail works, a non-zero tail is E2BIG,
  * unknown flag bits and non-zero __reserved are EINVAL, bad struct pointers
- * EFAULT, the command on the wrong kind of fd or with another size or
- * direction encoded ENOTTY.  Then names (charset, length, the leading
+ * EFAULT, the command on the wrong kind of fd or with a size or direction
+ * encoded ENOTTY.  Then names (charset, length, the leading
  * slash, bad pointers), open kinds and flags, send descriptors and receive
  * selectors.  After every refused call nothing was created, opened, queued
- * or consumed.
+ * or consumed.  Last, the walk: every command of every kind, from one
+ * table, against the growth rule and a caller of version 1 of each struct.
  */
 #include <assert.h>
 #include <limits.h>
@@ -560,16 +561,17 @@ TEST_F(abi, wrong_cmd_encoding)
 	int fd = variant->on_handle ? self->q : self->ctx;
 	unsigned long c = variant->cmd;
 	const unsigned long bad[] = {
-		/* another size */
-		_IOC(_IOC_DIR(c), _IOC_TYPE(c), _IOC_NR(c), _IOC_SIZE(c) + 8),
-		_IOC(_IOC_DIR(c), _IOC_TYPE(c), _IOC_NR(c), _IOC_SIZE(c) - 1),
-		_IOC(_IOC_DIR(c), _IOC_TYPE(c), _IOC_NR(c), 0),
-		/* another direction */
-		_IOC(_IOC_DIR(c) ^ _IOC_READ, _IOC_TYPE(c), _IOC_NR(c),
-		     _IOC_SIZE(c)),
-		_IOC(_IOC_NONE, _IOC_TYPE(c), _IOC_NR(c), _IOC_SIZE(c)),
+		/* a size encoded: the struct's (kipc 0.x), or another */
+		_IOC(_IOC_NONE, _IOC_TYPE(c), _IOC_NR(c), variant->size),
+		_IOC(_IOC_NONE, _IOC_TYPE(c), _IOC_NR(c), variant->size - 1),
+		_IOC(_IOC_NONE, _IOC_TYPE(c), _IOC_NR(c), 1),
+		/* a direction encoded */
+		_IOC(_IOC_WRITE, _IOC_TYPE(c), _IOC_NR(c), variant->size),
+		_IOC(_IOC_READ | _IOC_WRITE, _IOC_TYPE(c), _IOC_NR(c),
+		     variant->size),
+		_IOC(_IOC_READ, _IOC_TYPE(c), _IOC_NR(c), 0),
 		/* another magic */
-		_IOC(_IOC_DIR(c), _IOC_TYPE(c) ^ 1, _IOC_NR(c), _IOC_SIZE(c)),
+		_IOC(_IOC_NONE, _IOC_TYPE(c) ^ 1, _IOC_NR(c), 0),
 	};
 	int free_fd = next_fd();
 	unsigned int i;
@@ -1136,6 +1138,782 @@ TEST_F(raw, create_flags)
 	EXPECT_EQ(-EAGAIN, kipc_recv(h, NULL, buf, sizeof(buf), NULL, -1));
 	close(h);
 	EXPECT_EQ(-ENOENT, name_opens(self->ctx, name));
+}
+
+/* --- the command walk ---------------------------------------------- */
+
+/*
+ * Every command of every kind, from one table: a size one below version 1
+ * is EINVAL, size 0 EINVAL, the exact size works, 8 more bytes that are
+ * zero work, 8 more with a non-zero byte are E2BIG, the command number of
+ * kipc 0.x (which encoded the size) is ENOTTY, and a caller built against
+ * version 1 of the struct (below, frozen here as 1.0 published it) keeps
+ * working.  Every argument lies right before an inaccessible page, so the
+ * kernel can read and write nothing beyond the size it was given.  Each
+ * call gets fresh objects; after a refused call the command's effect did
+ * not happen, and the same state then takes the valid call.
+ */
+
+#define offsetofend(t, f)	(offsetof(t, f) + sizeof(((t *)0)->f))
+
+/* The structs as kipc 1.0 published them: what an old caller has. */
+struct v1_queue_create {
+	__u32 size, flags;
+	__aligned_u64 name;
+	__u32 mode, policy, max_msgs, max_msg_size;
+	__aligned_u64 max_bytes;
+	__u32 qflags, __reserved;
+};
+struct v1_open { __u32 size, flags; __aligned_u64 name; __u32 kind, __reserved; };
+struct v1_unlink { __u32 size, flags; __aligned_u64 name; };
+struct v1_send {
+	__u32 size, flags;
+	__aligned_u64 msgs;
+	__u32 count, __reserved;
+	__s64 timeout_ns;
+};
+struct v1_recv {
+	__u32 size, flags;
+	__aligned_u64 msgs;
+	__u32 count, sel_mode, sel_type, __reserved;
+	__s64 timeout_ns;
+};
+struct v1_shutdown { __u32 size, flags; };
+struct v1_queue_stat {
+	__u32 size, flags;
+	__u64 depth_msgs, depth_bytes, max_msgs, max_bytes, max_msg_size;
+	__u64 high_water, sent, received, dropped_new, dropped_oldest;
+	__u64 conflated, rejected, timeouts, wakeups;
+	__u32 policy, qflags, blocked_senders, blocked_receivers;
+	__u32 senders, receivers, state;
+	__s32 owner_pid;
+	__u32 id, __reserved;
+};
+struct v1_region_create {
+	__u32 size, flags;
+	__aligned_u64 name;
+	__u32 mode, ring;
+	__aligned_u64 region_size;
+};
+struct v1_region_stat {
+	__u32 size, flags;
+	__u64 region_size;
+	__u32 token, access, handles, waiters, locks, state, ring_role;
+	__s32 owner_pid;
+	__u32 id, owner_died;
+};
+struct v1_wait {
+	__u32 size, flags;
+	__aligned_u64 offset;
+	__u32 expected, __reserved;
+	__s64 timeout_ns;
+};
+struct v1_wake { __u32 size, flags; __aligned_u64 offset; __u32 count, __reserved; };
+struct v1_lock { __u32 size, flags; __aligned_u64 offset; __s64 timeout_ns; };
+struct v1_region_thread { __u32 size, flags; };
+struct v1_ring_attach { __u32 size, flags, role, __reserved; };
+struct v1_event_create {
+	__u32 size, flags;
+	__aligned_u64 name;
+	__u32 mode, kind;
+	__aligned_u64 initial;
+};
+struct v1_event_post { __u32 size, flags; __aligned_u64 value; };
+struct v1_event_wait { __u32 size, flags; __s64 timeout_ns; __aligned_u64 value; };
+struct v1_event_stat {
+	__u32 size, flags;
+	__u64 count, posts, waits;
+	__u32 kind, state, waiters;
+	__s32 owner_pid;
+	__u32 id, __reserved;
+};
+
+/* Version 1 is a prefix of today's struct, ending where the header says. */
+#define V1(op, last)							\
+	static_assert(sizeof(struct v1_##op) ==				\
+		      offsetofend(struct kipc_ioc_##op, last), #op " v1");	\
+	static_assert(offsetof(struct v1_##op, last) ==			\
+		      offsetof(struct kipc_ioc_##op, last), #op " v1 layout")
+V1(queue_create, __reserved);
+V1(open, __reserved);
+V1(unlink, name);
+V1(send, timeout_ns);
+V1(recv, timeout_ns);
+V1(shutdown, flags);
+V1(queue_stat, __reserved);
+V1(region_create, region_size);
+V1(region_stat, owner_died);
+V1(wait, timeout_ns);
+V1(wake, __reserved);
+V1(lock, timeout_ns);
+V1(region_thread, flags);
+V1(ring_attach, __reserved);
+V1(event_create, initial);
+V1(event_post, value);
+V1(event_wait, value);
+V1(event_stat, __reserved);
+#undef V1
+
+union walk_arg {
+	struct kipc_ioc_queue_create queue_create;
+	struct kipc_ioc_open open;
+	struct kipc_ioc_unlink unlink;
+	struct kipc_ioc_send send;
+	struct kipc_ioc_recv recv;
+	struct kipc_ioc_shutdown shutdown;
+	struct kipc_ioc_queue_stat queue_stat;
+	struct kipc_ioc_region_create region_create;
+	struct kipc_ioc_region_stat region_stat;
+	struct kipc_ioc_wait wait;
+	struct kipc_ioc_wake wake;
+	struct kipc_ioc_lock lock;
+	struct kipc_ioc_region_thread region_thread;
+	struct kipc_ioc_ring_attach ring_attach;
+	struct kipc_ioc_event_create event_create;
+	struct kipc_ioc_event_post event_post;
+	struct kipc_ioc_event_wait event_wait;
+	struct kipc_ioc_event_stat event_stat;
+	unsigned char bytes[256];
+};
+
+#define WALK_FDS	16
+
+FIXTURE(walk) {
+	int ctx;
+	int fds[WALK_FDS];	/* closed after each command */
+	unsigned int nfds;
+	unsigned int seq;	/* for fresh names */
+	char name[64];		/* the last fresh name */
+	volatile __u32 *map;	/* the last region's first page, or NULL */
+	char *guard;		/* an inaccessible page */
+	struct kipc_msgdesc desc;
+	char rbuf[MAX_MSG];
+};
+
+struct walk_cmd {
+	const char *what;
+	unsigned long cmd;
+	unsigned int old_dir;	/* kipc 0.x encoded _IOW or _IOWR */
+	size_t size;		/* sizeof today's struct */
+	size_t v1_size;		/* sizeof its version 1 */
+	int kind;		/* the fd it goes to: 0 for the context */
+	/* Fresh objects and a valid argument; the fd to call, or -errno. */
+	int (*prep)(FIXTURE_DATA(walk) *self, union walk_arg *a);
+	int result;		/* a valid call's result, or RES_FD */
+	/* The call's effect is visible (the output, for the stat calls). */
+	bool (*done)(FIXTURE_DATA(walk) *self, int fd,
+		     const union walk_arg *a);
+};
+
+static int walk_keep(FIXTURE_DATA(walk) *self, int fd)
+{
+	if (fd >= 0 && self->nfds < WALK_FDS)
+		self->fds[self->nfds++] = fd;
+	return fd;
+}
+
+static void walk_reset(FIXTURE_DATA(walk) *self)
+{
+	while (self->nfds)
+		close(self->fds[--self->nfds]);
+	if (self->map)
+		munmap((void *)self->map, 4096);
+	self->map = NULL;
+}
+
+static const char *walk_name(FIXTURE_DATA(walk) *self)
+{
+	snprintf(self->name, sizeof(self->name), "/kt.walk.%d.%u",
+		 (int)getpid(), self->seq++);
+	return self->name;
+}
+
+static int walk_queue(FIXTURE_DATA(walk) *self, const char *name)
+{
+	return walk_keep(self, raw_create(self->ctx, name, 0));
+}
+
+static int walk_region(FIXTURE_DATA(walk) *self, const char *name, __u32 ring)
+{
+	struct kipc_ioc_region_create a = {
+		.size = sizeof(a), .name = (uintptr_t)name, .mode = 0600,
+		.ring = ring, .region_size = 4096,
+	};
+	int r = walk_keep(self, kt_ioctl(self->ctx, KIPC_IOC_REGION_CREATE, &a));
+	void *p;
+
+	if (r < 0 || ring)
+		return r;
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, r, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	self->map = p;
+	return r;
+}
+
+static int walk_event(FIXTURE_DATA(walk) *self, __u64 initial)
+{
+	struct kipc_ioc_event_create a = {
+		.size = sizeof(a), .mode = 0600, .kind = KIPC_EVENT_SEMAPHORE,
+		.initial = initial,
+	};
+
+	return walk_keep(self, kt_ioctl(self->ctx, KIPC_IOC_EVENT_CREATE, &a));
+}
+
+static int walk_lock_op(int r, unsigned long cmd)
+{
+	struct kipc_ioc_lock a = { .size = sizeof(a) };
+
+	return kt_ioctl(r, cmd, &a);
+}
+
+static long walk_qstat(int q, int field)
+{
+	struct kipc_ioc_queue_stat st = { .size = sizeof(st) };
+
+	if (kt_ioctl(q, KIPC_IOC_QUEUE_STAT, &st))
+		return -1;
+	return field ? (long)st.state : (long)st.depth_msgs;
+}
+
+static long walk_ecount(int e)
+{
+	struct kipc_ioc_event_stat st = { .size = sizeof(st) };
+
+	if (kt_ioctl(e, KIPC_IOC_EVENT_STAT, &st))
+		return -1;
+	return st.count;
+}
+
+static int prep_queue_create(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	a->queue_create.mode = 0600;
+	a->queue_create.max_msgs = 4;
+	a->queue_create.max_msg_size = MAX_MSG;
+	return self->ctx;
+}
+
+static int prep_open(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	int q = walk_queue(self, walk_name(self));
+
+	a->open.flags = KIPC_RDWR;
+	a->open.name = (uintptr_t)self->name;
+	a->open.kind = KIPC_KIND_QUEUE;
+	return q < 0 ? q : self->ctx;
+}
+
+static int prep_unlink(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	int q = walk_queue(self, walk_name(self));
+
+	a->unlink.name = (uintptr_t)self->name;
+	return q < 0 ? q : self->ctx;
+}
+
+static bool done_unlink(FIXTURE_DATA(walk) *self, int fd,
+			const union walk_arg *a)
+{
+	return name_opens(self->ctx, self->name) == -ENOENT;
+}
+
+static int prep_region_create(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	a->region_create.mode = 0600;
+	a->region_create.region_size = 4096;
+	return self->ctx;
+}
+
+static int prep_event_create(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	a->event_create.mode = 0600;
+	a->event_create.kind = KIPC_EVENT_SEMAPHORE;
+	a->event_create.initial = 1;
+	return self->ctx;
+}
+
+static int prep_send(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	memset(&self->desc, 0, sizeof(self->desc));
+	self->desc.type = 1;
+	self->desc.data = (uintptr_t)PAYLOAD;
+	self->desc.len = PAYLOAD_LEN;
+	a->send.msgs = (uintptr_t)&self->desc;
+	a->send.count = 1;
+	return walk_queue(self, NULL);
+}
+
+static bool done_send(FIXTURE_DATA(walk) *self, int fd,
+		      const union walk_arg *a)
+{
+	return walk_qstat(fd, 0) == 1;
+}
+
+static int prep_recv(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	int q = walk_queue(self, NULL);
+
+	if (q >= 0 && kipc_send(q, 1, 0, PAYLOAD, PAYLOAD_LEN, 0))
+		return -EIO;
+	memset(&self->desc, 0, sizeof(self->desc));
+	self->desc.data = (uintptr_t)self->rbuf;
+	self->desc.len = sizeof(self->rbuf);
+	a->recv.msgs = (uintptr_t)&self->desc;
+	a->recv.count = 1;
+	a->recv.sel_mode = KIPC_SEL_ANY;
+	return q;
+}
+
+static bool done_recv(FIXTURE_DATA(walk) *self, int fd,
+		      const union walk_arg *a)
+{
+	return walk_qstat(fd, 0) == 0;
+}
+
+static int prep_queue(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	return walk_queue(self, NULL);
+}
+
+static bool done_shutdown(FIXTURE_DATA(walk) *self, int fd,
+			  const union walk_arg *a)
+{
+	return walk_qstat(fd, 1) == KIPC_STATE_SHUTDOWN;
+}
+
+static bool done_queue_stat(FIXTURE_DATA(walk) *self, int fd,
+			    const union walk_arg *a)
+{
+	return a->queue_stat.max_msgs == 4 &&
+	       a->queue_stat.max_msg_size == MAX_MSG &&
+	       a->queue_stat.state == KIPC_STATE_LIVE &&
+	       a->queue_stat.senders == 1;
+}
+
+static int prep_region(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	return walk_region(self, NULL, 0);
+}
+
+static bool done_region_stat(FIXTURE_DATA(walk) *self, int fd,
+			     const union walk_arg *a)
+{
+	return a->region_stat.region_size == 4096 &&
+	       a->region_stat.access == KIPC_RDWR &&
+	       a->region_stat.token != 0;
+}
+
+static int prep_wait(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	a->wait.expected = 1;		/* the word is 0: EAGAIN at once */
+	return walk_region(self, NULL, 0);
+}
+
+static int prep_wake(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	a->wake.count = 1;
+	return walk_region(self, NULL, 0);
+}
+
+static bool done_lock_init(FIXTURE_DATA(walk) *self, int fd,
+			   const union walk_arg *a)
+{
+	struct kipc_ioc_region_stat st = { .size = sizeof(st) };
+
+	return !kt_ioctl(fd, KIPC_IOC_REGION_STAT, &st) && st.locks == 1;
+}
+
+/* A region with a registered lock at offset 0. */
+static int prep_lock(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	int r = walk_region(self, NULL, 0);
+
+	if (r >= 0 && walk_lock_op(r, KIPC_IOC_LOCK_INIT))
+		return -EIO;
+	return r;
+}
+
+static bool done_lock(FIXTURE_DATA(walk) *self, int fd,
+		      const union walk_arg *a)
+{
+	return self->map[0] != 0;
+}
+
+static int prep_unlock(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	int r = prep_lock(self, a);
+
+	if (r >= 0 && walk_lock_op(r, KIPC_IOC_LOCK))
+		return -EIO;
+	return r;
+}
+
+static bool done_unlock(FIXTURE_DATA(walk) *self, int fd,
+			const union walk_arg *a)
+{
+	return self->map[0] == 0;
+}
+
+/* The lock's holder (a thread handle) is gone; @r took it over. */
+static int prep_lock_consistent(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	struct kipc_ioc_region_thread th = { .size = sizeof(th) };
+	int r = prep_lock(self, a), t;
+
+	if (r < 0)
+		return r;
+	t = kt_ioctl(r, KIPC_IOC_REGION_THREAD, &th);
+	if (t < 0)
+		return t;
+	if (walk_lock_op(t, KIPC_IOC_LOCK)) {
+		close(t);
+		return -EIO;
+	}
+	close(t);
+	if (walk_lock_op(r, KIPC_IOC_LOCK) != -EOWNERDEAD)
+		return -EIO;
+	return r;
+}
+
+static bool done_lock_consistent(FIXTURE_DATA(walk) *self, int fd,
+				 const union walk_arg *a)
+{
+	return !(self->map[0] & KIPC_LOCK_OWNER_DIED);
+}
+
+/* A second handle of a producer ring: it may take the consumer role. */
+static int prep_ring_attach(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	int r = walk_region(self, walk_name(self), KIPC_RING_PRODUCER);
+
+	if (r < 0)
+		return r;
+	return walk_keep(self, raw_open(self->ctx, self->name, KIPC_RDWR,
+					KIPC_KIND_REGION));
+}
+
+static bool done_ring_attach(FIXTURE_DATA(walk) *self, int fd,
+			     const union walk_arg *a)
+{
+	return a->ring_attach.role == KIPC_RING_CONSUMER;
+}
+
+static int prep_event_post(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	a->event_post.value = 1;
+	return walk_event(self, 0);
+}
+
+static bool done_event_post(FIXTURE_DATA(walk) *self, int fd,
+			    const union walk_arg *a)
+{
+	return walk_ecount(fd) == 1;
+}
+
+static int prep_event(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	return walk_event(self, 1);
+}
+
+static bool done_event_wait(FIXTURE_DATA(walk) *self, int fd,
+			    const union walk_arg *a)
+{
+	return walk_ecount(fd) == 0 && a->event_wait.value == 1;
+}
+
+static bool done_event_stat(FIXTURE_DATA(walk) *self, int fd,
+			    const union walk_arg *a)
+{
+	return a->event_stat.kind == KIPC_EVENT_SEMAPHORE &&
+	       a->event_stat.count == 1 && a->event_stat.state == KIPC_STATE_LIVE;
+}
+
+#define W	_IOC_WRITE
+#define WR	(_IOC_READ | _IOC_WRITE)
+#define CMD(op, OP, dir, k, p, res, d)					\
+	{ #op, KIPC_IOC_##OP, dir, sizeof(struct kipc_ioc_##op),	\
+	  sizeof(struct v1_##op), k, p, res, d }
+#define LOCKCMD(name, OP, p, d)						\
+	{ name, KIPC_IOC_##OP, W, sizeof(struct kipc_ioc_lock),		\
+	  sizeof(struct v1_lock), KIPC_KIND_REGION, p, 0, d }
+
+static const struct walk_cmd walk_cmds[] = {
+	CMD(queue_create, QUEUE_CREATE, W, 0, prep_queue_create, RES_FD, NULL),
+	CMD(open, OPEN, W, 0, prep_open, RES_FD, NULL),
+	CMD(unlink, UNLINK, W, 0, prep_unlink, 0, done_unlink),
+	CMD(region_create, REGION_CREATE, W, 0, prep_region_create, RES_FD,
+	    NULL),
+	CMD(event_create, EVENT_CREATE, W, 0, prep_event_create, RES_FD, NULL),
+	CMD(send, SEND, WR, KIPC_KIND_QUEUE, prep_send, 1, done_send),
+	CMD(recv, RECV, WR, KIPC_KIND_QUEUE, prep_recv, 1, done_recv),
+	CMD(shutdown, SHUTDOWN, W, KIPC_KIND_QUEUE, prep_queue, 0,
+	    done_shutdown),
+	CMD(queue_stat, QUEUE_STAT, WR, KIPC_KIND_QUEUE, prep_queue, 0,
+	    done_queue_stat),
+	CMD(region_stat, REGION_STAT, WR, KIPC_KIND_REGION, prep_region, 0,
+	    done_region_stat),
+	CMD(wait, WAIT, W, KIPC_KIND_REGION, prep_wait, -EAGAIN, NULL),
+	CMD(wake, WAKE, W, KIPC_KIND_REGION, prep_wake, 0, NULL),
+	LOCKCMD("lock_init", LOCK_INIT, prep_region, done_lock_init),
+	LOCKCMD("lock", LOCK, prep_lock, done_lock),
+	LOCKCMD("unlock", UNLOCK, prep_unlock, done_unlock),
+	CMD(ring_attach, RING_ATTACH, WR, KIPC_KIND_REGION, prep_ring_attach,
+	    0, done_ring_attach),
+	CMD(region_thread, REGION_THREAD, W, KIPC_KIND_REGION, prep_region,
+	    RES_FD, NULL),
+	LOCKCMD("lock_consistent", LOCK_CONSISTENT, prep_lock_consistent,
+		done_lock_consistent),
+	CMD(event_post, EVENT_POST, W, KIPC_KIND_EVENT, prep_event_post, 0,
+	    done_event_post),
+	CMD(event_wait, EVENT_WAIT, WR, KIPC_KIND_EVENT, prep_event, 0,
+	    done_event_wait),
+	CMD(event_stat, EVENT_STAT, WR, KIPC_KIND_EVENT, prep_event, 0,
+	    done_event_stat),
+};
+#undef CMD
+#undef LOCKCMD
+#undef W
+#undef WR
+
+FIXTURE_SETUP(walk)
+{
+	KT_REQUIRE_KIPC();
+	self->ctx = kt_ctx();
+	ASSERT_LE(0, self->ctx);
+	self->guard = guard_page();
+	ASSERT_NE(NULL, self->guard);
+}
+
+FIXTURE_TEARDOWN(walk)
+{
+	walk_reset(self);
+	close(self->ctx);
+}
+
+/*
+ * One call of @c with a fresh valid argument of @size bytes (its first
+ * word set to @size), the @tail_bytes beyond the struct zero except
+ * @poke (if < @tail_bytes), right before the guard page; the command
+ * number @cmd.  Returns the result; the argument as the kernel left it
+ * is in @a, the fd used in @fd.
+ */
+static int walk_call(FIXTURE_DATA(walk) *self, const struct walk_cmd *c,
+		     unsigned long cmd, size_t size, size_t poke,
+		     union walk_arg *a, int *fd)
+{
+	unsigned char *at;
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	*fd = c->prep(self, a);
+	if (*fd < 0)
+		return INT_MIN;
+	a->queue_create.size = size;
+	if (size > c->size && poke < size - c->size)
+		a->bytes[c->size + poke] = 0x80;
+	/*
+	 * Only @size bytes are the caller's: they end at the guard page
+	 * (the size word itself is always there to read).
+	 */
+	at = (unsigned char *)self->guard - (size < 4 ? 4 : size);
+	memcpy(at, a, size < 4 ? 4 : size);
+	ret = kt_ioctl(*fd, cmd, at);
+	memcpy(a, at, size);
+	return ret;
+}
+
+/* The valid call's result and effect. */
+static void walk_expect_done(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(walk) *self,
+			     const struct walk_cmd *c, int fd,
+			     const union walk_arg *a, int ret,
+			     const char *how)
+{
+	if (c->result == RES_FD) {
+		EXPECT_LE(0, ret) {
+			TH_LOG("%s, %s: %d", c->what, how, ret);
+		}
+		if (ret >= 0) {
+			EXPECT_EQ(FD_CLOEXEC, fcntl(ret, F_GETFD) & FD_CLOEXEC);
+			close(ret);
+		}
+		return;
+	}
+	EXPECT_EQ(c->result, ret) {
+		TH_LOG("%s, %s", c->what, how);
+	}
+	if (c->done)
+		EXPECT_TRUE(c->done(self, fd, a)) {
+			TH_LOG("%s, %s: no effect", c->what, how);
+		}
+}
+
+/* A refused call: the error, no fd, no effect; then the valid call works. */
+static void walk_expect_refused(struct __test_metadata *_metadata,
+				FIXTURE_DATA(walk) *self,
+				const struct walk_cmd *c, int fd,
+				const union walk_arg *a, int ret, int err,
+				int free_fd, const char *how)
+{
+	union walk_arg b;
+	unsigned char *at;
+
+	EXPECT_EQ(err, ret) {
+		TH_LOG("%s, %s", c->what, how);
+	}
+	EXPECT_EQ(free_fd, next_fd()) {
+		TH_LOG("%s, %s: installed an fd", c->what, how);
+	}
+	if (c->done)
+		EXPECT_FALSE(c->done(self, fd, a)) {
+			TH_LOG("%s, %s: took effect", c->what, how);
+		}
+	/* The same state takes the valid call (prep ran once). */
+	memcpy(&b, a, sizeof(b));
+	b.queue_create.size = c->size;
+	at = (unsigned char *)self->guard - c->size;
+	memcpy(at, &b, c->size);
+	ret = kt_ioctl(fd, c->cmd, at);
+	memcpy(&b, at, c->size);
+	walk_expect_done(_metadata, self, c, fd, &b, ret, "after refusal");
+}
+
+TEST_F(walk, sizes)
+{
+	unsigned int i;
+	union walk_arg a;
+	int fd, ret, free_fd;
+
+	for (i = 0; i < ARRAY_SIZE(walk_cmds); i++) {
+		const struct walk_cmd *c = &walk_cmds[i];
+		const size_t bad_small[] = { c->v1_size - 1, 0, 4 };
+		const size_t pokes[] = { 0, TAIL - 1 };
+		unsigned int j;
+
+		for (j = 0; j < ARRAY_SIZE(bad_small); j++) {
+			ret = walk_call(self, c, c->cmd, bad_small[j], ~0UL,
+					&a, &fd);
+			ASSERT_LE(0, fd) {
+				TH_LOG("%s: setup failed", c->what);
+			}
+			free_fd = next_fd();
+			walk_expect_refused(_metadata, self, c, fd, &a, ret,
+					    -EINVAL, free_fd, "size too small");
+			walk_reset(self);
+		}
+
+		ret = walk_call(self, c, c->cmd, c->size, ~0UL, &a, &fd);
+		ASSERT_LE(0, fd);
+		walk_expect_done(_metadata, self, c, fd, &a, ret, "exact size");
+		walk_reset(self);
+
+		ret = walk_call(self, c, c->cmd, c->size + TAIL, ~0UL, &a, &fd);
+		ASSERT_LE(0, fd);
+		walk_expect_done(_metadata, self, c, fd, &a, ret, "zero tail");
+		for (j = 0; j < TAIL; j++)
+			EXPECT_EQ(0, a.bytes[c->size + j]) {
+				TH_LOG("%s: tail byte %u written", c->what, j);
+			}
+		walk_reset(self);
+
+		for (j = 0; j < ARRAY_SIZE(pokes); j++) {
+			ret = walk_call(self, c, c->cmd, c->size + TAIL,
+					pokes[j], &a, &fd);
+			ASSERT_LE(0, fd);
+			free_fd = next_fd();
+			walk_expect_refused(_metadata, self, c, fd, &a, ret,
+					    -E2BIG, free_fd, "non-zero tail");
+			walk_reset(self);
+		}
+	}
+}
+
+/* A caller built against version 1 of each struct keeps working. */
+TEST_F(walk, version_1_caller)
+{
+	unsigned int i;
+	union walk_arg a;
+	int fd, ret;
+
+	for (i = 0; i < ARRAY_SIZE(walk_cmds); i++) {
+		const struct walk_cmd *c = &walk_cmds[i];
+
+		ret = walk_call(self, c, c->cmd, c->v1_size, ~0UL, &a, &fd);
+		ASSERT_LE(0, fd);
+		walk_expect_done(_metadata, self, c, fd, &a, ret, "version 1");
+		walk_reset(self);
+	}
+}
+
+/* kipc 0.x's command numbers encoded the size and direction: ENOTTY. */
+TEST_F(walk, old_command_numbers)
+{
+	unsigned int i;
+	union walk_arg a;
+	int fd, ret, free_fd;
+
+	for (i = 0; i < ARRAY_SIZE(walk_cmds); i++) {
+		const struct walk_cmd *c = &walk_cmds[i];
+		unsigned long old = _IOC(c->old_dir, KIPC_IOC_MAGIC,
+					 _IOC_NR(c->cmd), c->size);
+		const unsigned long bad[] = {
+			old,
+			_IOC(_IOC_READ, KIPC_IOC_MAGIC, _IOC_NR(c->cmd), c->size),
+			_IOC(_IOC_NONE, KIPC_IOC_MAGIC, _IOC_NR(c->cmd), TAIL),
+			_IOC(_IOC_NONE, KIPC_IOC_MAGIC ^ 1, _IOC_NR(c->cmd), 0),
+		};
+		unsigned int j;
+
+		EXPECT_EQ(_IO(KIPC_IOC_MAGIC, _IOC_NR(c->cmd)), c->cmd);
+		for (j = 0; j < ARRAY_SIZE(bad); j++) {
+			ret = walk_call(self, c, bad[j], c->size, ~0UL, &a, &fd);
+			ASSERT_LE(0, fd);
+			free_fd = next_fd();
+			walk_expect_refused(_metadata, self, c, fd, &a, ret,
+					    -ENOTTY, free_fd, "other number");
+			walk_reset(self);
+		}
+	}
+}
+
+/* Every number of kipc's magic that is not a command of the fd's kind. */
+TEST_F(walk, unknown_numbers)
+{
+	unsigned char arg[256];
+	int fds[4], kinds[4] = { 0, KIPC_KIND_QUEUE, KIPC_KIND_REGION,
+				 KIPC_KIND_EVENT };
+	unsigned int k, nr, i;
+
+	fds[0] = self->ctx;
+	fds[1] = walk_queue(self, NULL);
+	fds[2] = walk_region(self, NULL, 0);
+	fds[3] = walk_event(self, 1);
+	for (k = 1; k < 4; k++)
+		ASSERT_LE(0, fds[k]);
+	memset(arg, 0, sizeof(arg));
+	*(__u32 *)arg = sizeof(arg);
+	for (k = 0; k < 4; k++) {
+		for (nr = 0; nr < 256; nr++) {
+			bool known = false;
+
+			for (i = 0; i < ARRAY_SIZE(walk_cmds); i++)
+				if (_IOC_NR(walk_cmds[i].cmd) == nr &&
+				    walk_cmds[i].kind == kinds[k])
+					known = true;
+			if (known)
+				continue;
+			EXPECT_EQ(-ENOTTY, kt_ioctl(fds[k],
+						    _IO(KIPC_IOC_MAGIC, nr),
+						    arg)) {
+				TH_LOG("kind %d nr %#x", kinds[k], nr);
+			}
+		}
+	}
+	/* Nothing happened to any of them. */
+	EXPECT_EQ(0, walk_qstat(fds[1], 0));
+	EXPECT_EQ(KIPC_STATE_LIVE, walk_qstat(fds[1], 1));
+	EXPECT_EQ(1, walk_ecount(fds[3]));
 }
 
 TEST_HARNESS_MAIN
