@@ -5,11 +5,13 @@
 #ifndef _KIPC_PRIVATE_H
 #define _KIPC_PRIVATE_H
 
+#include <linux/build_bug.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/hashtable.h>
@@ -72,11 +74,78 @@ struct kipc_ns {
 	unsigned int nr_objects;
 };
 
+/* The largest ioctl struct a command table may name. */
+#define KIPC_IOCTL_MAX		192
+
+/**
+ * struct kipc_ioctl_op - one command of a handle kind or of the context
+ * @nr: its KIPC_CMD_* number; the command is _IO(KIPC_IOC_MAGIC, @nr)
+ * @size: sizeof() its struct, as this kernel knows it
+ * @min_size: the size of the struct's version 1; a smaller size is
+ *	-EINVAL
+ * @flags: the bits the struct's flags field may hold; others are -EINVAL
+ * @access: KIPC_RDONLY and/or KIPC_WRONLY the handle must have (-EBADF),
+ *	0 for none (and always 0 for the context)
+ * @out: the struct is written back: the dispatcher makes sure it can be
+ *	before the handler runs, and copies the result once on success
+ * @fn: the handler, given the handle (NULL for the context) and the
+ *	kernel's copy of the struct, whose size, flags and access are
+ *	checked already
+ *
+ * kipc_ioctl() is the one dispatcher: see its comment for the order of
+ * the checks.
+ */
+struct kipc_ioctl_op {
+	unsigned int nr;
+	u32 size;
+	u32 min_size;
+	u32 flags;
+	unsigned int access;
+	bool out;
+	long (*fn)(struct kipc_handle *h, void *arg);
+};
+
+/*
+ * KIPC_IOCTL(SEND, send, timeout_ns, KIPC_WRONLY, 0): command
+ * KIPC_CMD_SEND, handled by kipc_send_ioctl(), taking a struct
+ * kipc_ioc_send whose version 1 ends with @timeout_ns, on a handle with
+ * write access, no flag bits.  KIPC_IOCTL_OUT also writes it back;
+ * KIPC_IOCTL_LOCK is one of the lock commands, which share struct
+ * kipc_ioc_lock.
+ */
+#define KIPC_IOCTL_OP(_nr, _fn, _type, _last, _access, _flags, _out)	\
+	{								\
+		.nr = KIPC_CMD_##_nr,					\
+		.size = sizeof(_type) +					\
+			BUILD_BUG_ON_ZERO(sizeof(_type) >		\
+					  KIPC_IOCTL_MAX) +		\
+			BUILD_BUG_ON_ZERO(offsetof(_type, flags) != 4),	\
+		.min_size = offsetofend(_type, _last),			\
+		.flags = _flags,					\
+		.access = _access,					\
+		.out = _out,						\
+		.fn = _fn,						\
+	}
+#define KIPC_IOCTL(_nr, _op, _last, _access, _flags)			\
+	KIPC_IOCTL_OP(_nr, kipc_##_op##_ioctl, struct kipc_ioc_##_op,	\
+		      _last, _access, _flags, false)
+#define KIPC_IOCTL_OUT(_nr, _op, _last, _access, _flags)		\
+	KIPC_IOCTL_OP(_nr, kipc_##_op##_ioctl, struct kipc_ioc_##_op,	\
+		      _last, _access, _flags, true)
+#define KIPC_IOCTL_LOCK(_nr, _op)					\
+	KIPC_IOCTL_OP(_nr, kipc_##_op##_ioctl, struct kipc_ioc_lock,	\
+		      timeout_ns, KIPC_WRONLY, 0, false)
+
+/* The flags of every create command. */
+#define KIPC_CREATE_FLAGS	(KIPC_PERSIST | KIPC_NONBLOCK)
+
 /**
  * struct kipc_object_ops - what one kind of object provides
  * @kind: KIPC_KIND_*
  * @name: "queue", "region" or "event" (fdinfo, anon inode name)
- * @ioctl: handle ioctls; returns -ENOTTY for commands of other kinds
+ * @ioctls: the kind's command table (see &struct kipc_ioctl_op)
+ * @nr_ioctls: entries in @ioctls
+ * @ioctl: regions only, until their commands move to a table
  * @poll: poll of a handle
  * @kill: the owner died: wake every waiter, refuse new work
  * @free: free the kind's structure once the last reference is gone
@@ -89,6 +158,8 @@ struct kipc_ns {
 struct kipc_object_ops {
 	unsigned int kind;
 	const char *name;
+	const struct kipc_ioctl_op *ioctls;
+	unsigned int nr_ioctls;
 	long (*ioctl)(struct kipc_handle *h, struct file *file,
 		      unsigned int cmd, void __user *arg);
 	__poll_t (*poll)(struct kipc_handle *h, struct file *file,
@@ -162,6 +233,7 @@ struct kipc_object {
  * @obj: the object (referenced)
  * @access: KIPC_RDONLY and/or KIPC_WRONLY
  * @owner: this handle created the object
+ * @file: the handle's file, which owns this structure
  * @pid: the process that opened it (introspection)
  * @thread: regions: a thread handle (KIPC_IOC_REGION_THREAD), which is
  *	no peer: it counts in no handle count and holds no ring role
@@ -174,6 +246,7 @@ struct kipc_handle {
 	unsigned int access;
 	bool owner;
 	bool thread;
+	struct file *file;
 	struct pid *pid;
 	struct pid *tid;
 	u32 token;
@@ -198,6 +271,8 @@ extern unsigned long kipc_max_user_bytes;
 extern unsigned int kipc_max_msg_size;
 extern unsigned long kipc_max_region_size;
 
+long kipc_ioctl(const struct kipc_ioctl_op *ops, unsigned int n,
+		struct kipc_handle *h, unsigned int cmd, void __user *uarg);
 int kipc_copy_args(void *karg, size_t ksize, size_t min_size,
 		   void __user *uarg);
 int kipc_copy_out(void __user *uarg, const void *karg, size_t ksize);
@@ -217,8 +292,8 @@ int kipc_name_link(struct kipc_object *obj);
 bool kipc_name_unlink_obj(struct kipc_object *obj);
 struct kipc_object *kipc_name_lookup(struct kipc_ns *kns, const char *name);
 struct kipc_ns *kipc_ns_find(struct ipc_namespace *ipc_ns);
-long kipc_unlink_ioctl(void __user *arg);
-long kipc_open_ioctl(void __user *arg);
+long kipc_unlink_ioctl(struct kipc_handle *h, void *arg);
+long kipc_open_ioctl(struct kipc_handle *h, void *arg);
 
 /* object.c */
 int kipc_objects_init(void);
@@ -259,13 +334,13 @@ static inline bool kipc_object_dead(const struct kipc_object *obj)
 /* queue.c */
 int kipc_queue_init(void);
 void kipc_queue_exit(void);
-long kipc_queue_create_ioctl(void __user *arg);
+long kipc_queue_create_ioctl(struct kipc_handle *h, void *arg);
 
 /* region.c */
-long kipc_region_create_ioctl(void __user *arg);
+long kipc_region_create_ioctl(struct kipc_handle *h, void *arg);
 
 /* event.c */
-long kipc_event_create_ioctl(void __user *arg);
+long kipc_event_create_ioctl(struct kipc_handle *h, void *arg);
 
 /* genl.c */
 int kipc_genl_init(void);

@@ -264,29 +264,27 @@ struct kipc_object *kipc_name_lookup(struct kipc_ns *kns, const char *name)
 
 /**
  * kipc_open_ioctl() - KIPC_IOC_OPEN: open an object by name
- * @arg: user pointer to &struct kipc_ioc_open
+ * @h: NULL: a context command
+ * @arg: the kernel's copy of &struct kipc_ioc_open (size and flags
+ *	checked by kipc_ioctl())
  *
  * Return: a new handle fd, or -errno.
  */
-long kipc_open_ioctl(void __user *arg)
+long kipc_open_ioctl(struct kipc_handle *h, void *arg)
 {
-	struct kipc_ioc_open args;
+	struct kipc_ioc_open *args = arg;
 	struct kipc_object *obj;
 	struct kipc_ns *kns;
 	unsigned int access;
 	char *name;
 	long ret;
 
-	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
-	if (ret)
-		return ret;
-	if (args.flags & ~(KIPC_RDWR | KIPC_NONBLOCK) ||
-	    !(args.flags & KIPC_RDWR) || args.__reserved ||
-	    args.kind < KIPC_KIND_QUEUE || args.kind > KIPC_KIND_EVENT)
+	if (!(args->flags & KIPC_RDWR) || args->__reserved ||
+	    args->kind < KIPC_KIND_QUEUE || args->kind > KIPC_KIND_EVENT)
 		return -EINVAL;
-	access = args.flags & KIPC_RDWR;
+	access = args->flags & KIPC_RDWR;
 
-	ret = kipc_name_from_user(args.name, &name);
+	ret = kipc_name_from_user(args->name, &name);
 	if (ret)
 		return ret;
 	kns = kipc_ns_current();
@@ -305,11 +303,11 @@ long kipc_open_ioctl(void __user *arg)
 	 */
 	if (!kipc_object_perm(obj, access))
 		ret = -EACCES;
-	else if (obj->ops->kind != args.kind)
+	else if (obj->ops->kind != args->kind)
 		ret = -ENOTTY;
 	else
 		ret = kipc_object_install(obj, access, false,
-					  args.flags & KIPC_NONBLOCK);
+					  args->flags & KIPC_NONBLOCK);
 	kipc_object_put(obj);
 out_ns:
 	kipc_ns_put(kns);
@@ -320,24 +318,20 @@ out_name:
 
 /**
  * kipc_unlink_ioctl() - KIPC_IOC_UNLINK: remove a name
- * @arg: user pointer to &struct kipc_ioc_unlink
+ * @h: NULL: a context command
+ * @arg: the kernel's copy of &struct kipc_ioc_unlink
  *
  * Return: 0 or -errno.
  */
-long kipc_unlink_ioctl(void __user *arg)
+long kipc_unlink_ioctl(struct kipc_handle *h, void *arg)
 {
-	struct kipc_ioc_unlink args;
+	struct kipc_ioc_unlink *args = arg;
 	struct kipc_object *obj;
 	struct kipc_ns *kns;
 	char *name;
 	long ret;
 
-	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
-	if (ret)
-		return ret;
-	if (args.flags)
-		return -EINVAL;
-	ret = kipc_name_from_user(args.name, &name);
+	ret = kipc_name_from_user(args->name, &name);
 	if (ret)
 		return ret;
 	kns = kipc_ns_current();

@@ -439,6 +439,7 @@ static int kipc_handle_install(struct kipc_object *obj, unsigned int access,
 		kfree(h);
 		return PTR_ERR(file);
 	}
+	h->file = file;
 
 	if (owner && obj->name) {
 		ret = kipc_name_link(obj);
@@ -519,8 +520,12 @@ static long kipc_handle_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
 	struct kipc_handle *h = file->private_data;
+	const struct kipc_object_ops *ops = h->obj->ops;
 
-	return h->obj->ops->ioctl(h, file, cmd, (void __user *)arg);
+	if (ops->ioctl)
+		return ops->ioctl(h, file, cmd, (void __user *)arg);
+	return kipc_ioctl(ops->ioctls, ops->nr_ioctls, h, cmd,
+			  (void __user *)arg);
 }
 
 static __poll_t kipc_handle_poll(struct file *file,

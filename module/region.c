@@ -1265,22 +1265,20 @@ static void kipc_ring_init(struct kipc_region *r, u32 cap)
 
 /**
  * kipc_region_create_ioctl() - KIPC_IOC_REGION_CREATE
- * @arg: user pointer to &struct kipc_ioc_region_create
+ * @h: NULL: a context command
+ * @arg: the kernel's copy of &struct kipc_ioc_region_create
  *
  * Return: the owner handle's fd, or -errno.
  */
-long kipc_region_create_ioctl(void __user *arg)
+long kipc_region_create_ioctl(struct kipc_handle *h, void *arg)
 {
-	struct kipc_ioc_region_create args;
+	struct kipc_ioc_region_create *args = arg;
 	struct kipc_region *r;
 	unsigned int i;
 	u64 size;
 	long ret;
 
-	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
-	if (ret)
-		return ret;
-	ret = kipc_region_check(&args, &size);
+	ret = kipc_region_check(args, &size);
 	if (ret)
 		return ret;
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
@@ -1299,13 +1297,13 @@ long kipc_region_create_ioctl(void __user *arg)
 	r->size = size;
 	r->nr_pages = size >> PAGE_SHIFT;
 	r->lock_charge = kipc_region_lock_charge(size);
-	r->ring_role = args.ring;
+	r->ring_role = args->ring;
 
-	ret = kipc_object_init(&r->obj, &kipc_region_ops, args.name,
-			       args.mode, args.flags, size);
+	ret = kipc_object_init(&r->obj, &kipc_region_ops, args->name,
+			       args->mode, args->flags, size);
 	if (!ret)
 		ret = kipc_region_alloc_pages(r);
 	if (!ret && r->ring_role)
-		kipc_ring_init(r, args.region_size);
+		kipc_ring_init(r, args->region_size);
 	return kipc_object_create(&r->obj, ret);
 }
