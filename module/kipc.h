@@ -276,6 +276,8 @@ long kipc_ioctl(const struct kipc_ioctl_op *ops, unsigned int n,
 int kipc_copy_args(void *karg, size_t ksize, size_t min_size,
 		   void __user *uarg);
 int kipc_copy_out(void __user *uarg, const void *karg, size_t ksize);
+
+/* wait.c */
 ktime_t *kipc_deadline(s64 timeout_ns, ktime_t *buf);
 int kipc_sleep(ktime_t *deadline);
 int kipc_interrupted(ktime_t *deadline);
@@ -283,7 +285,6 @@ void kipc_wake_add(struct kipc_wake_list *wl, struct task_struct *task);
 void kipc_wake_all(struct kipc_wake_list *wl);
 
 /* names.c */
-int kipc_names_init(void);
 void kipc_names_exit(void);
 struct kipc_ns *kipc_ns_current(void);
 void kipc_ns_put(struct kipc_ns *kns);
@@ -292,11 +293,9 @@ int kipc_name_link(struct kipc_object *obj);
 bool kipc_name_unlink_obj(struct kipc_object *obj);
 struct kipc_object *kipc_name_lookup(struct kipc_ns *kns, const char *name);
 struct kipc_ns *kipc_ns_find(struct ipc_namespace *ipc_ns);
-long kipc_unlink_ioctl(struct kipc_handle *h, void *arg);
-long kipc_open_ioctl(struct kipc_handle *h, void *arg);
+int kipc_name_unlink(struct kipc_ns *kns, const char *name);
 
 /* object.c */
-int kipc_objects_init(void);
 void kipc_objects_exit(void);
 unsigned int kipc_live_objects(void);
 int kipc_object_init(struct kipc_object *obj,
@@ -310,6 +309,8 @@ int kipc_object_install(struct kipc_object *obj, unsigned int access,
 			bool owner, bool nonblock);
 int kipc_object_install_thread(struct kipc_object *obj, unsigned int access,
 			       bool nonblock);
+long kipc_open_ioctl(struct kipc_handle *h, void *arg);
+long kipc_unlink_ioctl(struct kipc_handle *h, void *arg);
 void kipc_object_kill(struct kipc_object *obj);
 bool kipc_object_perm(struct kipc_object *obj, unsigned int access);
 bool kipc_object_may_admin(struct kipc_object *obj);

@@ -1,16 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kipc - the /dev/kipc misc device, the context ioctls and the helpers
- * every object kind shares.
+ * kipc - the /dev/kipc misc device, its parameters and the context ioctls.
  */
 
 #include <linux/fs.h>
-#include <linux/hrtimer.h>
-#include <linux/ktime.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/sched/signal.h>
-#include <linux/sched/task.h>
 #include <linux/uaccess.h>
 
 #include "kipc.h"
@@ -99,90 +94,6 @@ int kipc_copy_out(void __user *uarg, const void *karg, size_t ksize)
 	if (copy_to_user(uarg, karg, min_t(size_t, usize, ksize)))
 		return -EFAULT;
 	return 0;
-}
-
-/**
- * kipc_deadline() - turn a relative timeout into an absolute deadline
- * @timeout_ns: relative CLOCK_MONOTONIC nanoseconds; < 0 means forever
- * @buf: storage for the deadline
- *
- * Return: @buf holding the deadline, or NULL when the wait is unbounded.
- */
-ktime_t *kipc_deadline(s64 timeout_ns, ktime_t *buf)
-{
-	if (timeout_ns < 0)
-		return NULL;
-	*buf = ktime_add_safe(ktime_get(), ns_to_ktime(timeout_ns));
-	return buf;
-}
-
-/**
- * kipc_sleep() - sleep until woken, the deadline or a signal
- * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL for none
- *
- * The caller has set TASK_INTERRUPTIBLE and published itself on a waiter
- * list before dropping its lock.
- *
- * Return: -ETIMEDOUT when the deadline passed, else 0.
- */
-int kipc_sleep(ktime_t *deadline)
-{
-	if (!deadline) {
-		schedule();
-		return 0;
-	}
-	if (!schedule_hrtimeout_range(deadline, 0, HRTIMER_MODE_ABS))
-		return -ETIMEDOUT;
-	return 0;
-}
-
-/**
- * kipc_interrupted() - the error for a wait that a signal interrupted
- * @deadline: the wait's deadline, or NULL when unbounded
- *
- * Nothing was consumed, so the call can be restarted.  An unbounded wait
- * restarts after a handler installed with SA_RESTART, and always after a
- * stop and continue; a timed wait restarts (with its whole timeout) only
- * when no handler ran, else it returns -EINTR to userspace.
- *
- * Return: -ERESTARTSYS or -ERESTARTNOHAND.
- */
-int kipc_interrupted(ktime_t *deadline)
-{
-	return deadline ? -ERESTARTNOHAND : -ERESTARTSYS;
-}
-
-/**
- * kipc_wake_add() - queue a task to be woken after unlocking
- * @wl: the wake list
- * @task: the task; its waiter may vanish once the caller publishes the
- *	new waiter state, so the reference is taken here, before that
- *
- * When the list is full the task is woken at once instead.
- */
-void kipc_wake_add(struct kipc_wake_list *wl, struct task_struct *task)
-{
-	if (wl->n == KIPC_WAKE_BATCH) {
-		wake_up_process(task);
-		return;
-	}
-	get_task_struct(task);
-	wl->tasks[wl->n++] = task;
-}
-
-/**
- * kipc_wake_all() - wake the tasks of a wake list, with no lock held
- * @wl: the wake list; emptied
- */
-void kipc_wake_all(struct kipc_wake_list *wl)
-{
-	unsigned int i;
-
-	for (i = 0; i < wl->n; i++) {
-		wake_up_process(wl->tasks[i]);
-		put_task_struct(wl->tasks[i]);
-	}
-	wl->n = 0;
 }
 
 static const struct kipc_ioctl_op *
@@ -322,15 +233,9 @@ static int __init kipc_init(void)
 
 	kipc_abi_check();
 
-	ret = kipc_objects_init();
-	if (ret)
-		return ret;
-	ret = kipc_names_init();
-	if (ret)
-		goto err_objects;
 	ret = kipc_queue_init();
 	if (ret)
-		goto err_names;
+		return ret;
 	ret = kipc_genl_init();
 	if (ret)
 		goto err_queue;
@@ -343,10 +248,6 @@ err_genl:
 	kipc_genl_exit();
 err_queue:
 	kipc_queue_exit();
-err_names:
-	kipc_names_exit();
-err_objects:
-	kipc_objects_exit();
 	return ret;
 }
 

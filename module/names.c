@@ -263,82 +263,18 @@ struct kipc_object *kipc_name_lookup(struct kipc_ns *kns, const char *name)
 }
 
 /**
- * kipc_open_ioctl() - KIPC_IOC_OPEN: open an object by name
- * @h: NULL: a context command
- * @arg: the kernel's copy of &struct kipc_ioc_open (size and flags
- *	checked by kipc_ioctl())
+ * kipc_name_unlink() - remove a name, if the caller may
+ * @kns: the namespace
+ * @name: the name without its leading '/'
  *
- * Return: a new handle fd, or -errno.
+ * Return: 0, -ENOENT when no object has the name, or -EPERM when the
+ * caller may not administer the object (kipc_object_may_admin()).
  */
-long kipc_open_ioctl(struct kipc_handle *h, void *arg)
+int kipc_name_unlink(struct kipc_ns *kns, const char *name)
 {
-	struct kipc_ioc_open *args = arg;
 	struct kipc_object *obj;
-	struct kipc_ns *kns;
-	unsigned int access;
-	char *name;
-	long ret;
+	int ret;
 
-	if (!(args->flags & KIPC_RDWR) || args->__reserved ||
-	    args->kind < KIPC_KIND_QUEUE || args->kind > KIPC_KIND_EVENT)
-		return -EINVAL;
-	access = args->flags & KIPC_RDWR;
-
-	ret = kipc_name_from_user(args->name, &name);
-	if (ret)
-		return ret;
-	kns = kipc_ns_current();
-	if (!kns) {
-		ret = -ENOMEM;
-		goto out_name;
-	}
-	obj = kipc_name_lookup(kns, name);
-	if (!obj) {
-		ret = -ENOENT;
-		goto out_ns;
-	}
-	/*
-	 * Access first: a caller who may not open the object is told
-	 * EACCES whatever it is, and learns its kind only with access.
-	 */
-	if (!kipc_object_perm(obj, access))
-		ret = -EACCES;
-	else if (obj->ops->kind != args->kind)
-		ret = -ENOTTY;
-	else
-		ret = kipc_object_install(obj, access, false,
-					  args->flags & KIPC_NONBLOCK);
-	kipc_object_put(obj);
-out_ns:
-	kipc_ns_put(kns);
-out_name:
-	kfree(name);
-	return ret;
-}
-
-/**
- * kipc_unlink_ioctl() - KIPC_IOC_UNLINK: remove a name
- * @h: NULL: a context command
- * @arg: the kernel's copy of &struct kipc_ioc_unlink
- *
- * Return: 0 or -errno.
- */
-long kipc_unlink_ioctl(struct kipc_handle *h, void *arg)
-{
-	struct kipc_ioc_unlink *args = arg;
-	struct kipc_object *obj;
-	struct kipc_ns *kns;
-	char *name;
-	long ret;
-
-	ret = kipc_name_from_user(args->name, &name);
-	if (ret)
-		return ret;
-	kns = kipc_ns_current();
-	if (!kns) {
-		ret = -ENOMEM;
-		goto out_name;
-	}
 	mutex_lock(&kns->lock);
 	obj = kipc_name_find_locked(kns, name, kipc_name_hash(name));
 	if (!obj) {
@@ -352,9 +288,6 @@ long kipc_unlink_ioctl(struct kipc_handle *h, void *arg)
 	mutex_unlock(&kns->lock);
 	if (obj && !ret)
 		kipc_object_put(obj);
-	kipc_ns_put(kns);
-out_name:
-	kfree(name);
 	return ret;
 }
 
@@ -427,16 +360,6 @@ static void kipc_reap(struct work_struct *work)
 	mutex_unlock(&kipc_ns_mutex);
 	if (again)
 		schedule_delayed_work(&kipc_reap_work, KIPC_REAP_INTERVAL);
-}
-
-/**
- * kipc_names_init() - set up name handling at module load
- *
- * Return: 0.
- */
-int kipc_names_init(void)
-{
-	return 0;
 }
 
 /**

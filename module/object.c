@@ -496,6 +496,89 @@ int kipc_object_install_thread(struct kipc_object *obj, unsigned int access,
 	return kipc_handle_install(obj, access, false, true, nonblock);
 }
 
+/**
+ * kipc_open_ioctl() - KIPC_IOC_OPEN: open an object by name
+ * @h: NULL: a context command
+ * @arg: the kernel's copy of &struct kipc_ioc_open (size and flags
+ *	checked by kipc_ioctl())
+ *
+ * Return: a new handle fd, or -errno.
+ */
+long kipc_open_ioctl(struct kipc_handle *h, void *arg)
+{
+	struct kipc_ioc_open *args = arg;
+	struct kipc_object *obj;
+	struct kipc_ns *kns;
+	unsigned int access;
+	char *name;
+	long ret;
+
+	if (!(args->flags & KIPC_RDWR) || args->__reserved ||
+	    args->kind < KIPC_KIND_QUEUE || args->kind > KIPC_KIND_EVENT)
+		return -EINVAL;
+	access = args->flags & KIPC_RDWR;
+
+	ret = kipc_name_from_user(args->name, &name);
+	if (ret)
+		return ret;
+	kns = kipc_ns_current();
+	if (!kns) {
+		ret = -ENOMEM;
+		goto out_name;
+	}
+	obj = kipc_name_lookup(kns, name);
+	if (!obj) {
+		ret = -ENOENT;
+		goto out_ns;
+	}
+	/*
+	 * Access first: a caller who may not open the object is told
+	 * EACCES whatever it is, and learns its kind only with access.
+	 */
+	if (!kipc_object_perm(obj, access))
+		ret = -EACCES;
+	else if (obj->ops->kind != args->kind)
+		ret = -ENOTTY;
+	else
+		ret = kipc_object_install(obj, access, false,
+					  args->flags & KIPC_NONBLOCK);
+	kipc_object_put(obj);
+out_ns:
+	kipc_ns_put(kns);
+out_name:
+	kfree(name);
+	return ret;
+}
+
+/**
+ * kipc_unlink_ioctl() - KIPC_IOC_UNLINK: remove a name
+ * @h: NULL: a context command
+ * @arg: the kernel's copy of &struct kipc_ioc_unlink
+ *
+ * Return: 0 or -errno.
+ */
+long kipc_unlink_ioctl(struct kipc_handle *h, void *arg)
+{
+	struct kipc_ioc_unlink *args = arg;
+	struct kipc_ns *kns;
+	char *name;
+	long ret;
+
+	ret = kipc_name_from_user(args->name, &name);
+	if (ret)
+		return ret;
+	kns = kipc_ns_current();
+	if (!kns) {
+		ret = -ENOMEM;
+		goto out_name;
+	}
+	ret = kipc_name_unlink(kns, name);
+	kipc_ns_put(kns);
+out_name:
+	kfree(name);
+	return ret;
+}
+
 static int kipc_handle_release(struct inode *inode, struct file *file)
 {
 	struct kipc_handle *h = file->private_data;
@@ -592,16 +675,6 @@ const struct file_operations kipc_handle_fops = {
 	.show_fdinfo	= kipc_handle_show_fdinfo,
 	.llseek		= no_llseek,
 };
-
-/**
- * kipc_objects_init() - set up object bookkeeping at module load
- *
- * Return: 0.
- */
-int kipc_objects_init(void)
-{
-	return 0;
-}
 
 /**
  * kipc_objects_exit() - check that every object is gone at module unload
