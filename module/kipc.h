@@ -145,7 +145,6 @@ struct kipc_ioctl_op {
  * @name: "queue", "region" or "event" (fdinfo, anon inode name)
  * @ioctls: the kind's command table (see &struct kipc_ioctl_op)
  * @nr_ioctls: entries in @ioctls
- * @ioctl: regions only, until their commands move to a table
  * @poll: poll of a handle
  * @kill: the owner died: wake every waiter, refuse new work
  * @free: free the kind's structure once the last reference is gone
@@ -160,8 +159,6 @@ struct kipc_object_ops {
 	const char *name;
 	const struct kipc_ioctl_op *ioctls;
 	unsigned int nr_ioctls;
-	long (*ioctl)(struct kipc_handle *h, struct file *file,
-		      unsigned int cmd, void __user *arg);
 	__poll_t (*poll)(struct kipc_handle *h, struct file *file,
 			 struct poll_table_struct *wait);
 	void (*kill)(struct kipc_object *obj);
@@ -273,9 +270,6 @@ extern unsigned long kipc_max_region_size;
 
 long kipc_ioctl(const struct kipc_ioctl_op *ops, unsigned int n,
 		struct kipc_handle *h, unsigned int cmd, void __user *uarg);
-int kipc_copy_args(void *karg, size_t ksize, size_t min_size,
-		   void __user *uarg);
-int kipc_copy_out(void __user *uarg, const void *karg, size_t ksize);
 
 /* wait.c */
 ktime_t *kipc_deadline(s64 timeout_ns, ktime_t *buf);

@@ -54,48 +54,6 @@ static const struct kernel_param_ops kipc_live_objects_ops = {
 module_param_cb(live_objects, &kipc_live_objects_ops, NULL, 0444);
 MODULE_PARM_DESC(live_objects, "Objects alive now (read-only)");
 
-/**
- * kipc_copy_args() - copy an extensible ioctl struct from userspace
- * @karg: kernel copy, @ksize bytes
- * @ksize: the size of the struct this kernel knows
- * @min_size: the size of the struct's first version
- * @uarg: user pointer; its first __u32 is the caller's size
- *
- * Return: 0, -EFAULT, -EINVAL when the size is below @min_size, or
- * -E2BIG when the caller's struct is larger and its tail is not zero.
- */
-int kipc_copy_args(void *karg, size_t ksize, size_t min_size,
-		   void __user *uarg)
-{
-	u32 usize;
-
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < min_size)
-		return -EINVAL;
-	return copy_struct_from_user(karg, ksize, uarg, usize);
-}
-
-/**
- * kipc_copy_out() - copy an extensible ioctl struct back to userspace
- * @uarg: user pointer the struct came from
- * @karg: kernel struct; its first __u32 is the size the caller passed
- * @ksize: the size of the struct this kernel knows
- *
- * Copies as many bytes as both sides know; a larger caller struct keeps
- * its zero tail.
- *
- * Return: 0 or -EFAULT.
- */
-int kipc_copy_out(void __user *uarg, const void *karg, size_t ksize)
-{
-	u32 usize = *(const u32 *)karg;
-
-	if (copy_to_user(uarg, karg, min_t(size_t, usize, ksize)))
-		return -EFAULT;
-	return 0;
-}
-
 static const struct kipc_ioctl_op *
 kipc_ioctl_find(const struct kipc_ioctl_op *ops, unsigned int n,
 		unsigned int nr)

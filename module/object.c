@@ -605,8 +605,6 @@ static long kipc_handle_ioctl(struct file *file, unsigned int cmd,
 	struct kipc_handle *h = file->private_data;
 	const struct kipc_object_ops *ops = h->obj->ops;
 
-	if (ops->ioctl)
-		return ops->ioctl(h, file, cmd, (void __user *)arg);
 	return kipc_ioctl(ops->ioctls, ops->nr_ioctls, h, cmd,
 			  (void __user *)arg);
 }

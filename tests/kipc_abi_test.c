@@ -38,7 +38,7 @@ static_assert(sizeof(struct kipc_msgdesc) == 56, "kipc_msgdesc");
 static_assert(sizeof(struct kipc_ioc_send) == 32, "kipc_send");
 static_assert(sizeof(struct kipc_ioc_recv) == 40, "kipc_recv");
 static_assert(sizeof(struct kipc_ioc_shutdown) == 8, "kipc_shutdown");
-static_assert(sizeof(struct kipc_ioc_queue_stat) == 160, "kipc_queue_info");
+static_assert(sizeof(struct kipc_ioc_queue_stat) == 160, "kipc_ioc_queue_stat");
 
 #define PAYLOAD		"hello"
 #define PAYLOAD_LEN	6
