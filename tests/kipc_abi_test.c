@@ -1846,6 +1846,55 @@ TEST_F(walk, version_1_caller)
 	}
 }
 
+/* The commands whose struct the kernel writes back. */
+static bool walk_writes_back(const struct walk_cmd *c)
+{
+	return c->cmd == KIPC_IOC_QUEUE_STAT || c->cmd == KIPC_IOC_REGION_STAT ||
+	       c->cmd == KIPC_IOC_RING_ATTACH || c->cmd == KIPC_IOC_EVENT_WAIT ||
+	       c->cmd == KIPC_IOC_EVENT_STAT;
+}
+
+/*
+ * A struct the kernel must write back but cannot: EFAULT before anything
+ * is done, so no role is taken and no unit consumed for a result the
+ * caller never sees; the same state then takes the valid call.
+ */
+TEST_F(walk, readonly_struct)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	unsigned int i, n = 0;
+	union walk_arg a;
+	unsigned char *ro;
+	int fd, free_fd;
+
+	ro = mmap(NULL, pg, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	for (i = 0; i < ARRAY_SIZE(walk_cmds); i++) {
+		const struct walk_cmd *c = &walk_cmds[i];
+
+		if (!walk_writes_back(c))
+			continue;
+		n++;
+		memset(&a, 0, sizeof(a));
+		fd = c->prep(self, &a);
+		ASSERT_LE(0, fd) {
+			TH_LOG("%s: setup failed", c->what);
+		}
+		a.queue_create.size = c->size;
+		ASSERT_EQ(0, mprotect(ro, pg, PROT_READ | PROT_WRITE));
+		memcpy(ro, &a, c->size);
+		ASSERT_EQ(0, mprotect(ro, pg, PROT_READ));
+		free_fd = next_fd();
+		walk_expect_refused(_metadata, self, c, fd, &a,
+				    kt_ioctl(fd, c->cmd, ro), -EFAULT, free_fd,
+				    "read-only struct");
+		walk_reset(self);
+	}
+	EXPECT_EQ(5, n);
+	munmap(ro, pg);
+}
+
 /* kipc 0.x's command numbers encoded the size and direction: ENOTTY. */
 TEST_F(walk, old_command_numbers)
 {
