@@ -173,7 +173,7 @@ examples: lib
 
 # make install [DESTDIR=...] [PREFIX=/usr/local] [KDIR=... | KVER=...]:
 # the module for KVER (the release of the kernel KDIR was built for) into
-# /lib/modules/KVER/extra, then depmod; libkipc (.so.0 with its symbol
+# /lib/modules/KVER/extra, then depmod; libkipc (.so.1 with its symbol
 # versions, .a, <kipc.h>, <linux/kipc*.h>, kipc.pc); kipcctl and
 # kipc-bench; the man pages; a udev rule, a modprobe.d
 # file of the module's parameters and a modules-load.d file that loads it
@@ -276,7 +276,7 @@ man-check:
 # A program built against a DESTDIR install with nothing but
 # `pkg-config --cflags --libs kipc`, linked shared and static.  The shared
 # one runs here (no /dev/kipc on this host: it must link, load
-# libkipc.so.0 and skip); the static one is tests/kipc_pkgconfig_test,
+# libkipc.so.1 and skip); the static one is tests/kipc_pkgconfig_test,
 # which check-debian runs in the VM.
 PKGROOT		:= $(CURDIR)/build/pkgconfig
 PKGCONF		= PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR=$(PKGROOT)/usr/lib/pkgconfig \
@@ -291,8 +291,8 @@ pkgconfig-check: lib
 		$(PKG_TEST) $$($(PKGCONF) --cflags --libs kipc)
 	$(CC) -O2 $(KIPC_WARNINGS) -static -o tests/kipc_pkgconfig_test \
 		$(PKG_TEST) $$($(PKGCONF) --static --cflags --libs kipc)
-	readelf -d $(PKGROOT)/kipc_pkgconfig_test-shared | grep -q 'NEEDED.*\[libkipc\.so\.0\]'
-	readelf -W --dyn-syms $(PKGROOT)/kipc_pkgconfig_test-shared | grep -q 'kipc_send@KIPC_0\.1'
+	readelf -d $(PKGROOT)/kipc_pkgconfig_test-shared | grep -q 'NEEDED.*\[libkipc\.so\.1\]'
+	readelf -W --dyn-syms $(PKGROOT)/kipc_pkgconfig_test-shared | grep -q 'kipc_send@KIPC_1\.0'
 	! readelf -l tests/kipc_pkgconfig_test | grep -q 'program interpreter'
 	rc=0; LD_LIBRARY_PATH=$(PKGROOT)/usr/lib \
 		$(PKGROOT)/kipc_pkgconfig_test-shared || rc=$$?; \

@@ -9,15 +9,15 @@
 #include "syscall.h"
 
 /* The ioctl argument sizes are ABI: a change here breaks binaries. */
-_Static_assert(_IOC_SIZE(KIPC_IOC_EVENT_CREATE) == 32, "struct kipc_event_create ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_EVENT_POST) == 16, "struct kipc_event_post ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_EVENT_WAIT) == 24, "struct kipc_event_wait ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_EVENT_STAT) == 56, "struct kipc_event_info ABI");
+_Static_assert(sizeof(struct kipc_ioc_event_create) == 32, "struct kipc_ioc_event_create ABI");
+_Static_assert(sizeof(struct kipc_ioc_event_post) == 16, "struct kipc_ioc_event_post ABI");
+_Static_assert(sizeof(struct kipc_ioc_event_wait) == 24, "struct kipc_ioc_event_wait ABI");
+_Static_assert(sizeof(struct kipc_ioc_event_stat) == 56, "struct kipc_ioc_event_stat ABI");
 
 KIPC_API int kipc_event_create(const char *name, int kind, uint64_t initial,
 			       int flags, mode_t mode)
 {
-	struct kipc_event_create arg = {
+	struct kipc_ioc_event_create arg = {
 		.size		= sizeof(arg),
 		.flags		= flags,
 		.name		= kipc__ptr(name),
@@ -36,7 +36,7 @@ KIPC_API int kipc_event_open(const char *name, int flags)
 
 KIPC_API int kipc_event_post(int e, uint64_t n)
 {
-	struct kipc_event_post arg = {
+	struct kipc_ioc_event_post arg = {
 		.size	= sizeof(arg),
 		.value	= n,
 	};
@@ -46,7 +46,7 @@ KIPC_API int kipc_event_post(int e, uint64_t n)
 
 KIPC_API int kipc_event_wait(int e, uint64_t *value, int64_t timeout_ns)
 {
-	struct kipc_event_wait arg = {
+	struct kipc_ioc_event_wait arg = {
 		.size		= sizeof(arg),
 		.timeout_ns	= timeout_ns,
 	};
@@ -62,7 +62,7 @@ KIPC_API int kipc_event_wait(int e, uint64_t *value, int64_t timeout_ns)
 
 KIPC_API int kipc_event_stat(int e, struct kipc_event_stat *st)
 {
-	struct kipc_event_info ei = {
+	struct kipc_ioc_event_stat ei = {
 		.size	= sizeof(ei),
 	};
 	int ret;

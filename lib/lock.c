@@ -2,7 +2,7 @@
 /*
  * libkipc: robust locks in a region (docs/regions.md, "Robust locks").
  *
- * The lock word holds the owner handle's token (KIPC_IOC_REGION_INFO),
+ * The lock word holds the owner handle's token (KIPC_IOC_REGION_STAT),
  * KIPC_LOCK_OWNER_DIED and KIPC_LOCK_WAITERS.  The owner is the calling
  * thread: every call goes through the thread's own *thread handle* of the
  * region (thread.c), whose token is the one in the word.
@@ -35,16 +35,12 @@
 #include "syscall.h"
 #include "region.h"
 
-_Static_assert(_IOC_SIZE(KIPC_IOC_LOCK_INIT) == 24, "struct kipc_lock_op ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_LOCK) == 24, "struct kipc_lock_op ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_UNLOCK) == 24, "struct kipc_lock_op ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_LOCK_CONSISTENT) == 24,
-	       "struct kipc_lock_op ABI");
+_Static_assert(sizeof(struct kipc_ioc_lock) == 24, "struct kipc_ioc_lock ABI");
 
 static int kipc__lock_op(int r, unsigned long cmd, size_t off,
 			 int64_t timeout_ns)
 {
-	struct kipc_lock_op arg = {
+	struct kipc_ioc_lock arg = {
 		.size		= sizeof(arg),
 		.offset		= off,
 		.timeout_ns	= timeout_ns,

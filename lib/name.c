@@ -7,11 +7,11 @@
 #include "kipc.h"
 #include "syscall.h"
 
-_Static_assert(_IOC_SIZE(KIPC_IOC_UNLINK) == 16, "struct kipc_unlink ABI");
+_Static_assert(sizeof(struct kipc_ioc_unlink) == 16, "struct kipc_ioc_unlink ABI");
 
 KIPC_API int kipc_unlink(const char *name)
 {
-	struct kipc_unlink arg = {
+	struct kipc_ioc_unlink arg = {
 		.size	= sizeof(arg),
 		.name	= kipc__ptr(name),
 	};

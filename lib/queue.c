@@ -11,17 +11,15 @@
 #include "region.h"
 
 /* The ioctl argument sizes are ABI: a change here breaks binaries. */
-_Static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_CREATE) == 48, "struct kipc_queue_create ABI");
-_Static_assert(sizeof(struct kipc_queue_create) == 64, "struct kipc_queue_create ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_THREAD) == 8, "struct kipc_queue_thread ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_RECV_LEASED) == 40, "struct kipc_recv_leased ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_ACK) == 24, "struct kipc_ack ABI");
-_Static_assert(sizeof(struct kipc_queue_info) == 248, "struct kipc_queue_info ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_OPEN) == 24, "struct kipc_open ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_SEND) == 32, "struct kipc_send ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_RECV) == 40, "struct kipc_recv ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_SHUTDOWN) == 8, "struct kipc_shutdown ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_STAT) == 160, "struct kipc_queue_info ABI");
+_Static_assert(sizeof(struct kipc_ioc_queue_create) == 64, "struct kipc_ioc_queue_create ABI");
+_Static_assert(sizeof(struct kipc_ioc_open) == 24, "struct kipc_ioc_open ABI");
+_Static_assert(sizeof(struct kipc_ioc_send) == 32, "struct kipc_ioc_send ABI");
+_Static_assert(sizeof(struct kipc_ioc_recv) == 40, "struct kipc_ioc_recv ABI");
+_Static_assert(sizeof(struct kipc_ioc_shutdown) == 8, "struct kipc_ioc_shutdown ABI");
+_Static_assert(sizeof(struct kipc_ioc_queue_stat) == 248, "struct kipc_ioc_queue_stat ABI");
+_Static_assert(sizeof(struct kipc_ioc_queue_thread) == 8, "struct kipc_ioc_queue_thread ABI");
+_Static_assert(sizeof(struct kipc_ioc_recv_leased) == 40, "struct kipc_ioc_recv_leased ABI");
+_Static_assert(sizeof(struct kipc_ioc_ack) == 24, "struct kipc_ioc_ack ABI");
 _Static_assert(sizeof(struct kipc_msgdesc) == 56, "struct kipc_msgdesc ABI");
 
 /*
@@ -117,7 +115,7 @@ KIPC_API int kipc_queue_create(const char *name,
 			       const struct kipc_queue_attr *attr,
 			       int flags, mode_t mode)
 {
-	struct kipc_queue_create arg = {
+	struct kipc_ioc_queue_create arg = {
 		.size	= sizeof(arg),
 		.flags	= flags,
 		.name	= kipc__ptr(name),
@@ -152,7 +150,7 @@ KIPC_API int kipc_send(int q, uint32_t type, uint32_t prio, const void *buf,
 		.data	= kipc__ptr(buf),
 		.len	= len,
 	};
-	struct kipc_send arg = {
+	struct kipc_ioc_send arg = {
 		.size		= sizeof(arg),
 		.msgs		= kipc__ptr(&d),
 		.count		= 1,
@@ -174,7 +172,7 @@ KIPC_API ssize_t kipc_recv(int q, const struct kipc_select *sel, void *buf,
 		.data	= kipc__ptr(buf),
 		.len	= cap,
 	};
-	struct kipc_recv arg = {
+	struct kipc_ioc_recv arg = {
 		.size		= sizeof(arg),
 		.msgs		= kipc__ptr(&d),
 		.count		= 1,
@@ -210,7 +208,7 @@ KIPC_API ssize_t kipc_recv(int q, const struct kipc_select *sel, void *buf,
 KIPC_API int kipc_sendv(int q, struct kipc_msg *msgs, unsigned int n,
 			int64_t timeout_ns)
 {
-	struct kipc_send arg = {
+	struct kipc_ioc_send arg = {
 		.size		= sizeof(arg),
 		.count		= n,
 		.timeout_ns	= timeout_ns,
@@ -223,7 +221,7 @@ KIPC_API int kipc_recvv(int q, const struct kipc_select *sel,
 			struct kipc_msg *msgs, unsigned int n,
 			int64_t timeout_ns)
 {
-	struct kipc_recv arg = {
+	struct kipc_ioc_recv arg = {
 		.size		= sizeof(arg),
 		.count		= n,
 		.sel_mode	= sel ? sel->mode : KIPC_SEL_ANY,
@@ -236,7 +234,7 @@ KIPC_API int kipc_recvv(int q, const struct kipc_select *sel,
 
 KIPC_API int kipc_queue_shutdown(int q)
 {
-	struct kipc_shutdown arg = {
+	struct kipc_ioc_shutdown arg = {
 		.size	= sizeof(arg),
 	};
 
@@ -245,7 +243,7 @@ KIPC_API int kipc_queue_shutdown(int q)
 
 KIPC_API int kipc_queue_stat(int q, struct kipc_queue_stat *st)
 {
-	struct kipc_queue_info qi = {
+	struct kipc_ioc_queue_stat qi = {
 		.size	= sizeof(qi),
 	};
 	int ret;
@@ -305,7 +303,7 @@ KIPC_API int kipc_queue_stat(int q, struct kipc_queue_stat *st)
  * library's back): the kernel then says -EBADF, and the call is tried
  * once more with a new thread handle.
  */
-static int kipc__leased(int q, struct kipc_recv_leased *arg,
+static int kipc__leased(int q, struct kipc_ioc_recv_leased *arg,
 			struct kipc_msg *msgs, unsigned int n)
 {
 	int tfd, ret, fresh;
@@ -334,7 +332,7 @@ KIPC_API ssize_t kipc_recv_leased(int q, const struct kipc_select *sel,
 		.data	= kipc__ptr(buf),
 		.len	= cap,
 	};
-	struct kipc_recv_leased arg = {
+	struct kipc_ioc_recv_leased arg = {
 		.size		= sizeof(arg),
 		.msgs		= kipc__ptr(&d),
 		.count		= 1,
@@ -371,7 +369,7 @@ KIPC_API int kipc_recvv_leased(int q, const struct kipc_select *sel,
 			       struct kipc_msg *msgs, unsigned int n,
 			       int64_t timeout_ns)
 {
-	struct kipc_recv_leased arg = {
+	struct kipc_ioc_recv_leased arg = {
 		.size		= sizeof(arg),
 		.count		= n,
 		.sel_mode	= sel ? sel->mode : KIPC_SEL_ANY,
@@ -385,7 +383,7 @@ KIPC_API int kipc_recvv_leased(int q, const struct kipc_select *sel,
 static int kipc__ack(int q, const uint64_t *seqs, unsigned int n,
 		     uint32_t flags)
 {
-	struct kipc_ack arg = {
+	struct kipc_ioc_ack arg = {
 		.size	= sizeof(arg),
 		.flags	= flags,
 		.seqs	= kipc__ptr(seqs),

@@ -38,10 +38,10 @@
 #include "region.h"
 
 /* The ioctl argument sizes are ABI: a change here breaks binaries. */
-_Static_assert(_IOC_SIZE(KIPC_IOC_REGION_CREATE) == 32, "struct kipc_region_create ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_REGION_INFO) == 56, "struct kipc_region_info ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_WAIT) == 32, "struct kipc_wait ABI");
-_Static_assert(_IOC_SIZE(KIPC_IOC_WAKE) == 24, "struct kipc_wake ABI");
+_Static_assert(sizeof(struct kipc_ioc_region_create) == 32, "struct kipc_ioc_region_create ABI");
+_Static_assert(sizeof(struct kipc_ioc_region_stat) == 56, "struct kipc_ioc_region_stat ABI");
+_Static_assert(sizeof(struct kipc_ioc_wait) == 32, "struct kipc_ioc_wait ABI");
+_Static_assert(sizeof(struct kipc_ioc_wake) == 24, "struct kipc_ioc_wake ABI");
 
 
 static _Atomic(uint64_t) kipc__map_gen;
@@ -76,19 +76,19 @@ static struct kipc__map_slot *kipc__slot(int fd, int create)
 	return &chunk[lo];
 }
 
-/* KIPC_IOC_REGION_INFO into @ri. */
-int kipc__region_info(int r, struct kipc_region_info *ri)
+/* KIPC_IOC_REGION_STAT into @ri. */
+int kipc__region_stat(int r, struct kipc_ioc_region_stat *ri)
 {
-	*ri = (struct kipc_region_info) {
+	*ri = (struct kipc_ioc_region_stat) {
 		.size	= sizeof(*ri),
 	};
-	return kipc__ioctl(r, KIPC_IOC_REGION_INFO, ri);
+	return kipc__ioctl(r, KIPC_IOC_REGION_STAT, ri);
 }
 
 KIPC_API int kipc_region_create(const char *name, size_t size, int flags,
 				mode_t mode)
 {
-	struct kipc_region_create arg = {
+	struct kipc_ioc_region_create arg = {
 		.size		= sizeof(arg),
 		.flags		= flags,
 		.name		= kipc__ptr(name),
@@ -106,12 +106,12 @@ KIPC_API int kipc_region_open(const char *name, int flags)
 
 KIPC_API int kipc_region_stat(int r, struct kipc_region_stat *st)
 {
-	struct kipc_region_info ri;
+	struct kipc_ioc_region_stat ri;
 	int ret;
 
 	if (!st)
 		return -EINVAL;
-	ret = kipc__region_info(r, &ri);
+	ret = kipc__region_stat(r, &ri);
 	if (ret < 0)
 		return ret;
 
@@ -138,14 +138,14 @@ KIPC_API int kipc_region_stat(int r, struct kipc_region_stat *st)
  */
 KIPC_API int kipc_region_map(int r, void **addr, size_t *size)
 {
-	struct kipc_region_info ri;
+	struct kipc_ioc_region_stat ri;
 	struct kipc__map_slot *s;
 	int prot = 0, ret;
 	void *p;
 
 	if (!addr || !size)
 		return -EINVAL;
-	ret = kipc__region_info(r, &ri);
+	ret = kipc__region_stat(r, &ri);
 	if (ret < 0)
 		return ret;
 	if (ri.region_size > SIZE_MAX)
@@ -201,7 +201,7 @@ KIPC_API int kipc_region_unmap(int r)
 KIPC_API int kipc_wait(int r, size_t off, uint32_t expected,
 		       int64_t timeout_ns)
 {
-	struct kipc_wait arg = {
+	struct kipc_ioc_wait arg = {
 		.size		= sizeof(arg),
 		.offset		= off,
 		.expected	= expected,
@@ -213,7 +213,7 @@ KIPC_API int kipc_wait(int r, size_t off, uint32_t expected,
 
 KIPC_API int kipc_wake(int r, size_t off, unsigned int count)
 {
-	struct kipc_wake arg = {
+	struct kipc_ioc_wake arg = {
 		.size	= sizeof(arg),
 		.offset	= off,
 		.count	= count,

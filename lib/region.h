@@ -62,8 +62,8 @@ static inline int kipc__region_lookup(int fd, struct kipc__mapping *m)
 	return 1;
 }
 
-/* KIPC_IOC_REGION_INFO on @r into @ri; 0 or -errno. */
-int kipc__region_info(int r, struct kipc_region_info *ri);
+/* KIPC_IOC_REGION_STAT on @r into @ri; 0 or -errno. */
+int kipc__region_stat(int r, struct kipc_ioc_region_stat *ri);
 
 /*
  * The calling thread's thread handle for region handle @r (thread.c):

@@ -27,7 +27,7 @@
 #include "syscall.h"
 #include "region.h"
 
-_Static_assert(_IOC_SIZE(KIPC_IOC_RING_ATTACH) == 16, "struct kipc_ring_attach ABI");
+_Static_assert(sizeof(struct kipc_ioc_ring_attach) == 16, "struct kipc_ioc_ring_attach ABI");
 _Static_assert(sizeof(struct kipc_ring_hdr) == 192, "struct kipc_ring_hdr ABI");
 _Static_assert(sizeof(struct kipc_ring_rec) == 8, "struct kipc_ring_rec ABI");
 
@@ -343,14 +343,14 @@ static int kipc__ring_room(struct kipc_ring *r, uint32_t sz,
 /* Map the ring behind @fd, check its header and fill a new struct. */
 static int kipc__ring_setup(int fd, uint32_t role, struct kipc_ring **out)
 {
-	struct kipc_region_info ri;
+	struct kipc_ioc_region_stat ri;
 	struct kipc_ring_hdr *h;
 	struct kipc_ring *r;
 	uint32_t cap, doff;
 	void *p;
 	int ret;
 
-	ret = kipc__region_info(fd, &ri);
+	ret = kipc__region_stat(fd, &ri);
 	if (ret < 0)
 		return ret;
 	if (ri.region_size > SIZE_MAX || ri.region_size < sizeof(*h))
@@ -411,7 +411,7 @@ KIPC_API int kipc_ring_create(const char *name, size_t capacity, int flags,
 			      mode_t mode, struct kipc_ring **out)
 {
 	uint32_t role = (uint32_t)flags & KIPC__RING_ROLES;
-	struct kipc_region_create arg = {
+	struct kipc_ioc_region_create arg = {
 		.size		= sizeof(arg),
 		.flags		= (uint32_t)flags & ~KIPC__RING_ROLES,
 		.name		= kipc__ptr(name),
@@ -441,7 +441,7 @@ KIPC_API int kipc_ring_open(const char *name, int flags,
 			    struct kipc_ring **out)
 {
 	uint32_t role = (uint32_t)flags & KIPC__RING_ROLES;
-	struct kipc_ring_attach at = {
+	struct kipc_ioc_ring_attach at = {
 		.size	= sizeof(at),
 		.role	= role,
 	};

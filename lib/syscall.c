@@ -89,7 +89,7 @@ int kipc__ctx_ioctl(unsigned long cmd, void *arg)
 
 int kipc__open(const char *name, int flags, unsigned int kind)
 {
-	struct kipc_open arg = {
+	struct kipc_ioc_open arg = {
 		.size	= sizeof(arg),
 		.flags	= flags,
 		.name	= kipc__ptr(name),

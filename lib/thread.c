@@ -25,7 +25,7 @@
  * a caller's handle without it gets -EBADF before that).  A table entry is valid for the fd while:
  *  - mapped (kipc_region_map()): the mapping record's generation is the
  *    one the entry saw, or its region id and access are the entry's;
- *  - not mapped: KIPC_IOC_REGION_INFO on the fd (the call goes to the
+ *  - not mapped: KIPC_IOC_REGION_STAT on the fd (the call goes to the
  *    kernel anyway) gives the entry's region id and access.
  * An entry for another region is closed and made again: an fd number
  * reused for another region never reaches the old region's handle.
@@ -62,8 +62,7 @@
 #include "syscall.h"
 #include "region.h"
 
-_Static_assert(_IOC_SIZE(KIPC_IOC_REGION_THREAD) == 8,
-	       "struct kipc_region_thread ABI");
+_Static_assert(sizeof(struct kipc_ioc_region_thread) == 8, "struct kipc_ioc_region_thread ABI");
 
 struct kipc__th_ent {
 	int rfd;		/* the caller's region handle; -1: free */
@@ -254,9 +253,9 @@ static void kipc__th_drop(struct kipc__th_ent *e)
 int kipc__thread_handle(int r, const struct kipc__mapping *m,
 			uint32_t *token)
 {
-	struct kipc_region_thread arg = { .size = sizeof(arg) };
+	struct kipc_ioc_region_thread arg = { .size = sizeof(arg) };
 	struct kipc__th_ent *e, *same;
-	struct kipc_region_info ri;
+	struct kipc_ioc_region_stat ri;
 	uint32_t id, access;
 	int ret, tfd;
 
@@ -267,7 +266,7 @@ int kipc__thread_handle(int r, const struct kipc__mapping *m,
 		id = m->id;
 		access = m->access;
 	} else {
-		ret = kipc__region_info(r, &ri);
+		ret = kipc__region_stat(r, &ri);
 		if (ret < 0)
 			return ret;
 		id = ri.id;
@@ -303,7 +302,7 @@ int kipc__thread_handle(int r, const struct kipc__mapping *m,
 			ret = tfd;
 			goto out;
 		}
-		ret = kipc__region_info(tfd, &ri);
+		ret = kipc__region_stat(tfd, &ri);
 		if (ret < 0 || ri.id != id) {
 			close(tfd);
 			ret = ret < 0 ? ret : -EAGAIN;	/* @r changed */
@@ -345,7 +344,7 @@ void kipc__thread_forget(int r)
 
 int kipc__queue_thread(int q, int fresh)
 {
-	struct kipc_queue_thread arg = { .size = sizeof(arg) };
+	struct kipc_ioc_queue_thread arg = { .size = sizeof(arg) };
 	struct kipc__th_ent *e = kipc__th_find_kind(q, KIPC_KIND_QUEUE);
 	int ret;
 

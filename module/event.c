@@ -177,23 +177,19 @@ static int kipc_event_post_locked(struct kipc_event *e, u64 n,
 	return 0;
 }
 
-static long kipc_event_post(struct kipc_event *e, struct kipc_handle *h,
-			    void __user *arg)
+/* KIPC_IOC_EVENT_POST */
+static long kipc_event_post_ioctl(struct kipc_handle *h, void *arg)
 {
+	struct kipc_event *e = kipc_event(h->obj);
+	struct kipc_ioc_event_post *args = arg;
 	struct kipc_wake_list wl = { 0 };
-	struct kipc_event_post args;
 	long ret;
 
-	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
-	if (ret)
-		return ret;
-	if (args.flags || !args.value)
+	if (!args->value)
 		return -EINVAL;
-	if (!(h->access & KIPC_WRONLY))
-		return -EBADF;
 
 	spin_lock(&e->lock);
-	ret = kipc_event_post_locked(e, args.value, &wl);
+	ret = kipc_event_post_locked(e, args->value, &wl);
 	spin_unlock(&e->lock);
 	kipc_wake_all(&wl);
 	if (!ret)
@@ -290,77 +286,47 @@ static int kipc_event_take(struct kipc_event *e, s64 timeout_ns,
 	return ret;
 }
 
-static long kipc_event_wait(struct kipc_event *e, struct file *file,
-			    struct kipc_handle *h, void __user *arg)
-{
-	struct kipc_event_wait __user *uw = arg;
-	struct kipc_event_wait args;
-	u64 value;
-	long ret;
-
-	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
-	if (ret)
-		return ret;
-	if (args.flags)
-		return -EINVAL;
-	if (!(h->access & KIPC_RDONLY))
-		return -EBADF;
-	/*
-	 * Make sure the result can be stored before anything is taken, so
-	 * a read-only struct does not swallow units (eventfd's read would).
-	 */
-	if (put_user(args.value, &uw->value))
-		return -EFAULT;
-
-	ret = kipc_event_take(e, args.timeout_ns,
-			      !args.timeout_ns || kipc_file_nonblock(file),
-			      &value);
-	if (ret)
-		return ret;
-	args.value = value;
-	return kipc_copy_out(arg, &args, sizeof(args));
-}
-
-static long kipc_event_stat(struct kipc_event *e, void __user *arg)
-{
-	struct kipc_event_info st;
-	long ret;
-
-	ret = kipc_copy_args(&st, sizeof(st), sizeof(st), arg);
-	if (ret)
-		return ret;
-	if (st.flags)
-		return -EINVAL;
-
-	spin_lock(&e->lock);
-	st.count = e->count;
-	st.posts = e->posts;
-	st.waits = e->waits;
-	st.state = e->state;
-	st.waiters = e->nr_waiters;
-	spin_unlock(&e->lock);
-	st.kind = e->kind;
-	st.owner_pid = pid_nr_ns(e->obj.owner_pid, task_active_pid_ns(current));
-	st.id = e->obj.id;
-	st.__reserved = 0;
-	return kipc_copy_out(arg, &st, sizeof(st));
-}
-
-static long kipc_event_ioctl(struct kipc_handle *h, struct file *file,
-			     unsigned int cmd, void __user *arg)
+/*
+ * KIPC_IOC_EVENT_WAIT.  kipc_ioctl() made sure the result can be stored
+ * before anything is taken, so a read-only struct does not swallow units
+ * (eventfd's read would), and copies it out.
+ */
+static long kipc_event_wait_ioctl(struct kipc_handle *h, void *arg)
 {
 	struct kipc_event *e = kipc_event(h->obj);
+	struct kipc_ioc_event_wait *args = arg;
 
-	switch (cmd) {
-	case KIPC_IOC_EVENT_POST:
-		return kipc_event_post(e, h, arg);
-	case KIPC_IOC_EVENT_WAIT:
-		return kipc_event_wait(e, file, h, arg);
-	case KIPC_IOC_EVENT_STAT:
-		return kipc_event_stat(e, arg);
-	}
-	return -ENOTTY;
+	return kipc_event_take(e, args->timeout_ns,
+			       !args->timeout_ns || kipc_file_nonblock(h->file),
+			       &args->value);
 }
+
+/* KIPC_IOC_EVENT_STAT; kipc_ioctl() copies the result out. */
+static long kipc_event_stat_ioctl(struct kipc_handle *h, void *arg)
+{
+	struct kipc_event *e = kipc_event(h->obj);
+	struct kipc_ioc_event_stat *st = arg;
+
+	spin_lock(&e->lock);
+	st->count = e->count;
+	st->posts = e->posts;
+	st->waits = e->waits;
+	st->state = e->state;
+	st->waiters = e->nr_waiters;
+	spin_unlock(&e->lock);
+	st->kind = e->kind;
+	st->owner_pid = pid_nr_ns(e->obj.owner_pid,
+				  task_active_pid_ns(current));
+	st->id = e->obj.id;
+	st->__reserved = 0;
+	return 0;
+}
+
+static const struct kipc_ioctl_op kipc_event_ioctls[] = {
+	KIPC_IOCTL(EVENT_POST, event_post, value, KIPC_WRONLY, 0),
+	KIPC_IOCTL_OUT(EVENT_WAIT, event_wait, value, KIPC_RDONLY, 0),
+	KIPC_IOCTL_OUT(EVENT_STAT, event_stat, __reserved, 0, 0),
+};
 
 /*
  * Lockless: the count and state are read with READ_ONCE and may be stale
@@ -462,7 +428,8 @@ static int kipc_event_fill_nl(struct kipc_object *obj, struct sk_buff *skb,
 static const struct kipc_object_ops kipc_event_ops = {
 	.kind		= KIPC_KIND_EVENT,
 	.name		= "event",
-	.ioctl		= kipc_event_ioctl,
+	.ioctls		= kipc_event_ioctls,
+	.nr_ioctls	= ARRAY_SIZE(kipc_event_ioctls),
 	.poll		= kipc_event_poll,
 	.kill		= kipc_event_kill,
 	.free		= kipc_event_free,
@@ -470,10 +437,10 @@ static const struct kipc_object_ops kipc_event_ops = {
 	.fill_nl	= kipc_event_fill_nl,
 };
 
-static int kipc_event_check_attr(const struct kipc_event_create *a)
+static int kipc_event_check_attr(const struct kipc_ioc_event_create *a)
 {
-	if (a->flags & ~(KIPC_PERSIST | KIPC_NONBLOCK) || a->mode & ~0777 ||
-	    a->kind < KIPC_EVENT_SEMAPHORE || a->kind > KIPC_EVENT_FLAG)
+	if (a->mode & ~0777 || a->kind < KIPC_EVENT_SEMAPHORE ||
+	    a->kind > KIPC_EVENT_FLAG)
 		return -EINVAL;
 	if (a->kind == KIPC_EVENT_FLAG && a->initial > 1)
 		return -EINVAL;
@@ -482,7 +449,8 @@ static int kipc_event_check_attr(const struct kipc_event_create *a)
 
 /**
  * kipc_event_create_ioctl() - KIPC_IOC_EVENT_CREATE
- * @arg: user pointer to &struct kipc_event_create
+ * @h: NULL: a context command
+ * @arg: the kernel's copy of &struct kipc_ioc_event_create
  *
  * Creates a semaphore, counter or flag with its initial count.  An event
  * allocates nothing after its creation: its structure (and its name) is
@@ -490,16 +458,13 @@ static int kipc_event_check_attr(const struct kipc_event_create *a)
  *
  * Return: the owner handle's fd, or -errno.
  */
-long kipc_event_create_ioctl(void __user *arg)
+long kipc_event_create_ioctl(struct kipc_handle *h, void *arg)
 {
-	struct kipc_event_create args;
+	struct kipc_ioc_event_create *args = arg;
 	struct kipc_event *e;
 	long ret;
 
-	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
-	if (ret)
-		return ret;
-	ret = kipc_event_check_attr(&args);
+	ret = kipc_event_check_attr(args);
 	if (ret)
 		return ret;
 	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
@@ -509,12 +474,12 @@ long kipc_event_create_ioctl(void __user *arg)
 	spin_lock_init(&e->lock);
 	INIT_LIST_HEAD(&e->waiters);
 	init_waitqueue_head(&e->poll_wq);
-	e->kind = args.kind;
+	e->kind = args->kind;
 	e->state = KIPC_STATE_LIVE;
-	e->count = args.initial;
+	e->count = args->initial;
 
-	ret = kipc_object_init(&e->obj, &kipc_event_ops, args.name, args.mode,
-			       args.flags, kmalloc_size_roundup(sizeof(*e)));
+	ret = kipc_object_init(&e->obj, &kipc_event_ops, args->name, args->mode,
+			       args->flags, kmalloc_size_roundup(sizeof(*e)));
 	if (ret) {
 		kipc_object_put(&e->obj);
 		return ret;

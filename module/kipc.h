@@ -5,11 +5,13 @@
 #ifndef _KIPC_PRIVATE_H
 #define _KIPC_PRIVATE_H
 
+#include <linux/build_bug.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/hashtable.h>
@@ -91,11 +93,77 @@ struct kipc_ns {
 	unsigned int nr_objects;
 };
 
+/* The largest ioctl struct a command table may name. */
+#define KIPC_IOCTL_MAX		256
+
+/**
+ * struct kipc_ioctl_op - one command of a handle kind or of the context
+ * @nr: its KIPC_CMD_* number; the command is _IO(KIPC_IOC_MAGIC, @nr)
+ * @size: sizeof() its struct, as this kernel knows it
+ * @min_size: the size of the struct's version 1; a smaller size is
+ *	-EINVAL
+ * @flags: the bits the struct's flags field may hold; others are -EINVAL
+ * @access: KIPC_RDONLY and/or KIPC_WRONLY the handle must have (-EBADF),
+ *	0 for none (and always 0 for the context)
+ * @out: the struct is written back: the dispatcher makes sure it can be
+ *	before the handler runs, and copies the result once on success
+ * @fn: the handler, given the handle (NULL for the context) and the
+ *	kernel's copy of the struct, whose size, flags and access are
+ *	checked already
+ *
+ * kipc_ioctl() is the one dispatcher: see its comment for the order of
+ * the checks.
+ */
+struct kipc_ioctl_op {
+	unsigned int nr;
+	u32 size;
+	u32 min_size;
+	u32 flags;
+	unsigned int access;
+	bool out;
+	long (*fn)(struct kipc_handle *h, void *arg);
+};
+
+/*
+ * KIPC_IOCTL(SEND, send, timeout_ns, KIPC_WRONLY, 0): command
+ * KIPC_CMD_SEND, handled by kipc_send_ioctl(), taking a struct
+ * kipc_ioc_send whose version 1 ends with @timeout_ns, on a handle with
+ * write access, no flag bits.  KIPC_IOCTL_OUT also writes it back;
+ * KIPC_IOCTL_LOCK is one of the lock commands, which share struct
+ * kipc_ioc_lock.
+ */
+#define KIPC_IOCTL_OP(_nr, _fn, _type, _last, _access, _flags, _out)	\
+	{								\
+		.nr = KIPC_CMD_##_nr,					\
+		.size = sizeof(_type) +					\
+			BUILD_BUG_ON_ZERO(sizeof(_type) >		\
+					  KIPC_IOCTL_MAX) +		\
+			BUILD_BUG_ON_ZERO(offsetof(_type, flags) != 4),	\
+		.min_size = offsetofend(_type, _last),			\
+		.flags = _flags,					\
+		.access = _access,					\
+		.out = _out,						\
+		.fn = _fn,						\
+	}
+#define KIPC_IOCTL(_nr, _op, _last, _access, _flags)			\
+	KIPC_IOCTL_OP(_nr, kipc_##_op##_ioctl, struct kipc_ioc_##_op,	\
+		      _last, _access, _flags, false)
+#define KIPC_IOCTL_OUT(_nr, _op, _last, _access, _flags)		\
+	KIPC_IOCTL_OP(_nr, kipc_##_op##_ioctl, struct kipc_ioc_##_op,	\
+		      _last, _access, _flags, true)
+#define KIPC_IOCTL_LOCK(_nr, _op)					\
+	KIPC_IOCTL_OP(_nr, kipc_##_op##_ioctl, struct kipc_ioc_lock,	\
+		      timeout_ns, KIPC_WRONLY, 0, false)
+
+/* The flags of every create command. */
+#define KIPC_CREATE_FLAGS	(KIPC_PERSIST | KIPC_NONBLOCK)
+
 /**
  * struct kipc_object_ops - what one kind of object provides
  * @kind: KIPC_KIND_*
  * @name: "queue", "region" or "event" (fdinfo, anon inode name)
- * @ioctl: handle ioctls; returns -ENOTTY for commands of other kinds
+ * @ioctls: the kind's command table (see &struct kipc_ioctl_op)
+ * @nr_ioctls: entries in @ioctls
  * @poll: poll of a handle
  * @kill: the owner died: wake every waiter, refuse new work
  * @free: free the kind's structure once the last reference is gone
@@ -110,8 +178,8 @@ struct kipc_ns {
 struct kipc_object_ops {
 	unsigned int kind;
 	const char *name;
-	long (*ioctl)(struct kipc_handle *h, struct file *file,
-		      unsigned int cmd, void __user *arg);
+	const struct kipc_ioctl_op *ioctls;
+	unsigned int nr_ioctls;
 	__poll_t (*poll)(struct kipc_handle *h, struct file *file,
 			 struct poll_table_struct *wait);
 	void (*kill)(struct kipc_object *obj);
@@ -184,6 +252,7 @@ struct kipc_object {
  * @obj: the object (referenced)
  * @access: KIPC_RDONLY and/or KIPC_WRONLY
  * @owner: this handle created the object
+ * @file: the handle's file, which owns this structure
  * @pid: the process that opened it (introspection)
  * @thread: regions: a thread handle (KIPC_IOC_REGION_THREAD), which is
  *	no peer: it counts in no handle count and holds no ring role
@@ -197,6 +266,7 @@ struct kipc_handle {
 	unsigned int access;
 	bool owner;
 	bool thread;
+	struct file *file;
 	struct pid *pid;
 	struct pid *tid;
 };
@@ -284,9 +354,8 @@ extern unsigned long kipc_max_user_bytes;
 extern unsigned int kipc_max_msg_size;
 extern unsigned long kipc_max_region_size;
 
-int kipc_copy_args(void *karg, size_t ksize, size_t min_size,
-		   void __user *uarg);
-int kipc_copy_out(void __user *uarg, const void *karg, size_t ksize);
+long kipc_ioctl(const struct kipc_ioctl_op *ops, unsigned int n,
+		struct kipc_handle *h, unsigned int cmd, void __user *uarg);
 
 /* wait.c */
 ktime_t *kipc_deadline(s64 timeout_ns, ktime_t *buf);
@@ -320,8 +389,8 @@ int kipc_object_install(struct kipc_object *obj, unsigned int access,
 			bool owner, bool nonblock);
 int kipc_object_install_thread(struct kipc_object *obj, unsigned int access,
 			       bool nonblock);
-long kipc_ioctl_open(void __user *arg);
-long kipc_ioctl_unlink(void __user *arg);
+long kipc_open_ioctl(struct kipc_handle *h, void *arg);
+long kipc_unlink_ioctl(struct kipc_handle *h, void *arg);
 void kipc_object_kill(struct kipc_object *obj);
 bool kipc_object_perm(struct kipc_object *obj, unsigned int access);
 bool kipc_object_may_admin(struct kipc_object *obj);
@@ -346,12 +415,12 @@ static inline bool kipc_object_dead(const struct kipc_object *obj)
 /* queue.c */
 int kipc_queue_init(void);
 void kipc_queue_exit(void);
-long kipc_queue_create_ioctl(void __user *arg);
+long kipc_queue_create_ioctl(struct kipc_handle *h, void *arg);
 
 /* queue.c, for lease.c */
 void kipc_queue_lease_expire(struct work_struct *work);
-long kipc_queue_recv_leased(struct kipc_handle *h, struct file *file,
-			    struct kipc_recv *args, struct kipc_handle *th);
+long kipc_queue_recv_leased(struct kipc_handle *h, struct kipc_ioc_recv *args,
+			    struct kipc_handle *th);
 long kipc_queue_ack(struct kipc_handle *h, const u64 *seqs,
 		    unsigned int n, bool nack);
 
@@ -380,14 +449,15 @@ unsigned int kipc_lease_count_handle(struct kipc_leases *ls,
 				     struct kipc_handle *h);
 int kipc_lease_fill_nl(struct kipc_leases *ls, struct sk_buff *skb,
 		       struct pid_namespace *pidns);
-long kipc_lease_ioctl(struct kipc_handle *h, struct file *file,
-		      unsigned int cmd, void __user *arg);
+long kipc_queue_thread_ioctl(struct kipc_handle *h, void *arg);
+long kipc_recv_leased_ioctl(struct kipc_handle *h, void *arg);
+long kipc_ack_ioctl(struct kipc_handle *h, void *arg);
 
 /* region.c */
-long kipc_region_create_ioctl(void __user *arg);
+long kipc_region_create_ioctl(struct kipc_handle *h, void *arg);
 
 /* event.c */
-long kipc_event_create_ioctl(void __user *arg);
+long kipc_event_create_ioctl(struct kipc_handle *h, void *arg);
 
 /* genl.c */
 int kipc_genl_init(void);

@@ -405,18 +405,23 @@ int kipc_lease_fill_nl(struct kipc_leases *ls, struct sk_buff *skb,
 	return 0;
 }
 
-/* --- ioctls, each on an already copied struct ---------------------- */
+/* --- ioctls: kipc_ioctl() copied and checked each struct -------- */
 
-/* KIPC_IOC_QUEUE_THREAD: a thread handle, the owner of the thread's leases. */
-static long kipc_lease_thread(struct kipc_handle *h, struct file *file,
-			      struct kipc_queue_thread *args)
+/**
+ * kipc_queue_thread_ioctl() - KIPC_IOC_QUEUE_THREAD: a thread handle
+ * @h: the queue handle (read access)
+ * @arg: &struct kipc_ioc_queue_thread
+ *
+ * The new handle owns the calling thread's leases.
+ *
+ * Return: the new handle's fd, or -errno.
+ */
+long kipc_queue_thread_ioctl(struct kipc_handle *h, void *arg)
 {
-	if (args->flags)
-		return -EINVAL;
-	if (h->thread || !(h->access & KIPC_RDONLY))
+	if (h->thread)
 		return -EBADF;
 	return kipc_object_install_thread(h->obj, h->access,
-					  kipc_file_nonblock(file));
+					  kipc_file_nonblock(h->file));
 }
 
 /*
@@ -439,11 +444,18 @@ static struct file *kipc_lease_thread_get(struct kipc_handle *h, int fd,
 	return file;
 }
 
-/* KIPC_IOC_RECV_LEASED */
-static long kipc_lease_recv(struct kipc_handle *h, struct file *file,
-			    struct kipc_recv_leased *args)
+/**
+ * kipc_recv_leased_ioctl() - KIPC_IOC_RECV_LEASED
+ * @h: the queue handle (read access)
+ * @arg: &struct kipc_ioc_recv_leased; its thread_fd must be a thread
+ *	handle of this queue that the calling thread made
+ *
+ * Return: how many messages were leased, or -errno.
+ */
+long kipc_recv_leased_ioctl(struct kipc_handle *h, void *arg)
 {
-	struct kipc_recv r = {
+	struct kipc_ioc_recv_leased *args = arg;
+	struct kipc_ioc_recv r = {
 		.size		= sizeof(r),
 		.msgs		= args->msgs,
 		.count		= args->count,
@@ -455,32 +467,32 @@ static long kipc_lease_recv(struct kipc_handle *h, struct file *file,
 	struct file *tfile;
 	long ret;
 
-	if (args->flags)
-		return -EINVAL;
-	if (!(h->access & KIPC_RDONLY))
-		return -EBADF;
 	tfile = kipc_lease_thread_get(h, args->thread_fd, &th);
 	if (IS_ERR(tfile))
 		return PTR_ERR(tfile);
 	/* The thread handle's file stays referenced while leases are made. */
-	ret = kipc_queue_recv_leased(h, file, &r, th);
+	ret = kipc_queue_recv_leased(h, &r, th);
 	fput(tfile);
 	return ret;
 }
 
-/* KIPC_IOC_ACK */
-static long kipc_lease_ack(struct kipc_handle *h, struct file *file,
-			   struct kipc_ack *args)
+/**
+ * kipc_ack_ioctl() - KIPC_IOC_ACK: ack or (KIPC_ACK_NACK) nack leases
+ * @h: the queue handle (read access)
+ * @arg: &struct kipc_ioc_ack
+ *
+ * Return: how many were done, or -errno (-ENOENT: the first is no lease
+ * of the calling thread).
+ */
+long kipc_ack_ioctl(struct kipc_handle *h, void *arg)
 {
+	struct kipc_ioc_ack *args = arg;
 	u64 one, *seqs = &one;
 	void __user *useqs;
 	long ret;
 
-	if (args->flags & ~KIPC_ACK_NACK || args->__reserved ||
-	    !args->count || args->count > KIPC_BATCH_MAX)
+	if (args->__reserved || !args->count || args->count > KIPC_BATCH_MAX)
 		return -EINVAL;
-	if (!(h->access & KIPC_RDONLY))
-		return -EBADF;
 	useqs = u64_to_user_ptr(args->seqs);
 	if (args->count == 1) {
 		if (copy_from_user(&one, useqs, sizeof(one)))
@@ -496,42 +508,4 @@ static long kipc_lease_ack(struct kipc_handle *h, struct file *file,
 	if (seqs != &one)
 		kfree(seqs);
 	return ret;
-}
-
-/**
- * kipc_lease_ioctl() - the lease commands of a queue handle
- * @h: the queue handle
- * @file: its file
- * @cmd: the command
- * @arg: user pointer to its struct
- *
- * Copies the argument and calls the command's handler; the handlers take
- * the kernel copy, as a table-driven dispatcher would call them.
- *
- * Return: the handler's result, or -ENOTTY for another command.
- */
-long kipc_lease_ioctl(struct kipc_handle *h, struct file *file,
-		      unsigned int cmd, void __user *arg)
-{
-	union {
-		struct kipc_queue_thread thread;
-		struct kipc_recv_leased recv;
-		struct kipc_ack ack;
-	} a;
-	long ret;
-
-	switch (cmd) {
-	case KIPC_IOC_QUEUE_THREAD:
-		ret = kipc_copy_args(&a.thread, sizeof(a.thread),
-				     sizeof(a.thread), arg);
-		return ret ? ret : kipc_lease_thread(h, file, &a.thread);
-	case KIPC_IOC_RECV_LEASED:
-		ret = kipc_copy_args(&a.recv, sizeof(a.recv), sizeof(a.recv),
-				     arg);
-		return ret ? ret : kipc_lease_recv(h, file, &a.recv);
-	case KIPC_IOC_ACK:
-		ret = kipc_copy_args(&a.ack, sizeof(a.ack), sizeof(a.ack), arg);
-		return ret ? ret : kipc_lease_ack(h, file, &a.ack);
-	}
-	return -ENOTTY;
 }

@@ -79,19 +79,12 @@ static bool kipc_bucket_has_lock_waiter(struct kipc_rbucket *b, u64 off)
 }
 
 static int kipc_region_lock_args(struct kipc_region *r,
-				 struct kipc_handle *h, void __user *arg,
-				 struct kipc_lock_op *args, bool timeout_ok)
+				 const struct kipc_ioc_lock *args,
+				 bool timeout_ok)
 {
-	int ret;
-
-	ret = kipc_copy_args(args, sizeof(*args), sizeof(*args), arg);
-	if (ret)
-		return ret;
-	if (args->flags || (!timeout_ok && args->timeout_ns) ||
+	if ((!timeout_ok && args->timeout_ns) ||
 	    kipc_region_check_off(r, args->offset))
 		return -EINVAL;
-	if (!(h->access & KIPC_WRONLY))
-		return -EBADF;
 	return 0;
 }
 
@@ -102,10 +95,10 @@ static bool kipc_region_lock_registered(struct kipc_region *r, u64 off)
 
 /* The arguments of a call on a registered lock: lock, unlock, consistent. */
 static int kipc_region_lock_find(struct kipc_region *r,
-				 struct kipc_handle *h, void __user *arg,
-				 struct kipc_lock_op *args, bool timeout_ok)
+				 const struct kipc_ioc_lock *args,
+				 bool timeout_ok)
 {
-	int ret = kipc_region_lock_args(r, h, arg, args, timeout_ok);
+	int ret = kipc_region_lock_args(r, args, timeout_ok);
 
 	if (!ret && !kipc_region_lock_registered(r, args->offset))
 		ret = -EINVAL;
@@ -145,30 +138,29 @@ static int kipc_region_lock_add(struct kipc_region *r, unsigned long idx)
 }
 
 /**
- * kipc_region_lock_init() - KIPC_IOC_LOCK_INIT: register a lock, unlocked
- * @r: the region
- * @h: the handle, which needs write access
- * @arg: user pointer to &struct kipc_lock_op
+ * kipc_lock_init_ioctl() - KIPC_IOC_LOCK_INIT: register a lock, unlocked
+ * @h: the region handle (write access, checked by kipc_ioctl())
+ * @arg: the kernel's copy of &struct kipc_ioc_lock
  *
  * Return: 0, -EBUSY when a live handle holds the lock, -ENOSPC past
  * KIPC_REGION_LOCKS_MAX locks or the uid's charge, or -errno.
  */
-long kipc_region_lock_init(struct kipc_region *r, struct kipc_handle *h,
-			   void __user *arg)
+long kipc_lock_init_ioctl(struct kipc_handle *h, void *arg)
 {
-	struct kipc_lock_op args;
+	struct kipc_region *r = kipc_region(h->obj);
+	struct kipc_ioc_lock *args = arg;
 	struct kipc_rbucket *b;
 	u32 *word;
 	long ret;
 
-	ret = kipc_region_lock_args(r, h, arg, &args, false);
+	ret = kipc_region_lock_args(r, args, false);
 	if (ret)
 		return ret;
-	word = kipc_region_word(r, args.offset);
-	b = kipc_region_bucket(r, args.offset);
+	word = kipc_region_word(r, args->offset);
+	b = kipc_region_bucket(r, args->offset);
 
-	if (!kipc_region_lock_registered(r, args.offset)) {
-		ret = kipc_region_lock_add(r, args.offset / sizeof(u32));
+	if (!kipc_region_lock_registered(r, args->offset)) {
+		ret = kipc_region_lock_add(r, args->offset / sizeof(u32));
 		if (ret)
 			return ret;
 	}
@@ -210,39 +202,37 @@ static int kipc_lock_try(struct kipc_region *r, struct kipc_rbucket *b,
 }
 
 /**
- * kipc_region_lock() - KIPC_IOC_LOCK: take a registered robust lock
- * @r: the region
- * @file: the handle file (O_NONBLOCK)
- * @h: the handle, whose token the lock word gets
- * @arg: user pointer to &struct kipc_lock_op
+ * kipc_lock_ioctl() - KIPC_IOC_LOCK: take a registered robust lock
+ * @h: the region handle, whose token the lock word gets (write access)
+ * @arg: the kernel's copy of &struct kipc_ioc_lock
  *
  * Return: 0, -EOWNERDEAD when taken from a dead owner, -ENOTRECOVERABLE,
  * -EDEADLK when @h holds it already, -EAGAIN, -ETIMEDOUT, -EPIPE, or an
  * error from the arguments.
  */
-long kipc_region_lock(struct kipc_region *r, struct file *file,
-		      struct kipc_handle *h, void __user *arg)
+long kipc_lock_ioctl(struct kipc_handle *h, void *arg)
 {
+	struct kipc_region *r = kipc_region(h->obj);
 	u32 token = kipc_rhandle(h)->token;
 	struct kipc_rwaiter w = { .lock = true };
 	struct kipc_wake_list wl = { 0 };
 	bool nonblock, woken = false;
+	struct kipc_ioc_lock *args = arg;
 	unsigned int tries = 0;
-	struct kipc_lock_op args;
 	ktime_t dl, *deadline;
 	struct kipc_rbucket *b;
 	u32 *word, v;
 	long ret;
 
-	ret = kipc_region_lock_find(r, h, arg, &args, true);
+	ret = kipc_region_lock_find(r, args, true);
 	if (ret)
 		return ret;
 
-	nonblock = !args.timeout_ns || kipc_file_nonblock(file);
-	deadline = kipc_deadline(args.timeout_ns, &dl);
-	word = kipc_region_word(r, args.offset);
-	b = kipc_region_bucket(r, args.offset);
-	w.offset = args.offset;
+	nonblock = !args->timeout_ns || kipc_file_nonblock(h->file);
+	deadline = kipc_deadline(args->timeout_ns, &dl);
+	word = kipc_region_word(r, args->offset);
+	b = kipc_region_bucket(r, args->offset);
+	w.offset = args->offset;
 
 	spin_lock(&b->lock);
 	for (;;) {
@@ -255,7 +245,7 @@ long kipc_region_lock(struct kipc_region *r, struct file *file,
 			ret = -EDEADLK;
 			break;
 		}
-		ret = kipc_lock_try(r, b, args.offset, word, v, token);
+		ret = kipc_lock_try(r, b, args->offset, word, v, token);
 		if (ret <= 0 && ret != -EAGAIN)
 			break;
 		if (ret == 1) {
@@ -288,17 +278,16 @@ long kipc_region_lock(struct kipc_region *r, struct file *file,
 	 * counted on us, so pass the wake on to the next waiter.
 	 */
 	if (woken && ret && ret != -EOWNERDEAD)
-		kipc_bucket_wake(b, args.offset, true, 1, KIPC_RW_WOKEN, &wl);
+		kipc_bucket_wake(b, args->offset, true, 1, KIPC_RW_WOKEN, &wl);
 	spin_unlock(&b->lock);
 	kipc_wake_all(&wl);
 	return ret;
 }
 
 /**
- * kipc_region_unlock() - KIPC_IOC_UNLOCK: release a lock and wake a waiter
- * @r: the region
- * @h: the handle, which must hold the lock
- * @arg: user pointer to &struct kipc_lock_op
+ * kipc_unlock_ioctl() - KIPC_IOC_UNLOCK: release a lock and wake a waiter
+ * @h: the region handle, which must hold the lock
+ * @arg: the kernel's copy of &struct kipc_ioc_lock
  *
  * A lock taken with -EOWNERDEAD and unlocked without
  * KIPC_IOC_LOCK_CONSISTENT becomes not recoverable, and every waiter is
@@ -306,22 +295,22 @@ long kipc_region_lock(struct kipc_region *r, struct file *file,
  *
  * Return: 0, -EPERM when @h does not hold the lock, or -errno.
  */
-long kipc_region_unlock(struct kipc_region *r, struct kipc_handle *h,
-			void __user *arg)
+long kipc_unlock_ioctl(struct kipc_handle *h, void *arg)
 {
+	struct kipc_region *r = kipc_region(h->obj);
 	u32 token = kipc_rhandle(h)->token;
+	struct kipc_ioc_lock *args = arg;
 	struct kipc_wake_list wl = { 0 };
 	unsigned int tries = 0, nwait;
-	struct kipc_lock_op args;
 	struct kipc_rbucket *b;
 	u32 *word, v, new;
 	long ret;
 
-	ret = kipc_region_lock_find(r, h, arg, &args, false);
+	ret = kipc_region_lock_find(r, args, false);
 	if (ret)
 		return ret;
-	word = kipc_region_word(r, args.offset);
-	b = kipc_region_bucket(r, args.offset);
+	word = kipc_region_word(r, args->offset);
+	b = kipc_region_bucket(r, args->offset);
 
 	spin_lock(&b->lock);
 	for (;;) {
@@ -330,7 +319,7 @@ long kipc_region_unlock(struct kipc_region *r, struct kipc_handle *h,
 			ret = -EPERM;
 			break;
 		}
-		nwait = kipc_bucket_lock_waiters(b, args.offset, 2);
+		nwait = kipc_bucket_lock_waiters(b, args->offset, 2);
 		/* Unlocked without kipc_lock_consistent(): unusable. */
 		if (v & KIPC_LOCK_OWNER_DIED)
 			new = KIPC_LOCK_NOTRECOVERABLE;
@@ -338,7 +327,7 @@ long kipc_region_unlock(struct kipc_region *r, struct kipc_handle *h,
 			/* Free, and still contended if others sleep on. */
 			new = nwait > 1 ? KIPC_LOCK_WAITERS : 0;
 		if (cmpxchg(word, v, new) == v) {
-			kipc_bucket_wake(b, args.offset, true,
+			kipc_bucket_wake(b, args->offset, true,
 					 v & KIPC_LOCK_OWNER_DIED ? UINT_MAX : 1,
 					 KIPC_RW_WOKEN, &wl);
 			break;
@@ -354,31 +343,30 @@ long kipc_region_unlock(struct kipc_region *r, struct kipc_handle *h,
 }
 
 /**
- * kipc_region_lock_consistent() - KIPC_IOC_LOCK_CONSISTENT
- * @r: the region
- * @h: the handle, which took the lock with -EOWNERDEAD
- * @arg: user pointer to &struct kipc_lock_op
+ * kipc_lock_consistent_ioctl() - KIPC_IOC_LOCK_CONSISTENT
+ * @h: the region handle, which took the lock with -EOWNERDEAD
+ * @arg: the kernel's copy of &struct kipc_ioc_lock
  *
  * Clears KIPC_LOCK_OWNER_DIED of the lock, for a caller without a
  * mapping.
  *
  * Return: 0, -EINVAL when @h does not hold the lock owner-died, or -errno.
  */
-long kipc_region_lock_consistent(struct kipc_region *r,
-				 struct kipc_handle *h, void __user *arg)
+long kipc_lock_consistent_ioctl(struct kipc_handle *h, void *arg)
 {
+	struct kipc_region *r = kipc_region(h->obj);
 	u32 token = kipc_rhandle(h)->token;
-	struct kipc_lock_op args;
+	struct kipc_ioc_lock *args = arg;
 	struct kipc_rbucket *b;
 	unsigned int tries = 0;
 	u32 *word, v;
 	long ret;
 
-	ret = kipc_region_lock_find(r, h, arg, &args, false);
+	ret = kipc_region_lock_find(r, args, false);
 	if (ret)
 		return ret;
-	word = kipc_region_word(r, args.offset);
-	b = kipc_region_bucket(r, args.offset);
+	word = kipc_region_word(r, args->offset);
+	b = kipc_region_bucket(r, args->offset);
 
 	spin_lock(&b->lock);
 	for (;;) {
@@ -399,27 +387,18 @@ long kipc_region_lock_consistent(struct kipc_region *r,
 }
 
 /**
- * kipc_region_thread() - KIPC_IOC_REGION_THREAD: a handle for one thread
- * @r: the region
- * @file: the handle file (O_NONBLOCK)
- * @h: the caller's handle, whose access the new one gets
- * @arg: user pointer to &struct kipc_region_thread
+ * kipc_region_thread_ioctl() - KIPC_IOC_REGION_THREAD: a handle for one
+ *	thread
+ * @h: the caller's region handle, whose access the new one gets
+ * @arg: the kernel's copy of &struct kipc_ioc_region_thread (nothing but
+ *	its size and flags, checked by kipc_ioctl())
  *
  * Return: the thread handle's fd, or -errno.
  */
-long kipc_region_thread(struct kipc_region *r, struct file *file,
-			struct kipc_handle *h, void __user *arg)
+long kipc_region_thread_ioctl(struct kipc_handle *h, void *arg)
 {
-	struct kipc_region_thread args;
-	long ret;
-
-	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
-	if (ret)
-		return ret;
-	if (args.flags)
-		return -EINVAL;
-	return kipc_object_install_thread(&r->obj, h->access,
-					  kipc_file_nonblock(file));
+	return kipc_object_install_thread(h->obj, h->access,
+					  kipc_file_nonblock(h->file));
 }
 
 /**

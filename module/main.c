@@ -15,10 +15,14 @@
  *
  * open("/dev/kipc") gives a context; its ioctls create objects, open them
  * by name and unlink names, always in the caller's IPC namespace.  Each
- * ioctl argument is an extensible struct (see the uapi header): the
- * dispatcher reads ``size``, rejects anything below the first version,
- * and copies with copy_struct_from_user(), which refuses a non-zero tail
- * the kernel does not know.
+ * ioctl argument is an extensible struct (see the uapi header).  The
+ * context and every kind of handle have a table of their commands
+ * (&struct kipc_ioctl_op), and kipc_ioctl() is the one dispatcher for
+ * all of them: it matches the number, reads ``size``, rejects anything
+ * below the struct's version 1, copies with copy_struct_from_user(),
+ * which refuses a non-zero tail the kernel does not know, checks the
+ * flag bits and the handle's access, and hands the kernel copy to the
+ * command's handler.
  */
 
 unsigned int kipc_max_objects = 4096;
@@ -50,66 +54,89 @@ static const struct kernel_param_ops kipc_live_objects_ops = {
 module_param_cb(live_objects, &kipc_live_objects_ops, NULL, 0444);
 MODULE_PARM_DESC(live_objects, "Objects alive now (read-only)");
 
-/**
- * kipc_copy_args() - copy an extensible ioctl struct from userspace
- * @karg: kernel copy, @ksize bytes
- * @ksize: the size of the struct this kernel knows
- * @min_size: the size of the struct's first version
- * @uarg: user pointer; its first __u32 is the caller's size
- *
- * Return: 0, -EFAULT, -EINVAL when the size is below @min_size, or
- * -E2BIG when the caller's struct is larger and its tail is not zero.
- */
-int kipc_copy_args(void *karg, size_t ksize, size_t min_size,
-		   void __user *uarg)
+static const struct kipc_ioctl_op *
+kipc_ioctl_find(const struct kipc_ioctl_op *ops, unsigned int n,
+		unsigned int nr)
 {
-	u32 usize;
+	unsigned int i;
 
+	for (i = 0; i < n; i++) {
+		if (ops[i].nr == nr)
+			return &ops[i];
+	}
+	return NULL;
+}
+
+/**
+ * kipc_ioctl() - the one ioctl dispatcher, of the context and of handles
+ * @ops: the command table of the context or of the handle's kind
+ * @n: entries in @ops
+ * @h: the handle, or NULL for the context
+ * @cmd: the command; only _IO(KIPC_IOC_MAGIC, nr) of a number in @ops
+ * @uarg: the user's struct; its first __u32 is the size the caller knows
+ *
+ * In this order: a command that is not exactly _IO(KIPC_IOC_MAGIC, nr)
+ * for a number of the table is -ENOTTY; a size below the struct's
+ * version 1 is -EINVAL; copy_struct_from_user() copies the struct once
+ * (-E2BIG for a non-zero tail this kernel does not know, -EFAULT); flag
+ * bits the command does not take are -EINVAL; a handle without the
+ * access the command needs is -EBADF.  The handler then works on the
+ * kernel copy.  A struct that is written back is made sure to be
+ * writable first (by writing back what was read), so nothing a handler
+ * takes is lost to a fault afterwards; the result is copied once, as many
+ * bytes as both sides know.
+ *
+ * Return: the handler's result, or -errno.
+ */
+long kipc_ioctl(const struct kipc_ioctl_op *ops, unsigned int n,
+		struct kipc_handle *h, unsigned int cmd, void __user *uarg)
+{
+	u64 buf[KIPC_IOCTL_MAX / sizeof(u64)];
+	const struct kipc_ioctl_op *op;
+	u32 usize, len;
+	long ret;
+
+	if (_IOC_TYPE(cmd) != KIPC_IOC_MAGIC ||
+	    cmd != _IO(KIPC_IOC_MAGIC, _IOC_NR(cmd)))
+		return -ENOTTY;
+	op = kipc_ioctl_find(ops, n, _IOC_NR(cmd));
+	if (!op)
+		return -ENOTTY;
 	if (get_user(usize, (u32 __user *)uarg))
 		return -EFAULT;
-	if (usize < min_size)
+	if (usize < op->min_size)
 		return -EINVAL;
-	return copy_struct_from_user(karg, ksize, uarg, usize);
-}
-
-/**
- * kipc_copy_out() - copy an extensible ioctl struct back to userspace
- * @uarg: user pointer the struct came from
- * @karg: kernel struct; its first __u32 is the size the caller passed
- * @ksize: the size of the struct this kernel knows
- *
- * Copies as many bytes as both sides know; a larger caller struct keeps
- * its zero tail.
- *
- * Return: 0 or -EFAULT.
- */
-int kipc_copy_out(void __user *uarg, const void *karg, size_t ksize)
-{
-	u32 usize = *(const u32 *)karg;
-
-	if (copy_to_user(uarg, karg, min_t(size_t, usize, ksize)))
+	ret = copy_struct_from_user(buf, op->size, uarg, usize);
+	if (ret)
+		return ret;
+	if (((u32 *)buf)[1] & ~op->flags)
+		return -EINVAL;
+	if (h && (h->access & op->access) != op->access)
+		return -EBADF;
+	len = min(usize, op->size);
+	if (op->out && copy_to_user(uarg, buf, len))
 		return -EFAULT;
-	return 0;
+	ret = op->fn(h, buf);
+	if (ret >= 0 && op->out && copy_to_user(uarg, buf, len))
+		return -EFAULT;
+	return ret;
 }
+
+static const struct kipc_ioctl_op kipc_ctx_ioctls[] = {
+	KIPC_IOCTL(QUEUE_CREATE, queue_create, __reserved, 0,
+		   KIPC_CREATE_FLAGS),
+	KIPC_IOCTL(OPEN, open, __reserved, 0, KIPC_RDWR | KIPC_NONBLOCK),
+	KIPC_IOCTL(UNLINK, unlink, name, 0, 0),
+	KIPC_IOCTL(REGION_CREATE, region_create, region_size, 0,
+		   KIPC_CREATE_FLAGS),
+	KIPC_IOCTL(EVENT_CREATE, event_create, initial, 0, KIPC_CREATE_FLAGS),
+};
 
 static long kipc_ctx_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
-	void __user *uarg = (void __user *)arg;
-
-	switch (cmd) {
-	case KIPC_IOC_QUEUE_CREATE:
-		return kipc_queue_create_ioctl(uarg);
-	case KIPC_IOC_REGION_CREATE:
-		return kipc_region_create_ioctl(uarg);
-	case KIPC_IOC_EVENT_CREATE:
-		return kipc_event_create_ioctl(uarg);
-	case KIPC_IOC_OPEN:
-		return kipc_ioctl_open(uarg);
-	case KIPC_IOC_UNLINK:
-		return kipc_ioctl_unlink(uarg);
-	}
-	return -ENOTTY;
+	return kipc_ioctl(kipc_ctx_ioctls, ARRAY_SIZE(kipc_ctx_ioctls), NULL,
+			  cmd, (void __user *)arg);
 }
 
 static const struct file_operations kipc_ctx_fops = {
@@ -127,28 +154,38 @@ static struct miscdevice kipc_misc = {
 	.mode		= 0666,
 };
 
-/* The ABI is frozen: these sizes may only grow, at the end. */
+/*
+ * The ABI is frozen: version 1 of every struct (what kipc 1.0 published)
+ * ends where it ends; a struct may only grow after it.  struct
+ * kipc_msgdesc is an array element and never grows.
+ */
+#define KIPC_V1(type, last, bytes)					\
+	BUILD_BUG_ON(offsetofend(struct type, last) != (bytes))
+
 static void __init kipc_abi_check(void)
 {
-	BUILD_BUG_ON(sizeof(struct kipc_queue_create) != 64);
-	BUILD_BUG_ON(offsetofend(struct kipc_queue_create, __reserved) !=
-		     KIPC_QUEUE_CREATE_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct kipc_open) != 24);
-	BUILD_BUG_ON(sizeof(struct kipc_unlink) != 16);
+	KIPC_V1(kipc_ioc_queue_create, __reserved, 48);
+	KIPC_V1(kipc_ioc_open, __reserved, 24);
+	KIPC_V1(kipc_ioc_unlink, name, 16);
+	KIPC_V1(kipc_ioc_send, timeout_ns, 32);
+	KIPC_V1(kipc_ioc_recv, timeout_ns, 40);
+	KIPC_V1(kipc_ioc_shutdown, flags, 8);
+	KIPC_V1(kipc_ioc_queue_stat, __reserved, 160);
+	KIPC_V1(kipc_ioc_region_create, region_size, 32);
+	KIPC_V1(kipc_ioc_region_stat, owner_died, 56);
+	KIPC_V1(kipc_ioc_wait, timeout_ns, 32);
+	KIPC_V1(kipc_ioc_wake, __reserved, 24);
+	KIPC_V1(kipc_ioc_lock, timeout_ns, 24);
+	KIPC_V1(kipc_ioc_region_thread, flags, 8);
+	KIPC_V1(kipc_ioc_ring_attach, __reserved, 16);
+	KIPC_V1(kipc_ioc_event_create, initial, 32);
+	KIPC_V1(kipc_ioc_event_post, value, 16);
+	KIPC_V1(kipc_ioc_event_wait, value, 24);
+	KIPC_V1(kipc_ioc_event_stat, __reserved, 56);
+	KIPC_V1(kipc_ioc_queue_thread, flags, 8);
+	KIPC_V1(kipc_ioc_recv_leased, timeout_ns, 40);
+	KIPC_V1(kipc_ioc_ack, __reserved, 24);
 	BUILD_BUG_ON(sizeof(struct kipc_msgdesc) != 56);
-	BUILD_BUG_ON(sizeof(struct kipc_send) != 32);
-	BUILD_BUG_ON(sizeof(struct kipc_recv) != 40);
-	BUILD_BUG_ON(sizeof(struct kipc_shutdown) != 8);
-	BUILD_BUG_ON(sizeof(struct kipc_queue_info) != 248);
-	BUILD_BUG_ON(offsetofend(struct kipc_queue_info, __reserved) !=
-		     KIPC_QUEUE_INFO_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct kipc_queue_thread) != 8);
-	BUILD_BUG_ON(sizeof(struct kipc_recv_leased) != 40);
-	BUILD_BUG_ON(sizeof(struct kipc_ack) != 24);
-	BUILD_BUG_ON(_IOC_SIZE(KIPC_IOC_SEND) != sizeof(struct kipc_send));
-	/* The first version's size, which the command number keeps. */
-	BUILD_BUG_ON(_IOC_SIZE(KIPC_IOC_QUEUE_STAT) !=
-		     KIPC_QUEUE_INFO_SIZE_VER0);
 }
 
 static int __init kipc_init(void)

@@ -441,6 +441,7 @@ static int kipc_handle_install(struct kipc_object *obj, unsigned int access,
 		kfree(h);
 		return PTR_ERR(file);
 	}
+	h->file = file;
 
 	if (owner && obj->name) {
 		ret = kipc_name_link(obj);
@@ -498,30 +499,28 @@ int kipc_object_install_thread(struct kipc_object *obj, unsigned int access,
 }
 
 /**
- * kipc_ioctl_open() - KIPC_IOC_OPEN: open an object by name
- * @arg: user pointer to &struct kipc_open
+ * kipc_open_ioctl() - KIPC_IOC_OPEN: open an object by name
+ * @h: NULL: a context command
+ * @arg: the kernel's copy of &struct kipc_ioc_open (size and flags
+ *	checked by kipc_ioctl())
  *
  * Return: a new handle fd, or -errno.
  */
-long kipc_ioctl_open(void __user *arg)
+long kipc_open_ioctl(struct kipc_handle *h, void *arg)
 {
-	struct kipc_open args;
+	struct kipc_ioc_open *args = arg;
 	struct kipc_object *obj;
 	struct kipc_ns *kns;
 	unsigned int access;
 	char *name;
 	long ret;
 
-	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
-	if (ret)
-		return ret;
-	if (args.flags & ~(KIPC_RDWR | KIPC_NONBLOCK) ||
-	    !(args.flags & KIPC_RDWR) || args.__reserved ||
-	    args.kind < KIPC_KIND_QUEUE || args.kind > KIPC_KIND_EVENT)
+	if (!(args->flags & KIPC_RDWR) || args->__reserved ||
+	    args->kind < KIPC_KIND_QUEUE || args->kind > KIPC_KIND_EVENT)
 		return -EINVAL;
-	access = args.flags & KIPC_RDWR;
+	access = args->flags & KIPC_RDWR;
 
-	ret = kipc_name_from_user(args.name, &name);
+	ret = kipc_name_from_user(args->name, &name);
 	if (ret)
 		return ret;
 	kns = kipc_ns_current();
@@ -540,11 +539,11 @@ long kipc_ioctl_open(void __user *arg)
 	 */
 	if (!kipc_object_perm(obj, access))
 		ret = -EACCES;
-	else if (obj->ops->kind != args.kind)
+	else if (obj->ops->kind != args->kind)
 		ret = -ENOTTY;
 	else
 		ret = kipc_object_install(obj, access, false,
-					  args.flags & KIPC_NONBLOCK);
+					  args->flags & KIPC_NONBLOCK);
 	kipc_object_put(obj);
 out_ns:
 	kipc_ns_put(kns);
@@ -554,24 +553,20 @@ out_name:
 }
 
 /**
- * kipc_ioctl_unlink() - KIPC_IOC_UNLINK: remove a name
- * @arg: user pointer to &struct kipc_unlink
+ * kipc_unlink_ioctl() - KIPC_IOC_UNLINK: remove a name
+ * @h: NULL: a context command
+ * @arg: the kernel's copy of &struct kipc_ioc_unlink
  *
  * Return: 0 or -errno.
  */
-long kipc_ioctl_unlink(void __user *arg)
+long kipc_unlink_ioctl(struct kipc_handle *h, void *arg)
 {
-	struct kipc_unlink args;
+	struct kipc_ioc_unlink *args = arg;
 	struct kipc_ns *kns;
 	char *name;
 	long ret;
 
-	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
-	if (ret)
-		return ret;
-	if (args.flags)
-		return -EINVAL;
-	ret = kipc_name_from_user(args.name, &name);
+	ret = kipc_name_from_user(args->name, &name);
 	if (ret)
 		return ret;
 	kns = kipc_ns_current();
@@ -610,8 +605,10 @@ static long kipc_handle_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
 	struct kipc_handle *h = file->private_data;
+	const struct kipc_object_ops *ops = h->obj->ops;
 
-	return h->obj->ops->ioctl(h, file, cmd, (void __user *)arg);
+	return kipc_ioctl(ops->ioctls, ops->nr_ioctls, h, cmd,
+			  (void __user *)arg);
 }
 
 static __poll_t kipc_handle_poll(struct file *file,

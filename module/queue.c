@@ -169,7 +169,7 @@ struct kipc_qwaiter {
  * @nr_blocked_senders: senders asleep now
  * @nr_blocked_receivers: receivers asleep now
  * @high_water: largest @depth_msgs seen
- * @sent: see &struct kipc_queue_info
+ * @sent: see &struct kipc_ioc_queue_stat
  * @received: messages received
  * @dropped_new: new messages discarded by the policy
  * @dropped_oldest: queued messages evicted by DROP_OLDEST
@@ -885,54 +885,49 @@ static int kipc_queue_check_desc(struct kipc_queue *q,
 	return 0;
 }
 
-static long kipc_queue_send(struct kipc_queue *q, struct file *file,
-			    struct kipc_handle *h, void __user *arg)
+/* KIPC_IOC_SEND */
+static long kipc_send_ioctl(struct kipc_handle *h, void *arg)
 {
+	struct kipc_queue *q = kipc_queue(h->obj);
+	struct kipc_ioc_send *args = arg;
 	struct kipc_qmsg *msgs[KIPC_SEND_CHUNK];
 	struct kipc_wake_list wl = { 0 };
 	struct kipc_msgdesc one, *d = &one, __user *ud;
 	unsigned int i, done = 0, loaded, pushed;
 	ktime_t dl, *deadline;
-	struct kipc_send args;
 	int err = 0, why;
 	bool nonblock;
 	long ret;
 
-	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
-	if (ret)
-		return ret;
-	if (args.flags || args.__reserved || !args.count ||
-	    args.count > KIPC_BATCH_MAX)
+	if (args->__reserved || !args->count || args->count > KIPC_BATCH_MAX)
 		return -EINVAL;
-	if (!(h->access & KIPC_WRONLY))
-		return -EBADF;
 
-	ud = u64_to_user_ptr(args.msgs);
-	if (args.count == 1) {
+	ud = u64_to_user_ptr(args->msgs);
+	if (args->count == 1) {
 		if (copy_from_user(&one, ud, sizeof(one)))
 			return -EFAULT;
 	} else {
-		d = memdup_user(ud, array_size(args.count, sizeof(*d)));
+		d = memdup_user(ud, array_size(args->count, sizeof(*d)));
 		if (IS_ERR(d))
 			return PTR_ERR(d);
 	}
-	for (i = 0; i < args.count; i++) {
+	for (i = 0; i < args->count; i++) {
 		ret = kipc_queue_check_desc(q, &d[i]);
 		if (ret)
 			goto out;
 	}
 
-	nonblock = !args.timeout_ns || kipc_file_nonblock(file);
-	deadline = kipc_deadline(args.timeout_ns, &dl);
+	nonblock = !args->timeout_ns || kipc_file_nonblock(h->file);
+	deadline = kipc_deadline(args->timeout_ns, &dl);
 	/*
 	 * Receivers are woken after each chunk, once the lock is dropped:
 	 * one handed a message of this chunk must not stay asleep while the
 	 * next chunk is loaded (copy_from_user may fault and take long).
 	 */
-	while (done < args.count && !err) {
+	while (done < args->count && !err) {
 		loaded = kipc_queue_load(msgs, d + done,
-					 min(args.count - done, KIPC_SEND_CHUNK),
-					 &err);
+					 min(args->count - done,
+					     KIPC_SEND_CHUNK), &err);
 		pushed = kipc_queue_push(q, msgs, d + done, loaded, nonblock,
 					 deadline, &why, &wl);
 		for (i = pushed; i < loaded; i++)
@@ -994,7 +989,7 @@ static void kipc_queue_unreceive(struct kipc_queue *q, struct kipc_qmsg **msgs,
 
 /* Take up to @n ready messages matching the selector; never sleeps. */
 static unsigned int kipc_queue_take(struct kipc_queue *q,
-				    struct kipc_recv *args,
+				    struct kipc_ioc_recv *args,
 				    struct kipc_msgdesc *d,
 				    struct kipc_qmsg **msgs, unsigned int i,
 				    unsigned int n, struct kipc_qlctx *lc,
@@ -1052,9 +1047,9 @@ static int kipc_qmsg_deliver(struct kipc_qmsg *msg, struct kipc_msgdesc *d)
 	return 0;
 }
 
-static int kipc_queue_check_recv(const struct kipc_recv *args)
+static int kipc_queue_check_recv(const struct kipc_ioc_recv *args)
 {
-	if (args->flags || args->__reserved || !args->count ||
+	if (args->__reserved || !args->count ||
 	    args->count > KIPC_BATCH_MAX || args->sel_mode > KIPC_SEL_NE)
 		return -EINVAL;
 	if (args->sel_mode == KIPC_SEL_ANY ? args->sel_type : !args->sel_type)
@@ -1088,7 +1083,7 @@ static void kipc_queue_wake_sender_for(struct kipc_queue *q,
  * how many messages are in @msgs; *err says why there are none.
  */
 static unsigned int kipc_queue_pull(struct kipc_queue *q,
-				    struct kipc_recv *args,
+				    struct kipc_ioc_recv *args,
 				    struct kipc_msgdesc *d,
 				    struct kipc_qmsg **msgs, bool nonblock,
 				    struct kipc_qlctx *lc, int *err)
@@ -1186,11 +1181,12 @@ static void kipc_queue_leased_done(struct kipc_queue *q,
 				   struct kipc_qmsg **msgs, unsigned int ok,
 				   unsigned int n);
 
-/* A receive, leased when @lc is not NULL, of the checked-out @args. */
-static long kipc_queue_recv_args(struct kipc_queue *q, struct file *file,
-				 struct kipc_handle *h, struct kipc_recv *a,
+/* A receive on @h, leased when @lc is not NULL, of the checked @a. */
+static long kipc_queue_recv_args(struct kipc_handle *h,
+				 struct kipc_ioc_recv *a,
 				 struct kipc_qlctx *lc)
 {
+	struct kipc_queue *q = kipc_queue(h->obj);
 	struct kipc_msgdesc one_d, *d, __user *ud;
 	struct kipc_qmsg *one_msg, **msgs = &one_msg;
 	unsigned int i, n;
@@ -1200,8 +1196,6 @@ static long kipc_queue_recv_args(struct kipc_queue *q, struct file *file,
 	ret = kipc_queue_check_recv(a);
 	if (ret)
 		return ret;
-	if (!(h->access & KIPC_RDONLY))
-		return -EBADF;
 
 	ud = u64_to_user_ptr(a->msgs);
 	d = &one_d;
@@ -1220,7 +1214,7 @@ static long kipc_queue_recv_args(struct kipc_queue *q, struct file *file,
 	}
 
 	n = kipc_queue_pull(q, a, d, msgs,
-			    !a->timeout_ns || kipc_file_nonblock(file), lc,
+			    !a->timeout_ns || kipc_file_nonblock(h->file), lc,
 			    &err);
 	if (lc)
 		kipc_lease_free(lc->spare);
@@ -1254,33 +1248,26 @@ out:
 	return ret;
 }
 
-static long kipc_queue_recv(struct kipc_queue *q, struct file *file,
-			    struct kipc_handle *h, void __user *arg)
+/* KIPC_IOC_RECV */
+static long kipc_recv_ioctl(struct kipc_handle *h, void *arg)
 {
-	struct kipc_recv args;
-	long ret;
-
-	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
-	if (ret)
-		return ret;
-	return kipc_queue_recv_args(q, file, h, &args, NULL);
+	return kipc_queue_recv_args(h, arg, NULL);
 }
 
 /**
  * kipc_queue_recv_leased() - a leased receive (lease.c checked the call)
  * @h: the handle of the call, with read access
- * @file: its file
  * @args: the receive, as KIPC_IOC_RECV's
  * @th: the calling thread's thread handle, whose file lease.c holds
  *
  * Return: how many messages were leased, or -errno.
  */
-long kipc_queue_recv_leased(struct kipc_handle *h, struct file *file,
-			    struct kipc_recv *args, struct kipc_handle *th)
+long kipc_queue_recv_leased(struct kipc_handle *h, struct kipc_ioc_recv *args,
+			    struct kipc_handle *th)
 {
 	struct kipc_qlctx lc = { .owner = th, .via = h };
 
-	return kipc_queue_recv_args(kipc_queue(h->obj), file, h, args, &lc);
+	return kipc_queue_recv_args(h, args, &lc);
 }
 
 /* --- leases (their bookkeeping is in lease.c) ----------------------- */
@@ -1573,95 +1560,75 @@ static void kipc_queue_stop(struct kipc_queue *q, u32 state)
 		kipc_genl_notify(&q->obj, KIPC_NOTIFY_SHUTDOWN, NULL);
 }
 
-static long kipc_queue_shutdown(struct kipc_queue *q, struct kipc_handle *h,
-				void __user *arg)
+/* KIPC_IOC_SHUTDOWN: struct kipc_ioc_shutdown has nothing but its header. */
+static long kipc_shutdown_ioctl(struct kipc_handle *h, void *arg)
 {
-	struct kipc_shutdown args;
-	long ret;
-
-	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
-	if (ret)
-		return ret;
-	if (args.flags)
-		return -EINVAL;
-	if (!(h->access & KIPC_WRONLY))
-		return -EBADF;
-	kipc_queue_stop(q, KIPC_STATE_SHUTDOWN);
+	kipc_queue_stop(kipc_queue(h->obj), KIPC_STATE_SHUTDOWN);
 	return 0;
 }
 
-static long kipc_queue_stat(struct kipc_queue *q, struct kipc_handle *h,
-			    void __user *arg)
+/* KIPC_IOC_QUEUE_STAT; kipc_ioctl() copies the result out. */
+static long kipc_queue_stat_ioctl(struct kipc_handle *h, void *arg)
 {
+	struct kipc_queue *q = kipc_queue(h->obj);
+	struct kipc_ioc_queue_stat *st = arg;
 	struct kipc_leases *ls = &q->leases;
-	struct kipc_queue_info st;
-	long ret;
 
-	ret = kipc_copy_args(&st, sizeof(st), KIPC_QUEUE_INFO_SIZE_VER0, arg);
-	if (ret)
-		return ret;
-	if (st.flags || st.__reserved)
+	if (st->__reserved)
 		return -EINVAL;
 
 	mutex_lock(&q->lock);
-	st.depth_msgs = q->depth_msgs;
-	st.depth_bytes = q->depth_bytes;
-	st.max_msgs = q->max_msgs;
-	st.max_bytes = q->max_bytes;
-	st.max_msg_size = q->max_msg_size;
-	st.high_water = q->high_water;
-	st.sent = q->sent;
-	st.received = q->received;
-	st.dropped_new = q->dropped_new;
-	st.dropped_oldest = q->dropped_oldest;
-	st.conflated = q->conflated;
-	st.rejected = q->rejected;
-	st.timeouts = q->timeouts;
-	st.wakeups = q->wakeups;
-	st.policy = q->policy;
-	st.qflags = q->qflags;
-	st.blocked_senders = q->nr_blocked_senders;
-	st.blocked_receivers = q->nr_blocked_receivers;
-	st.state = q->state;
-	st.inflight_msgs = ls->nr;
-	st.inflight_bytes = ls->bytes;
-	st.leased = ls->leased;
-	st.acked = ls->acked;
-	st.nacked = ls->nacked;
-	st.expired = ls->expired;
-	st.redelivered = ls->redelivered;
-	st.dead_lettered = ls->dead_lettered;
-	st.dead_dropped = ls->dead_dropped;
-	st.handle_inflight = kipc_lease_count_handle(ls, h);
-	st.max_deliveries = ls->max_deliveries;
-	st.lease_timeout_ms = ls->timeout_ms;
-	st.dead_letter_id = ls->dlq ? ls->dlq->id : 0;
+	st->depth_msgs = q->depth_msgs;
+	st->depth_bytes = q->depth_bytes;
+	st->max_msgs = q->max_msgs;
+	st->max_bytes = q->max_bytes;
+	st->max_msg_size = q->max_msg_size;
+	st->high_water = q->high_water;
+	st->sent = q->sent;
+	st->received = q->received;
+	st->dropped_new = q->dropped_new;
+	st->dropped_oldest = q->dropped_oldest;
+	st->conflated = q->conflated;
+	st->rejected = q->rejected;
+	st->timeouts = q->timeouts;
+	st->wakeups = q->wakeups;
+	st->policy = q->policy;
+	st->qflags = q->qflags;
+	st->blocked_senders = q->nr_blocked_senders;
+	st->blocked_receivers = q->nr_blocked_receivers;
+	st->state = q->state;
+	st->inflight_msgs = ls->nr;
+	st->inflight_bytes = ls->bytes;
+	st->leased = ls->leased;
+	st->acked = ls->acked;
+	st->nacked = ls->nacked;
+	st->expired = ls->expired;
+	st->redelivered = ls->redelivered;
+	st->dead_lettered = ls->dead_lettered;
+	st->dead_dropped = ls->dead_dropped;
+	st->handle_inflight = kipc_lease_count_handle(ls, h);
+	st->max_deliveries = ls->max_deliveries;
+	st->lease_timeout_ms = ls->timeout_ms;
+	st->dead_letter_id = ls->dlq ? ls->dlq->id : 0;
 	mutex_unlock(&q->lock);
-	st.senders = atomic_read(&q->obj.nr_writers);
-	st.receivers = atomic_read(&q->obj.nr_readers);
-	st.owner_pid = pid_nr_ns(q->obj.owner_pid, task_active_pid_ns(current));
-	st.id = q->obj.id;
-	st.__reserved = 0;
-	return kipc_copy_out(arg, &st, sizeof(st));
+	st->senders = atomic_read(&q->obj.nr_writers);
+	st->receivers = atomic_read(&q->obj.nr_readers);
+	st->owner_pid = pid_nr_ns(q->obj.owner_pid,
+				  task_active_pid_ns(current));
+	st->id = q->obj.id;
+	st->__reserved = 0;
+	return 0;
 }
 
-static long kipc_queue_ioctl(struct kipc_handle *h, struct file *file,
-			     unsigned int cmd, void __user *arg)
-{
-	struct kipc_queue *q = kipc_queue(h->obj);
-
-	switch (cmd) {
-	case KIPC_IOC_SEND:
-		return kipc_queue_send(q, file, h, arg);
-	case KIPC_IOC_RECV:
-		return kipc_queue_recv(q, file, h, arg);
-	case KIPC_IOC_SHUTDOWN:
-		return kipc_queue_shutdown(q, h, arg);
-	case KIPC_IOC_QUEUE_STAT:
-		return kipc_queue_stat(q, h, arg);
-	}
-	return kipc_lease_ioctl(h, file, cmd, arg);
-}
+static const struct kipc_ioctl_op kipc_queue_ioctls[] = {
+	KIPC_IOCTL(SEND, send, timeout_ns, KIPC_WRONLY, 0),
+	KIPC_IOCTL(RECV, recv, timeout_ns, KIPC_RDONLY, 0),
+	KIPC_IOCTL(SHUTDOWN, shutdown, flags, KIPC_WRONLY, 0),
+	KIPC_IOCTL_OUT(QUEUE_STAT, queue_stat, __reserved, 0, 0),
+	KIPC_IOCTL(QUEUE_THREAD, queue_thread, flags, KIPC_RDONLY, 0),
+	KIPC_IOCTL(RECV_LEASED, recv_leased, timeout_ns, KIPC_RDONLY, 0),
+	KIPC_IOCTL(ACK, ack, __reserved, KIPC_RDONLY, KIPC_ACK_NACK),
+};
 
 /*
  * Lockless: the depth, capacity and state are read with READ_ONCE and may
@@ -1829,7 +1796,8 @@ out:
 static const struct kipc_object_ops kipc_queue_ops = {
 	.kind		= KIPC_KIND_QUEUE,
 	.name		= "queue",
-	.ioctl		= kipc_queue_ioctl,
+	.ioctls		= kipc_queue_ioctls,
+	.nr_ioctls	= ARRAY_SIZE(kipc_queue_ioctls),
 	.poll		= kipc_queue_poll,
 	.kill		= kipc_queue_kill,
 	.handle_del	= kipc_queue_handle_del,
@@ -1839,10 +1807,10 @@ static const struct kipc_object_ops kipc_queue_ops = {
 };
 
 /* Check the attributes and fill in the defaults. */
-static int kipc_queue_check_attr(struct kipc_queue_create *a)
+static int kipc_queue_check_attr(struct kipc_ioc_queue_create *a)
 {
-	if (a->flags & ~(KIPC_PERSIST | KIPC_NONBLOCK) || a->__reserved ||
-	    a->mode & ~0777 || a->policy > KIPC_POLICY_DROP_OLDEST ||
+	if (a->__reserved || a->mode & ~0777 ||
+	    a->policy > KIPC_POLICY_DROP_OLDEST ||
 	    a->qflags & ~KIPC_Q_CONFLATE)
 		return -EINVAL;
 	if (!a->max_msgs)
@@ -1960,7 +1928,7 @@ static u64 kipc_qindex_nodes(u64 n)
  *
  * Return: bytes to charge against max_user_bytes.
  */
-static u64 kipc_queue_charge(const struct kipc_queue_create *a)
+static u64 kipc_queue_charge(const struct kipc_ioc_queue_create *a)
 {
 	return kmalloc_size_roundup(sizeof(struct kipc_queue)) +
 	       a->max_bytes +
@@ -1973,29 +1941,26 @@ static u64 kipc_queue_charge(const struct kipc_queue_create *a)
 
 /**
  * kipc_queue_create_ioctl() - KIPC_IOC_QUEUE_CREATE
- * @arg: user pointer to &struct kipc_queue_create
+ * @h: NULL: a context command
+ * @arg: the kernel's copy of &struct kipc_ioc_queue_create
  *
  * Return: the owner handle's fd, or -errno.
  */
-long kipc_queue_create_ioctl(void __user *arg)
+long kipc_queue_create_ioctl(struct kipc_handle *h, void *arg)
 {
-	struct kipc_queue_create args;
+	struct kipc_ioc_queue_create *args = arg;
 	struct kipc_queue *q;
 	unsigned int i;
 	long ret;
 
-	ret = kipc_copy_args(&args, sizeof(args), KIPC_QUEUE_CREATE_SIZE_VER0,
-			     arg);
-	if (ret)
-		return ret;
-	ret = kipc_queue_check_attr(&args);
+	ret = kipc_queue_check_attr(args);
 	if (ret)
 		return ret;
 	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
 	if (!q)
 		return -ENOMEM;
-	ret = kipc_leases_init(&q->leases, args.max_deliveries,
-			       args.lease_timeout_ms, args.dead_letter);
+	ret = kipc_leases_init(&q->leases, args->max_deliveries,
+			       args->lease_timeout_ms, args->dead_letter);
 	if (ret) {
 		kfree(q);
 		return ret;
@@ -2011,14 +1976,14 @@ long kipc_queue_create_ioctl(void __user *arg)
 	init_waitqueue_head(&q->poll_wq);
 	q->state = KIPC_STATE_LIVE;
 	q->next_seq = 1;
-	q->max_msgs = args.max_msgs;
-	q->max_msg_size = args.max_msg_size;
-	q->max_bytes = args.max_bytes;
-	q->policy = args.policy;
-	q->qflags = args.qflags;
+	q->max_msgs = args->max_msgs;
+	q->max_msg_size = args->max_msg_size;
+	q->max_bytes = args->max_bytes;
+	q->policy = args->policy;
+	q->qflags = args->qflags;
 
-	ret = kipc_object_init(&q->obj, &kipc_queue_ops, args.name, args.mode,
-			       args.flags, kipc_queue_charge(&args));
+	ret = kipc_object_init(&q->obj, &kipc_queue_ops, args->name, args->mode,
+			       args->flags, kipc_queue_charge(args));
 	if (ret) {
 		kipc_object_put(&q->obj);
 		return ret;

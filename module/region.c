@@ -30,7 +30,7 @@
  * The region's other concerns have their own files, which share
  * &struct kipc_region through region.h: waiting on and waking its words
  * (word.c), robust locks and thread handles (lock.c) and SPSC rings
- * (ring.c).  This file dispatches the region ioctls and holds the
+ * (ring.c).  This file holds the region's command table and the
  * &struct kipc_object_ops of the kind.
  */
 
@@ -49,61 +49,41 @@ static __poll_t kipc_region_poll(struct kipc_handle *h, struct file *file,
 	return mask;
 }
 
-static long kipc_region_info(struct kipc_region *r, struct kipc_handle *h,
-			     void __user *arg)
-{
-	struct kipc_region_info info;
-	long ret;
-
-	ret = kipc_copy_args(&info, sizeof(info), sizeof(info), arg);
-	if (ret)
-		return ret;
-	if (info.flags)
-		return -EINVAL;
-	info.region_size = r->size;
-	info.token = kipc_rhandle(h)->token;
-	info.access = h->access;
-	spin_lock(&r->lock);
-	info.handles = atomic_read(&r->obj.nr_handles);
-	info.locks = r->nr_locks;
-	info.state = r->state;
-	spin_unlock(&r->lock);
-	info.waiters = atomic_read(&r->nr_waiters);
-	info.ring_role = kipc_rhandle(h)->ring_role;
-	info.owner_pid = pid_nr_ns(r->obj.owner_pid,
-				   task_active_pid_ns(current));
-	info.id = r->obj.id;
-	info.owner_died = atomic_read(&r->owner_died);
-	return kipc_copy_out(arg, &info, sizeof(info));
-}
-
-static long kipc_region_ioctl(struct kipc_handle *h, struct file *file,
-			      unsigned int cmd, void __user *arg)
+/* KIPC_IOC_REGION_STAT; kipc_ioctl() copies the result out. */
+static long kipc_region_stat_ioctl(struct kipc_handle *h, void *arg)
 {
 	struct kipc_region *r = kipc_region(h->obj);
+	struct kipc_ioc_region_stat *info = arg;
 
-	switch (cmd) {
-	case KIPC_IOC_REGION_INFO:
-		return kipc_region_info(r, h, arg);
-	case KIPC_IOC_WAIT:
-		return kipc_region_wait(r, file, h, arg);
-	case KIPC_IOC_WAKE:
-		return kipc_region_wake(r, h, arg);
-	case KIPC_IOC_LOCK_INIT:
-		return kipc_region_lock_init(r, h, arg);
-	case KIPC_IOC_LOCK:
-		return kipc_region_lock(r, file, h, arg);
-	case KIPC_IOC_UNLOCK:
-		return kipc_region_unlock(r, h, arg);
-	case KIPC_IOC_RING_ATTACH:
-		return kipc_region_ring_attach(r, h, arg);
-	case KIPC_IOC_REGION_THREAD:
-		return kipc_region_thread(r, file, h, arg);
-	case KIPC_IOC_LOCK_CONSISTENT:
-		return kipc_region_lock_consistent(r, h, arg);
-	}
-	return -ENOTTY;
+	info->region_size = r->size;
+	info->token = kipc_rhandle(h)->token;
+	info->access = h->access;
+	spin_lock(&r->lock);
+	info->handles = atomic_read(&r->obj.nr_handles);
+	info->locks = r->nr_locks;
+	info->state = r->state;
+	spin_unlock(&r->lock);
+	info->waiters = atomic_read(&r->nr_waiters);
+	info->ring_role = kipc_rhandle(h)->ring_role;
+	info->owner_pid = pid_nr_ns(r->obj.owner_pid,
+				    task_active_pid_ns(current));
+	info->id = r->obj.id;
+	info->owner_died = atomic_read(&r->owner_died);
+	return 0;
 }
+
+/* A region handle's commands; the handlers live in word.c, lock.c, ring.c. */
+static const struct kipc_ioctl_op kipc_region_ioctls[] = {
+	KIPC_IOCTL_OUT(REGION_STAT, region_stat, owner_died, 0, 0),
+	KIPC_IOCTL(WAIT, wait, timeout_ns, KIPC_RDONLY, 0),
+	KIPC_IOCTL(WAKE, wake, __reserved, KIPC_WRONLY, 0),
+	KIPC_IOCTL_LOCK(LOCK_INIT, lock_init),
+	KIPC_IOCTL_LOCK(LOCK, lock),
+	KIPC_IOCTL_LOCK(UNLOCK, unlock),
+	KIPC_IOCTL_OUT(RING_ATTACH, ring_attach, __reserved, KIPC_RDWR, 0),
+	KIPC_IOCTL(REGION_THREAD, region_thread, flags, 0, 0),
+	KIPC_IOCTL_LOCK(LOCK_CONSISTENT, lock_consistent),
+};
 
 /* Mappings are filled at mmap; this refills PTEs zapped since. */
 static vm_fault_t kipc_region_fault(struct vm_fault *vmf)
@@ -338,7 +318,8 @@ static int kipc_region_fill_nl(struct kipc_object *obj, struct sk_buff *skb,
 static const struct kipc_object_ops kipc_region_ops = {
 	.kind		= KIPC_KIND_REGION,
 	.name		= "region",
-	.ioctl		= kipc_region_ioctl,
+	.ioctls		= kipc_region_ioctls,
+	.nr_ioctls	= ARRAY_SIZE(kipc_region_ioctls),
 	.poll		= kipc_region_poll,
 	.kill		= kipc_region_kill,
 	.free		= kipc_region_free,
@@ -351,9 +332,9 @@ static const struct kipc_object_ops kipc_region_ops = {
 };
 
 /* Check the create arguments; returns the region's size in bytes. */
-static int kipc_region_check(struct kipc_region_create *a, u64 *size)
+static int kipc_region_check(struct kipc_ioc_region_create *a, u64 *size)
 {
-	if (a->flags & ~(KIPC_PERSIST | KIPC_NONBLOCK) || a->mode & ~0777 ||
+	if (a->mode & ~0777 ||
 	    (a->ring && a->ring != KIPC_RING_PRODUCER &&
 	     a->ring != KIPC_RING_CONSUMER))
 		return -EINVAL;
@@ -393,22 +374,20 @@ static int kipc_region_alloc_pages(struct kipc_region *r)
 
 /**
  * kipc_region_create_ioctl() - KIPC_IOC_REGION_CREATE
- * @arg: user pointer to &struct kipc_region_create
+ * @h: NULL: a context command
+ * @arg: the kernel's copy of &struct kipc_ioc_region_create
  *
  * Return: the owner handle's fd, or -errno.
  */
-long kipc_region_create_ioctl(void __user *arg)
+long kipc_region_create_ioctl(struct kipc_handle *h, void *arg)
 {
-	struct kipc_region_create args;
+	struct kipc_ioc_region_create *args = arg;
 	struct kipc_region *r;
 	unsigned int i;
 	u64 size;
 	long ret;
 
-	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
-	if (ret)
-		return ret;
-	ret = kipc_region_check(&args, &size);
+	ret = kipc_region_check(args, &size);
 	if (ret)
 		return ret;
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
@@ -427,10 +406,10 @@ long kipc_region_create_ioctl(void __user *arg)
 	r->size = size;
 	r->nr_pages = size >> PAGE_SHIFT;
 	r->lock_charge = kipc_region_lock_charge(size);
-	r->ring_role = args.ring;
+	r->ring_role = args->ring;
 
-	ret = kipc_object_init(&r->obj, &kipc_region_ops, args.name,
-			       args.mode, args.flags, size);
+	ret = kipc_object_init(&r->obj, &kipc_region_ops, args->name,
+			       args->mode, args->flags, size);
 	if (!ret)
 		ret = kipc_region_alloc_pages(r);
 	if (ret) {
@@ -438,6 +417,6 @@ long kipc_region_create_ioctl(void __user *arg)
 		return ret;
 	}
 	if (r->ring_role)
-		kipc_ring_init(r, args.region_size);
+		kipc_ring_init(r, args->region_size);
 	return kipc_object_create(&r->obj);
 }

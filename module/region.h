@@ -166,23 +166,16 @@ unsigned int kipc_bucket_lock_waiters(struct kipc_rbucket *b, u64 off,
 int kipc_region_sleep(struct kipc_region *r, struct kipc_rbucket *b,
 		      struct kipc_rwaiter *w, ktime_t *deadline);
 void kipc_region_hup(struct kipc_region *r);
-long kipc_region_wait(struct kipc_region *r, struct file *file,
-		      struct kipc_handle *h, void __user *arg);
-long kipc_region_wake(struct kipc_region *r, struct kipc_handle *h,
-		      void __user *arg);
+long kipc_wait_ioctl(struct kipc_handle *h, void *arg);
+long kipc_wake_ioctl(struct kipc_handle *h, void *arg);
 
 /* lock.c */
 u32 kipc_region_lock_charge(u64 size);
-long kipc_region_lock_init(struct kipc_region *r, struct kipc_handle *h,
-			   void __user *arg);
-long kipc_region_lock(struct kipc_region *r, struct file *file,
-		      struct kipc_handle *h, void __user *arg);
-long kipc_region_unlock(struct kipc_region *r, struct kipc_handle *h,
-			void __user *arg);
-long kipc_region_lock_consistent(struct kipc_region *r,
-				 struct kipc_handle *h, void __user *arg);
-long kipc_region_thread(struct kipc_region *r, struct file *file,
-			struct kipc_handle *h, void __user *arg);
+long kipc_lock_init_ioctl(struct kipc_handle *h, void *arg);
+long kipc_lock_ioctl(struct kipc_handle *h, void *arg);
+long kipc_unlock_ioctl(struct kipc_handle *h, void *arg);
+long kipc_lock_consistent_ioctl(struct kipc_handle *h, void *arg);
+long kipc_region_thread_ioctl(struct kipc_handle *h, void *arg);
 void kipc_region_release_locks(struct kipc_region *r, struct kipc_handle *h);
 
 /* ring.c */
@@ -190,8 +183,7 @@ void kipc_ring_init(struct kipc_region *r, u32 cap);
 void kipc_ring_take_role(struct kipc_region *r, struct kipc_handle *h,
 			 u32 role);
 void kipc_ring_drop_role(struct kipc_region *r, struct kipc_handle *h);
-long kipc_region_ring_attach(struct kipc_region *r, struct kipc_handle *h,
-			     void __user *arg);
+long kipc_ring_attach_ioctl(struct kipc_handle *h, void *arg);
 __poll_t kipc_ring_poll(struct kipc_region *r, struct kipc_handle *h);
 int kipc_region_fill_ring(struct kipc_region *r, struct sk_buff *skb,
 			  struct pid_namespace *pidns);

@@ -86,38 +86,32 @@ void kipc_ring_drop_role(struct kipc_region *r, struct kipc_handle *h)
 }
 
 /**
- * kipc_region_ring_attach() - KIPC_IOC_RING_ATTACH: take a ring role
- * @r: the region
- * @h: the handle, which needs read and write access
- * @arg: user pointer to &struct kipc_ring_attach; role 0 takes the free
- *	one, the role taken is written back
+ * kipc_ring_attach_ioctl() - KIPC_IOC_RING_ATTACH: take a ring role
+ * @h: the region handle (read and write access, checked by kipc_ioctl())
+ * @arg: the kernel's copy of &struct kipc_ioc_ring_attach; role 0 takes
+ *	the free one; the role taken is set for kipc_ioctl() to write back
  *
  * Return: 0, -ENOTTY for a plain region, -EBUSY when the role is held,
  * -EPIPE when the region is dead, or -errno.
  */
-long kipc_region_ring_attach(struct kipc_region *r, struct kipc_handle *h,
-			     void __user *arg)
+long kipc_ring_attach_ioctl(struct kipc_handle *h, void *arg)
 {
-	struct kipc_ring_attach args;
-	long ret;
+	struct kipc_region *r = kipc_region(h->obj);
+	struct kipc_ioc_ring_attach *args = arg;
+	long ret = 0;
 	u32 role;
 
-	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
-	if (ret)
-		return ret;
-	if (args.flags || args.__reserved ||
-	    (args.role && args.role != KIPC_RING_PRODUCER &&
-	     args.role != KIPC_RING_CONSUMER))
+	if (args->__reserved ||
+	    (args->role && args->role != KIPC_RING_PRODUCER &&
+	     args->role != KIPC_RING_CONSUMER))
 		return -EINVAL;
 	if (!r->ring_role)
 		return -ENOTTY;
-	if ((h->access & KIPC_RDWR) != KIPC_RDWR)
-		return -EBADF;
 	if (h->thread)
 		return -EINVAL;	/* no peer, so no role */
 
 	spin_lock(&r->lock);
-	role = args.role;
+	role = args->role;
 	if (!role)
 		role = r->role_taken & KIPC_RING_PRODUCER ? KIPC_RING_CONSUMER :
 							  KIPC_RING_PRODUCER;
@@ -130,10 +124,9 @@ long kipc_region_ring_attach(struct kipc_region *r, struct kipc_handle *h,
 	if (!ret)
 		kipc_ring_take_role(r, h, role);
 	spin_unlock(&r->lock);
-	if (ret)
-		return ret;
-	args.role = role;
-	return kipc_copy_out(arg, &args, sizeof(args));
+	if (!ret)
+		args->role = role;
+	return ret;
 }
 
 /* The ring's free space in bytes, from the untrusted header. */

@@ -150,46 +150,38 @@ int kipc_region_sleep(struct kipc_region *r, struct kipc_rbucket *b,
 }
 
 /**
- * kipc_region_wait() - KIPC_IOC_WAIT: sleep while a word holds a value
- * @r: the region
- * @file: the handle file (O_NONBLOCK)
- * @h: the handle, which needs read access
- * @arg: user pointer to &struct kipc_wait
+ * kipc_wait_ioctl() - KIPC_IOC_WAIT: sleep while a word holds a value
+ * @h: the region handle (read access, checked by kipc_ioctl())
+ * @arg: the kernel's copy of &struct kipc_ioc_wait
  *
  * Return: 0 when woken, -EAGAIN when the word differs (or the call may
  * not block), -ETIMEDOUT, -EPIPE, or an error from the arguments.
  */
-long kipc_region_wait(struct kipc_region *r, struct file *file,
-		      struct kipc_handle *h, void __user *arg)
+long kipc_wait_ioctl(struct kipc_handle *h, void *arg)
 {
+	struct kipc_region *r = kipc_region(h->obj);
 	struct kipc_rwaiter w = { .lock = false };
+	struct kipc_ioc_wait *args = arg;
 	bool nonblock, timed_out = false;
 	ktime_t dl, *deadline;
 	struct kipc_rbucket *b;
-	struct kipc_wait args;
 	long ret;
 
-	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
-	if (ret)
-		return ret;
-	if (args.flags || args.__reserved ||
-	    kipc_region_check_off(r, args.offset))
+	if (args->__reserved || kipc_region_check_off(r, args->offset))
 		return -EINVAL;
-	if (!(h->access & KIPC_RDONLY))
-		return -EBADF;
 
-	nonblock = !args.timeout_ns || kipc_file_nonblock(file);
-	deadline = kipc_deadline(args.timeout_ns, &dl);
-	w.offset = args.offset;
-	b = kipc_region_bucket(r, args.offset);
+	nonblock = !args->timeout_ns || kipc_file_nonblock(h->file);
+	deadline = kipc_deadline(args->timeout_ns, &dl);
+	w.offset = args->offset;
+	b = kipc_region_bucket(r, args->offset);
 
 	spin_lock(&b->lock);
 	for (;;) {
 		ret = kipc_region_alive(r);
 		if (ret)
 			break;
-		if (READ_ONCE(*kipc_region_word(r, args.offset)) !=
-		    args.expected || nonblock) {
+		if (READ_ONCE(*kipc_region_word(r, args->offset)) !=
+		    args->expected || nonblock) {
 			ret = -EAGAIN;
 			break;
 		}
@@ -211,34 +203,26 @@ long kipc_region_wait(struct kipc_region *r, struct file *file,
 }
 
 /**
- * kipc_region_wake() - KIPC_IOC_WAKE: wake kipc_wait() waiters of a word
- * @r: the region
- * @h: the handle, which needs write access
- * @arg: user pointer to &struct kipc_wake
+ * kipc_wake_ioctl() - KIPC_IOC_WAKE: wake kipc_wait() waiters of a word
+ * @h: the region handle (write access, checked by kipc_ioctl())
+ * @arg: the kernel's copy of &struct kipc_ioc_wake
  *
  * Return: the number of waiters woken, or -errno.
  */
-long kipc_region_wake(struct kipc_region *r, struct kipc_handle *h,
-		      void __user *arg)
+long kipc_wake_ioctl(struct kipc_handle *h, void *arg)
 {
+	struct kipc_region *r = kipc_region(h->obj);
+	struct kipc_ioc_wake *args = arg;
 	struct kipc_wake_list wl = { 0 };
 	struct kipc_rbucket *b;
-	struct kipc_wake args;
 	unsigned int n;
-	long ret;
 
-	ret = kipc_copy_args(&args, sizeof(args), sizeof(args), arg);
-	if (ret)
-		return ret;
-	if (args.flags || args.__reserved ||
-	    kipc_region_check_off(r, args.offset))
+	if (args->__reserved || kipc_region_check_off(r, args->offset))
 		return -EINVAL;
-	if (!(h->access & KIPC_WRONLY))
-		return -EBADF;
 
-	b = kipc_region_bucket(r, args.offset);
+	b = kipc_region_bucket(r, args->offset);
 	spin_lock(&b->lock);
-	n = kipc_bucket_wake(b, args.offset, false, args.count, KIPC_RW_WOKEN,
+	n = kipc_bucket_wake(b, args->offset, false, args->count, KIPC_RW_WOKEN,
 			     &wl);
 	spin_unlock(&b->lock);
 	kipc_wake_all(&wl);

@@ -4,11 +4,12 @@
  * with structs built by hand.  For every command: a size below the struct
  * is EINVAL, a larger one with a zero tail works, a non-zero tail is E2BIG,
  * unknown flag bits and non-zero __reserved are EINVAL, bad struct pointers
- * EFAULT, the command on the wrong kind of fd or with another size or
- * direction encoded ENOTTY.  Then names (charset, length, the leading
+ * EFAULT, the command on the wrong kind of fd or with a size or direction
+ * encoded ENOTTY.  Then names (charset, length, the leading
  * slash, bad pointers), open kinds and flags, send descriptors and receive
  * selectors.  After every refused call nothing was created, opened, queued
- * or consumed.
+ * or consumed.  Last, the walk: every command of every kind, from one
+ * table, against the growth rule and a caller of version 1 of each struct.
  */
 #include <assert.h>
 #include <limits.h>
@@ -20,28 +21,27 @@
 
 #include "kipc_test.h"
 
-/* The command encodings are ABI: the size in each is its struct's. */
-/* Grown by leases: the commands keep the first version's size. */
-static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_CREATE) == KIPC_QUEUE_CREATE_SIZE_VER0,
-	      "QUEUE_CREATE size");
-static_assert(_IOC_SIZE(KIPC_IOC_OPEN) == sizeof(struct kipc_open), "OPEN size");
-static_assert(_IOC_SIZE(KIPC_IOC_UNLINK) == sizeof(struct kipc_unlink), "UNLINK size");
-static_assert(_IOC_SIZE(KIPC_IOC_SEND) == sizeof(struct kipc_send), "SEND size");
-static_assert(_IOC_SIZE(KIPC_IOC_RECV) == sizeof(struct kipc_recv), "RECV size");
-static_assert(_IOC_SIZE(KIPC_IOC_SHUTDOWN) == sizeof(struct kipc_shutdown),
-	      "SHUTDOWN size");
-static_assert(_IOC_SIZE(KIPC_IOC_QUEUE_STAT) == KIPC_QUEUE_INFO_SIZE_VER0,
-	      "QUEUE_STAT size");
+/* The command numbers are ABI: _IO(magic, nr), no size, no direction. */
+static_assert(KIPC_IOC_QUEUE_CREATE == _IO(KIPC_IOC_MAGIC, 0x00), "QUEUE_CREATE");
+static_assert(KIPC_IOC_OPEN == _IO(KIPC_IOC_MAGIC, 0x01), "OPEN");
+static_assert(KIPC_IOC_UNLINK == _IO(KIPC_IOC_MAGIC, 0x02), "UNLINK");
+static_assert(KIPC_IOC_SEND == _IO(KIPC_IOC_MAGIC, 0x10), "SEND");
+static_assert(KIPC_IOC_RECV == _IO(KIPC_IOC_MAGIC, 0x11), "RECV");
+static_assert(KIPC_IOC_SHUTDOWN == _IO(KIPC_IOC_MAGIC, 0x12), "SHUTDOWN");
+static_assert(KIPC_IOC_QUEUE_STAT == _IO(KIPC_IOC_MAGIC, 0x13), "QUEUE_STAT");
+static_assert(KIPC_IOC_QUEUE_THREAD == _IO(KIPC_IOC_MAGIC, 0x14), "QUEUE_THREAD");
+static_assert(KIPC_IOC_RECV_LEASED == _IO(KIPC_IOC_MAGIC, 0x15), "RECV_LEASED");
+static_assert(KIPC_IOC_ACK == _IO(KIPC_IOC_MAGIC, 0x16), "ACK");
 
-/* And the first published sizes, so a change is noticed. */
-static_assert(sizeof(struct kipc_queue_create) == 64, "kipc_queue_create");
-static_assert(sizeof(struct kipc_open) == 24, "kipc_open");
-static_assert(sizeof(struct kipc_unlink) == 16, "kipc_unlink");
+/* And today's sizes, so a change is noticed. */
+static_assert(sizeof(struct kipc_ioc_queue_create) == 64, "kipc_queue_create");
+static_assert(sizeof(struct kipc_ioc_open) == 24, "kipc_open");
+static_assert(sizeof(struct kipc_ioc_unlink) == 16, "kipc_unlink");
 static_assert(sizeof(struct kipc_msgdesc) == 56, "kipc_msgdesc");
-static_assert(sizeof(struct kipc_send) == 32, "kipc_send");
-static_assert(sizeof(struct kipc_recv) == 40, "kipc_recv");
-static_assert(sizeof(struct kipc_shutdown) == 8, "kipc_shutdown");
-static_assert(sizeof(struct kipc_queue_info) == 248, "kipc_queue_info");
+static_assert(sizeof(struct kipc_ioc_send) == 32, "kipc_send");
+static_assert(sizeof(struct kipc_ioc_recv) == 40, "kipc_recv");
+static_assert(sizeof(struct kipc_ioc_shutdown) == 8, "kipc_shutdown");
+static_assert(sizeof(struct kipc_ioc_queue_stat) == 248, "kipc_ioc_queue_stat");
 
 #define PAYLOAD		"hello"
 #define PAYLOAD_LEN	6
@@ -78,7 +78,7 @@ static char *guard_page(void)
 
 static int raw_create(int ctx, const char *name, unsigned int flags)
 {
-	struct kipc_queue_create arg = {
+	struct kipc_ioc_queue_create arg = {
 		.size		= sizeof(arg),
 		.flags		= flags,
 		.name		= (uintptr_t)name,
@@ -93,7 +93,7 @@ static int raw_create(int ctx, const char *name, unsigned int flags)
 static int raw_open(int ctx, const char *name, unsigned int flags,
 		    unsigned int kind)
 {
-	struct kipc_open arg = {
+	struct kipc_ioc_open arg = {
 		.size	= sizeof(arg),
 		.flags	= flags,
 		.name	= (uintptr_t)name,
@@ -105,7 +105,7 @@ static int raw_open(int ctx, const char *name, unsigned int flags,
 
 static int raw_unlink(int ctx, const char *name, unsigned int flags)
 {
-	struct kipc_unlink arg = {
+	struct kipc_ioc_unlink arg = {
 		.size	= sizeof(arg),
 		.flags	= flags,
 		.name	= (uintptr_t)name,
@@ -147,13 +147,13 @@ FIXTURE(abi) {
 	struct kipc_msgdesc desc;
 	/* The argument, with room for a tail. */
 	union {
-		struct kipc_queue_create create;
-		struct kipc_open open;
-		struct kipc_unlink unlink;
-		struct kipc_send send;
-		struct kipc_recv recv;
-		struct kipc_shutdown shutdown;
-		struct kipc_queue_info info;
+		struct kipc_ioc_queue_create create;
+		struct kipc_ioc_open open;
+		struct kipc_ioc_unlink unlink;
+		struct kipc_ioc_send send;
+		struct kipc_ioc_recv recv;
+		struct kipc_ioc_shutdown shutdown;
+		struct kipc_ioc_queue_stat info;
 		unsigned char bytes[256];
 	} arg;
 };
@@ -170,9 +170,9 @@ FIXTURE_VARIANT(abi) {
 
 FIXTURE_VARIANT_ADD(abi, queue_create) {
 	.cmd		= KIPC_IOC_QUEUE_CREATE,
-	.size		= sizeof(struct kipc_queue_create),
-	.min_size	= KIPC_QUEUE_CREATE_SIZE_VER0,
-	.reserved	= offsetof(struct kipc_queue_create, __reserved),
+	.size		= sizeof(struct kipc_ioc_queue_create),
+	.min_size	= 48,		/* version 1 */
+	.reserved	= offsetof(struct kipc_ioc_queue_create, __reserved),
 	.result		= RES_FD,
 	/* create takes PERSIST and NONBLOCK only, not the access bits */
 	.bad_flags	= { KIPC_RDONLY, 1U << 4, 1U << 31 },
@@ -180,8 +180,8 @@ FIXTURE_VARIANT_ADD(abi, queue_create) {
 
 FIXTURE_VARIANT_ADD(abi, open) {
 	.cmd		= KIPC_IOC_OPEN,
-	.size		= sizeof(struct kipc_open),
-	.reserved	= offsetof(struct kipc_open, __reserved),
+	.size		= sizeof(struct kipc_ioc_open),
+	.reserved	= offsetof(struct kipc_ioc_open, __reserved),
 	.result		= RES_FD,
 	.bad_flags	= { KIPC_RDWR | KIPC_PERSIST, KIPC_RDWR | 1U << 4,
 			    KIPC_RDWR | 1U << 31 },
@@ -189,7 +189,7 @@ FIXTURE_VARIANT_ADD(abi, open) {
 
 FIXTURE_VARIANT_ADD(abi, unlink) {
 	.cmd		= KIPC_IOC_UNLINK,
-	.size		= sizeof(struct kipc_unlink),
+	.size		= sizeof(struct kipc_ioc_unlink),
 	.result		= 0,
 	.bad_flags	= { 1U << 0, KIPC_PERSIST, 1U << 31 },
 };
@@ -197,8 +197,8 @@ FIXTURE_VARIANT_ADD(abi, unlink) {
 FIXTURE_VARIANT_ADD(abi, send) {
 	.cmd		= KIPC_IOC_SEND,
 	.on_handle	= true,
-	.size		= sizeof(struct kipc_send),
-	.reserved	= offsetof(struct kipc_send, __reserved),
+	.size		= sizeof(struct kipc_ioc_send),
+	.reserved	= offsetof(struct kipc_ioc_send, __reserved),
 	.result		= 1,
 	.bad_flags	= { 1U << 0, 1U << 4, 1U << 31 },
 };
@@ -206,8 +206,8 @@ FIXTURE_VARIANT_ADD(abi, send) {
 FIXTURE_VARIANT_ADD(abi, recv) {
 	.cmd		= KIPC_IOC_RECV,
 	.on_handle	= true,
-	.size		= sizeof(struct kipc_recv),
-	.reserved	= offsetof(struct kipc_recv, __reserved),
+	.size		= sizeof(struct kipc_ioc_recv),
+	.reserved	= offsetof(struct kipc_ioc_recv, __reserved),
 	.result		= 1,
 	.bad_flags	= { 1U << 0, 1U << 4, 1U << 31 },
 };
@@ -215,7 +215,7 @@ FIXTURE_VARIANT_ADD(abi, recv) {
 FIXTURE_VARIANT_ADD(abi, shutdown) {
 	.cmd		= KIPC_IOC_SHUTDOWN,
 	.on_handle	= true,
-	.size		= sizeof(struct kipc_shutdown),
+	.size		= sizeof(struct kipc_ioc_shutdown),
 	.result		= 0,
 	.bad_flags	= { 1U << 0, 1U << 4, 1U << 31 },
 };
@@ -223,9 +223,9 @@ FIXTURE_VARIANT_ADD(abi, shutdown) {
 FIXTURE_VARIANT_ADD(abi, queue_stat) {
 	.cmd		= KIPC_IOC_QUEUE_STAT,
 	.on_handle	= true,
-	.size		= sizeof(struct kipc_queue_info),
-	.min_size	= KIPC_QUEUE_INFO_SIZE_VER0,
-	.reserved	= offsetof(struct kipc_queue_info, __reserved),
+	.size		= sizeof(struct kipc_ioc_queue_stat),
+	.min_size	= 160,		/* version 1 */
+	.reserved	= offsetof(struct kipc_ioc_queue_stat, __reserved),
 	.result		= 0,
 	.bad_flags	= { 1U << 0, 1U << 4, 1U << 31 },
 };
@@ -298,7 +298,7 @@ static void abi_build(FIXTURE_DATA(abi) *self,
 	case KIPC_IOC_QUEUE_STAT:
 		/* Poison the output fields; __reserved stays 0. */
 		memset((char *)&self->arg.info + 8, 0xcc,
-		       offsetof(struct kipc_queue_info, __reserved) - 8);
+		       offsetof(struct kipc_ioc_queue_stat, __reserved) - 8);
 		break;
 	}
 }
@@ -337,7 +337,7 @@ static void abi_done(struct __test_metadata *_metadata,
 		     FIXTURE_DATA(abi) *self,
 		     const FIXTURE_VARIANT(abi) *variant, int ret)
 {
-	struct kipc_queue_info *qi = &self->arg.info;
+	struct kipc_ioc_queue_stat *qi = &self->arg.info;
 	struct kipc_queue_stat st;
 
 	if (variant->result == RES_FD) {
@@ -570,16 +570,17 @@ TEST_F(abi, wrong_cmd_encoding)
 	int fd = variant->on_handle ? self->q : self->ctx;
 	unsigned long c = variant->cmd;
 	const unsigned long bad[] = {
-		/* another size */
-		_IOC(_IOC_DIR(c), _IOC_TYPE(c), _IOC_NR(c), _IOC_SIZE(c) + 8),
-		_IOC(_IOC_DIR(c), _IOC_TYPE(c), _IOC_NR(c), _IOC_SIZE(c) - 1),
-		_IOC(_IOC_DIR(c), _IOC_TYPE(c), _IOC_NR(c), 0),
-		/* another direction */
-		_IOC(_IOC_DIR(c) ^ _IOC_READ, _IOC_TYPE(c), _IOC_NR(c),
-		     _IOC_SIZE(c)),
-		_IOC(_IOC_NONE, _IOC_TYPE(c), _IOC_NR(c), _IOC_SIZE(c)),
+		/* a size encoded: the struct's (kipc 0.x), or another */
+		_IOC(_IOC_NONE, _IOC_TYPE(c), _IOC_NR(c), variant->size),
+		_IOC(_IOC_NONE, _IOC_TYPE(c), _IOC_NR(c), variant->size - 1),
+		_IOC(_IOC_NONE, _IOC_TYPE(c), _IOC_NR(c), 1),
+		/* a direction encoded */
+		_IOC(_IOC_WRITE, _IOC_TYPE(c), _IOC_NR(c), variant->size),
+		_IOC(_IOC_READ | _IOC_WRITE, _IOC_TYPE(c), _IOC_NR(c),
+		     variant->size),
+		_IOC(_IOC_READ, _IOC_TYPE(c), _IOC_NR(c), 0),
 		/* another magic */
-		_IOC(_IOC_DIR(c), _IOC_TYPE(c) ^ 1, _IOC_NR(c), _IOC_SIZE(c)),
+		_IOC(_IOC_NONE, _IOC_TYPE(c) ^ 1, _IOC_NR(c), 0),
 	};
 	int free_fd = next_fd();
 	unsigned int i;
@@ -743,7 +744,7 @@ TEST_F(raw, name_leading_slash)
 /* Name pointers the kernel cannot read: EFAULT; 0 for create: anonymous. */
 TEST_F(raw, name_bad_pointer)
 {
-	struct kipc_queue_create c = {
+	struct kipc_ioc_queue_create c = {
 		.size		= sizeof(c),
 		.mode		= 0600,
 		.max_msgs	= 4,
@@ -763,11 +764,11 @@ TEST_F(raw, name_bad_pointer)
 	bad[2] = (uintptr_t)guard;
 
 	for (i = 0; i < 3; i++) {
-		struct kipc_open o = {
+		struct kipc_ioc_open o = {
 			.size = sizeof(o), .flags = KIPC_RDWR, .name = bad[i],
 			.kind = KIPC_KIND_QUEUE,
 		};
-		struct kipc_unlink u = { .size = sizeof(u), .name = bad[i] };
+		struct kipc_ioc_unlink u = { .size = sizeof(u), .name = bad[i] };
 
 		c.name = bad[i];
 		EXPECT_EQ(-EFAULT, kt_ioctl(self->ctx, KIPC_IOC_QUEUE_CREATE, &c));
@@ -875,10 +876,10 @@ TEST_F(raw, not_a_queue_handle)
 TEST_F(raw, unknown_command)
 {
 	const unsigned long bad[] = {
-		_IOW(KIPC_IOC_MAGIC, 0x7f, struct kipc_open),
-		_IOWR(KIPC_IOC_MAGIC, 0xff, struct kipc_send),
+		_IOW(KIPC_IOC_MAGIC, 0x7f, struct kipc_ioc_open),
+		_IOWR(KIPC_IOC_MAGIC, 0xff, struct kipc_ioc_send),
 		_IO(KIPC_IOC_MAGIC, 0x20),
-		_IOW(KIPC_IOC_MAGIC, 0x0f, struct kipc_unlink),
+		_IOW(KIPC_IOC_MAGIC, 0x0f, struct kipc_ioc_unlink),
 		TCGETS,
 		0,
 	};
@@ -886,7 +887,7 @@ TEST_F(raw, unknown_command)
 	unsigned int i;
 
 	memset(arg, 0, sizeof(arg));
-	((struct kipc_open *)arg)->size = sizeof(struct kipc_open);
+	((struct kipc_ioc_open *)arg)->size = sizeof(struct kipc_ioc_open);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		EXPECT_EQ(-ENOTTY, kt_ioctl(self->ctx, bad[i], arg)) {
 			TH_LOG("ctx cmd %#lx", bad[i]);
@@ -903,7 +904,7 @@ TEST_F(raw, unknown_command)
 static int raw_send(int q, struct kipc_msgdesc *d, unsigned int count,
 		    __u64 msgs)
 {
-	struct kipc_send arg = {
+	struct kipc_ioc_send arg = {
 		.size	= sizeof(arg),
 		.msgs	= msgs ? msgs : (uintptr_t)d,
 		.count	= count,
@@ -916,7 +917,7 @@ static int raw_send(int q, struct kipc_msgdesc *d, unsigned int count,
 TEST_F(raw, send_invalid)
 {
 	static struct kipc_msgdesc d[KIPC_BATCH_MAX + 1];
-	struct kipc_send nomsgs = { .size = sizeof(nomsgs), .count = 1 };
+	struct kipc_ioc_send nomsgs = { .size = sizeof(nomsgs), .count = 1 };
 	struct kipc_queue_stat st;
 	static char big[MAX_MSG + 1];
 	unsigned int i;
@@ -1017,7 +1018,7 @@ TEST_F(raw, send_readonly_descriptors)
 static int raw_recv(int q, struct kipc_msgdesc *d, unsigned int count,
 		    __u32 mode, __u32 type)
 {
-	struct kipc_recv arg = {
+	struct kipc_ioc_recv arg = {
 		.size		= sizeof(arg),
 		.msgs		= (uintptr_t)d,
 		.count		= count,
@@ -1031,7 +1032,7 @@ static int raw_recv(int q, struct kipc_msgdesc *d, unsigned int count,
 /* Bad selectors and arrays: refused, and nothing is consumed. */
 TEST_F(raw, recv_invalid)
 {
-	struct kipc_recv nomsgs = { .size = sizeof(nomsgs), .count = 1 };
+	struct kipc_ioc_recv nomsgs = { .size = sizeof(nomsgs), .count = 1 };
 	struct kipc_msgdesc d[2], *ro;
 	struct kipc_queue_stat st;
 	char buf[MAX_MSG];
@@ -1146,6 +1147,910 @@ TEST_F(raw, create_flags)
 	EXPECT_EQ(-EAGAIN, kipc_recv(h, NULL, buf, sizeof(buf), NULL, -1));
 	close(h);
 	EXPECT_EQ(-ENOENT, name_opens(self->ctx, name));
+}
+
+/* --- the command walk ---------------------------------------------- */
+
+/*
+ * Every command of every kind, from one table: a size one below version 1
+ * is EINVAL, size 0 EINVAL, the exact size works, 8 more bytes that are
+ * zero work, 8 more with a non-zero byte are E2BIG, the command number of
+ * kipc 0.x (which encoded the size) is ENOTTY, and a caller built against
+ * version 1 of the struct (below, frozen here as 1.0 published it) keeps
+ * working.  Every argument lies right before an inaccessible page, so the
+ * kernel can read and write nothing beyond the size it was given.  Each
+ * call gets fresh objects; after a refused call the command's effect did
+ * not happen, and the same state then takes the valid call.
+ */
+
+#define offsetofend(t, f)	(offsetof(t, f) + sizeof(((t *)0)->f))
+
+/* The structs as kipc 1.0 published them: what an old caller has. */
+struct v1_queue_create {
+	__u32 size, flags;
+	__aligned_u64 name;
+	__u32 mode, policy, max_msgs, max_msg_size;
+	__aligned_u64 max_bytes;
+	__u32 qflags, __reserved;
+};
+struct v1_open { __u32 size, flags; __aligned_u64 name; __u32 kind, __reserved; };
+struct v1_unlink { __u32 size, flags; __aligned_u64 name; };
+struct v1_send {
+	__u32 size, flags;
+	__aligned_u64 msgs;
+	__u32 count, __reserved;
+	__s64 timeout_ns;
+};
+struct v1_recv {
+	__u32 size, flags;
+	__aligned_u64 msgs;
+	__u32 count, sel_mode, sel_type, __reserved;
+	__s64 timeout_ns;
+};
+struct v1_shutdown { __u32 size, flags; };
+struct v1_queue_thread { __u32 size, flags; };
+struct v1_recv_leased {
+	__u32 size, flags;
+	__aligned_u64 msgs;
+	__u32 count, sel_mode, sel_type;
+	__s32 thread_fd;
+	__s64 timeout_ns;
+};
+struct v1_ack { __u32 size, flags; __aligned_u64 seqs; __u32 count, __reserved; };
+struct v1_queue_stat {
+	__u32 size, flags;
+	__u64 depth_msgs, depth_bytes, max_msgs, max_bytes, max_msg_size;
+	__u64 high_water, sent, received, dropped_new, dropped_oldest;
+	__u64 conflated, rejected, timeouts, wakeups;
+	__u32 policy, qflags, blocked_senders, blocked_receivers;
+	__u32 senders, receivers, state;
+	__s32 owner_pid;
+	__u32 id, __reserved;
+};
+struct v1_region_create {
+	__u32 size, flags;
+	__aligned_u64 name;
+	__u32 mode, ring;
+	__aligned_u64 region_size;
+};
+struct v1_region_stat {
+	__u32 size, flags;
+	__u64 region_size;
+	__u32 token, access, handles, waiters, locks, state, ring_role;
+	__s32 owner_pid;
+	__u32 id, owner_died;
+};
+struct v1_wait {
+	__u32 size, flags;
+	__aligned_u64 offset;
+	__u32 expected, __reserved;
+	__s64 timeout_ns;
+};
+struct v1_wake { __u32 size, flags; __aligned_u64 offset; __u32 count, __reserved; };
+struct v1_lock { __u32 size, flags; __aligned_u64 offset; __s64 timeout_ns; };
+struct v1_region_thread { __u32 size, flags; };
+struct v1_ring_attach { __u32 size, flags, role, __reserved; };
+struct v1_event_create {
+	__u32 size, flags;
+	__aligned_u64 name;
+	__u32 mode, kind;
+	__aligned_u64 initial;
+};
+struct v1_event_post { __u32 size, flags; __aligned_u64 value; };
+struct v1_event_wait { __u32 size, flags; __s64 timeout_ns; __aligned_u64 value; };
+struct v1_event_stat {
+	__u32 size, flags;
+	__u64 count, posts, waits;
+	__u32 kind, state, waiters;
+	__s32 owner_pid;
+	__u32 id, __reserved;
+};
+
+/* Version 1 is a prefix of today's struct, ending where the header says. */
+#define V1(op, last)							\
+	static_assert(sizeof(struct v1_##op) ==				\
+		      offsetofend(struct kipc_ioc_##op, last), #op " v1");	\
+	static_assert(offsetof(struct v1_##op, last) ==			\
+		      offsetof(struct kipc_ioc_##op, last), #op " v1 layout")
+V1(queue_create, __reserved);
+V1(open, __reserved);
+V1(unlink, name);
+V1(send, timeout_ns);
+V1(recv, timeout_ns);
+V1(shutdown, flags);
+V1(queue_thread, flags);
+V1(recv_leased, timeout_ns);
+V1(ack, __reserved);
+V1(queue_stat, __reserved);
+V1(region_create, region_size);
+V1(region_stat, owner_died);
+V1(wait, timeout_ns);
+V1(wake, __reserved);
+V1(lock, timeout_ns);
+V1(region_thread, flags);
+V1(ring_attach, __reserved);
+V1(event_create, initial);
+V1(event_post, value);
+V1(event_wait, value);
+V1(event_stat, __reserved);
+#undef V1
+
+union walk_arg {
+	struct kipc_ioc_queue_create queue_create;
+	struct kipc_ioc_open open;
+	struct kipc_ioc_unlink unlink;
+	struct kipc_ioc_send send;
+	struct kipc_ioc_recv recv;
+	struct kipc_ioc_shutdown shutdown;
+	struct kipc_ioc_queue_thread queue_thread;
+	struct kipc_ioc_recv_leased recv_leased;
+	struct kipc_ioc_ack ack;
+	struct kipc_ioc_queue_stat queue_stat;
+	struct kipc_ioc_region_create region_create;
+	struct kipc_ioc_region_stat region_stat;
+	struct kipc_ioc_wait wait;
+	struct kipc_ioc_wake wake;
+	struct kipc_ioc_lock lock;
+	struct kipc_ioc_region_thread region_thread;
+	struct kipc_ioc_ring_attach ring_attach;
+	struct kipc_ioc_event_create event_create;
+	struct kipc_ioc_event_post event_post;
+	struct kipc_ioc_event_wait event_wait;
+	struct kipc_ioc_event_stat event_stat;
+	unsigned char bytes[256];
+};
+
+#define WALK_FDS	16
+
+FIXTURE(walk) {
+	int ctx;
+	int fds[WALK_FDS];	/* closed after each command */
+	unsigned int nfds;
+	unsigned int seq;	/* for fresh names */
+	char name[64];		/* the last fresh name */
+	volatile __u32 *map;	/* the last region's first page, or NULL */
+	char *guard;		/* an inaccessible page */
+	struct kipc_msgdesc desc;
+	char rbuf[MAX_MSG];
+	__u64 lseq;		/* the leased message, for ack */
+};
+
+struct walk_cmd {
+	const char *what;
+	unsigned long cmd;
+	unsigned int old_dir;	/* kipc 0.x encoded _IOW or _IOWR */
+	size_t size;		/* sizeof today's struct */
+	size_t v1_size;		/* sizeof its version 1 */
+	int kind;		/* the fd it goes to: 0 for the context */
+	/* Fresh objects and a valid argument; the fd to call, or -errno. */
+	int (*prep)(FIXTURE_DATA(walk) *self, union walk_arg *a);
+	int result;		/* a valid call's result, or RES_FD */
+	/* The call's effect is visible (the output, for the stat calls). */
+	bool (*done)(FIXTURE_DATA(walk) *self, int fd,
+		     const union walk_arg *a);
+};
+
+static int walk_keep(FIXTURE_DATA(walk) *self, int fd)
+{
+	if (fd >= 0 && self->nfds < WALK_FDS)
+		self->fds[self->nfds++] = fd;
+	return fd;
+}
+
+static void walk_reset(FIXTURE_DATA(walk) *self)
+{
+	while (self->nfds)
+		close(self->fds[--self->nfds]);
+	if (self->map)
+		munmap((void *)self->map, 4096);
+	self->map = NULL;
+}
+
+static const char *walk_name(FIXTURE_DATA(walk) *self)
+{
+	snprintf(self->name, sizeof(self->name), "/kt.walk.%d.%u",
+		 (int)getpid(), self->seq++);
+	return self->name;
+}
+
+static int walk_queue(FIXTURE_DATA(walk) *self, const char *name)
+{
+	return walk_keep(self, raw_create(self->ctx, name, 0));
+}
+
+static int walk_region(FIXTURE_DATA(walk) *self, const char *name, __u32 ring)
+{
+	struct kipc_ioc_region_create a = {
+		.size = sizeof(a), .name = (uintptr_t)name, .mode = 0600,
+		.ring = ring, .region_size = 4096,
+	};
+	int r = walk_keep(self, kt_ioctl(self->ctx, KIPC_IOC_REGION_CREATE, &a));
+	void *p;
+
+	if (r < 0 || ring)
+		return r;
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, r, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	self->map = p;
+	return r;
+}
+
+static int walk_event(FIXTURE_DATA(walk) *self, __u64 initial)
+{
+	struct kipc_ioc_event_create a = {
+		.size = sizeof(a), .mode = 0600, .kind = KIPC_EVENT_SEMAPHORE,
+		.initial = initial,
+	};
+
+	return walk_keep(self, kt_ioctl(self->ctx, KIPC_IOC_EVENT_CREATE, &a));
+}
+
+static int walk_lock_op(int r, unsigned long cmd)
+{
+	struct kipc_ioc_lock a = { .size = sizeof(a) };
+
+	return kt_ioctl(r, cmd, &a);
+}
+
+static long walk_qstat(int q, int field)
+{
+	struct kipc_ioc_queue_stat st = { .size = sizeof(st) };
+
+	if (kt_ioctl(q, KIPC_IOC_QUEUE_STAT, &st))
+		return -1;
+	return field ? (long)st.state : (long)st.depth_msgs;
+}
+
+static long walk_ecount(int e)
+{
+	struct kipc_ioc_event_stat st = { .size = sizeof(st) };
+
+	if (kt_ioctl(e, KIPC_IOC_EVENT_STAT, &st))
+		return -1;
+	return st.count;
+}
+
+static int prep_queue_create(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	a->queue_create.mode = 0600;
+	a->queue_create.max_msgs = 4;
+	a->queue_create.max_msg_size = MAX_MSG;
+	return self->ctx;
+}
+
+static int prep_open(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	int q = walk_queue(self, walk_name(self));
+
+	a->open.flags = KIPC_RDWR;
+	a->open.name = (uintptr_t)self->name;
+	a->open.kind = KIPC_KIND_QUEUE;
+	return q < 0 ? q : self->ctx;
+}
+
+static int prep_unlink(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	int q = walk_queue(self, walk_name(self));
+
+	a->unlink.name = (uintptr_t)self->name;
+	return q < 0 ? q : self->ctx;
+}
+
+static bool done_unlink(FIXTURE_DATA(walk) *self, int fd,
+			const union walk_arg *a)
+{
+	return name_opens(self->ctx, self->name) == -ENOENT;
+}
+
+static int prep_region_create(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	a->region_create.mode = 0600;
+	a->region_create.region_size = 4096;
+	return self->ctx;
+}
+
+static int prep_event_create(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	a->event_create.mode = 0600;
+	a->event_create.kind = KIPC_EVENT_SEMAPHORE;
+	a->event_create.initial = 1;
+	return self->ctx;
+}
+
+static int prep_send(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	memset(&self->desc, 0, sizeof(self->desc));
+	self->desc.type = 1;
+	self->desc.data = (uintptr_t)PAYLOAD;
+	self->desc.len = PAYLOAD_LEN;
+	a->send.msgs = (uintptr_t)&self->desc;
+	a->send.count = 1;
+	return walk_queue(self, NULL);
+}
+
+static bool done_send(FIXTURE_DATA(walk) *self, int fd,
+		      const union walk_arg *a)
+{
+	return walk_qstat(fd, 0) == 1;
+}
+
+static int prep_recv(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	int q = walk_queue(self, NULL);
+
+	if (q >= 0 && kipc_send(q, 1, 0, PAYLOAD, PAYLOAD_LEN, 0))
+		return -EIO;
+	memset(&self->desc, 0, sizeof(self->desc));
+	self->desc.data = (uintptr_t)self->rbuf;
+	self->desc.len = sizeof(self->rbuf);
+	a->recv.msgs = (uintptr_t)&self->desc;
+	a->recv.count = 1;
+	a->recv.sel_mode = KIPC_SEL_ANY;
+	return q;
+}
+
+static bool done_recv(FIXTURE_DATA(walk) *self, int fd,
+		      const union walk_arg *a)
+{
+	return walk_qstat(fd, 0) == 0;
+}
+
+static int prep_queue(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	return walk_queue(self, NULL);
+}
+
+static bool done_shutdown(FIXTURE_DATA(walk) *self, int fd,
+			  const union walk_arg *a)
+{
+	return walk_qstat(fd, 1) == KIPC_STATE_SHUTDOWN;
+}
+
+/* The queue's leased messages (stat inflight_msgs), or -1. */
+static long walk_inflight(int q)
+{
+	struct kipc_ioc_queue_stat st = { .size = sizeof(st) };
+
+	if (kt_ioctl(q, KIPC_IOC_QUEUE_STAT, &st))
+		return -1;
+	return (long)st.inflight_msgs;
+}
+
+/* A queue holding one message, and a thread handle of it: recv_leased. */
+static int prep_recv_leased(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	struct kipc_ioc_queue_thread th = { .size = sizeof(th) };
+	int q = prep_recv(self, a), t;
+
+	if (q < 0)
+		return q;
+	t = walk_keep(self, kt_ioctl(q, KIPC_IOC_QUEUE_THREAD, &th));
+	if (t < 0)
+		return t;
+	memset(a, 0, sizeof(*a));
+	a->recv_leased.msgs = (uintptr_t)&self->desc;
+	a->recv_leased.count = 1;
+	a->recv_leased.sel_mode = KIPC_SEL_ANY;
+	a->recv_leased.thread_fd = t;
+	return q;
+}
+
+static bool done_recv_leased(FIXTURE_DATA(walk) *self, int fd,
+			     const union walk_arg *a)
+{
+	return walk_qstat(fd, 0) == 0 && walk_inflight(fd) == 1;
+}
+
+/* The same, with the message leased: ack it. */
+static int prep_ack(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	int q = prep_recv_leased(self, a);
+
+	if (q < 0)
+		return q;
+	a->recv_leased.size = sizeof(a->recv_leased);
+	if (kt_ioctl(q, KIPC_IOC_RECV_LEASED, &a->recv_leased) != 1)
+		return -EIO;
+	self->lseq = self->desc.seq;
+	memset(a, 0, sizeof(*a));
+	a->ack.seqs = (uintptr_t)&self->lseq;
+	a->ack.count = 1;
+	return q;
+}
+
+static bool done_ack(FIXTURE_DATA(walk) *self, int fd,
+		     const union walk_arg *a)
+{
+	return walk_inflight(fd) == 0 && walk_qstat(fd, 0) == 0;
+}
+
+static bool done_queue_stat(FIXTURE_DATA(walk) *self, int fd,
+			    const union walk_arg *a)
+{
+	return a->queue_stat.max_msgs == 4 &&
+	       a->queue_stat.max_msg_size == MAX_MSG &&
+	       a->queue_stat.state == KIPC_STATE_LIVE &&
+	       a->queue_stat.senders == 1;
+}
+
+static int prep_region(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	return walk_region(self, NULL, 0);
+}
+
+static bool done_region_stat(FIXTURE_DATA(walk) *self, int fd,
+			     const union walk_arg *a)
+{
+	return a->region_stat.region_size == 4096 &&
+	       a->region_stat.access == KIPC_RDWR &&
+	       a->region_stat.token != 0;
+}
+
+static int prep_wait(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	a->wait.expected = 1;		/* the word is 0: EAGAIN at once */
+	return walk_region(self, NULL, 0);
+}
+
+static int prep_wake(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	a->wake.count = 1;
+	return walk_region(self, NULL, 0);
+}
+
+static bool done_lock_init(FIXTURE_DATA(walk) *self, int fd,
+			   const union walk_arg *a)
+{
+	struct kipc_ioc_region_stat st = { .size = sizeof(st) };
+
+	return !kt_ioctl(fd, KIPC_IOC_REGION_STAT, &st) && st.locks == 1;
+}
+
+/* A region with a registered lock at offset 0. */
+static int prep_lock(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	int r = walk_region(self, NULL, 0);
+
+	if (r >= 0 && walk_lock_op(r, KIPC_IOC_LOCK_INIT))
+		return -EIO;
+	return r;
+}
+
+static bool done_lock(FIXTURE_DATA(walk) *self, int fd,
+		      const union walk_arg *a)
+{
+	return self->map[0] != 0;
+}
+
+static int prep_unlock(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	int r = prep_lock(self, a);
+
+	if (r >= 0 && walk_lock_op(r, KIPC_IOC_LOCK))
+		return -EIO;
+	return r;
+}
+
+static bool done_unlock(FIXTURE_DATA(walk) *self, int fd,
+			const union walk_arg *a)
+{
+	return self->map[0] == 0;
+}
+
+/* The lock's holder (a thread handle) is gone; @r took it over. */
+static int prep_lock_consistent(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	struct kipc_ioc_region_thread th = { .size = sizeof(th) };
+	int r = prep_lock(self, a), t;
+
+	if (r < 0)
+		return r;
+	t = kt_ioctl(r, KIPC_IOC_REGION_THREAD, &th);
+	if (t < 0)
+		return t;
+	if (walk_lock_op(t, KIPC_IOC_LOCK)) {
+		close(t);
+		return -EIO;
+	}
+	close(t);
+	if (walk_lock_op(r, KIPC_IOC_LOCK) != -EOWNERDEAD)
+		return -EIO;
+	return r;
+}
+
+static bool done_lock_consistent(FIXTURE_DATA(walk) *self, int fd,
+				 const union walk_arg *a)
+{
+	return !(self->map[0] & KIPC_LOCK_OWNER_DIED);
+}
+
+/* A second handle of a producer ring: it may take the consumer role. */
+static int prep_ring_attach(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	int r = walk_region(self, walk_name(self), KIPC_RING_PRODUCER);
+
+	if (r < 0)
+		return r;
+	return walk_keep(self, raw_open(self->ctx, self->name, KIPC_RDWR,
+					KIPC_KIND_REGION));
+}
+
+static bool done_ring_attach(FIXTURE_DATA(walk) *self, int fd,
+			     const union walk_arg *a)
+{
+	return a->ring_attach.role == KIPC_RING_CONSUMER;
+}
+
+static int prep_event_post(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	a->event_post.value = 1;
+	return walk_event(self, 0);
+}
+
+static bool done_event_post(FIXTURE_DATA(walk) *self, int fd,
+			    const union walk_arg *a)
+{
+	return walk_ecount(fd) == 1;
+}
+
+static int prep_event(FIXTURE_DATA(walk) *self, union walk_arg *a)
+{
+	return walk_event(self, 1);
+}
+
+static bool done_event_wait(FIXTURE_DATA(walk) *self, int fd,
+			    const union walk_arg *a)
+{
+	return walk_ecount(fd) == 0 && a->event_wait.value == 1;
+}
+
+static bool done_event_stat(FIXTURE_DATA(walk) *self, int fd,
+			    const union walk_arg *a)
+{
+	return a->event_stat.kind == KIPC_EVENT_SEMAPHORE &&
+	       a->event_stat.count == 1 && a->event_stat.state == KIPC_STATE_LIVE;
+}
+
+#define W	_IOC_WRITE
+#define WR	(_IOC_READ | _IOC_WRITE)
+#define CMD(op, OP, dir, k, p, res, d)					\
+	{ #op, KIPC_IOC_##OP, dir, sizeof(struct kipc_ioc_##op),	\
+	  sizeof(struct v1_##op), k, p, res, d }
+#define LOCKCMD(name, OP, p, d)						\
+	{ name, KIPC_IOC_##OP, W, sizeof(struct kipc_ioc_lock),		\
+	  sizeof(struct v1_lock), KIPC_KIND_REGION, p, 0, d }
+
+static const struct walk_cmd walk_cmds[] = {
+	CMD(queue_create, QUEUE_CREATE, W, 0, prep_queue_create, RES_FD, NULL),
+	CMD(open, OPEN, W, 0, prep_open, RES_FD, NULL),
+	CMD(unlink, UNLINK, W, 0, prep_unlink, 0, done_unlink),
+	CMD(region_create, REGION_CREATE, W, 0, prep_region_create, RES_FD,
+	    NULL),
+	CMD(event_create, EVENT_CREATE, W, 0, prep_event_create, RES_FD, NULL),
+	CMD(send, SEND, WR, KIPC_KIND_QUEUE, prep_send, 1, done_send),
+	CMD(recv, RECV, WR, KIPC_KIND_QUEUE, prep_recv, 1, done_recv),
+	CMD(shutdown, SHUTDOWN, W, KIPC_KIND_QUEUE, prep_queue, 0,
+	    done_shutdown),
+	CMD(queue_stat, QUEUE_STAT, WR, KIPC_KIND_QUEUE, prep_queue, 0,
+	    done_queue_stat),
+	CMD(queue_thread, QUEUE_THREAD, W, KIPC_KIND_QUEUE, prep_queue, RES_FD,
+	    NULL),
+	CMD(recv_leased, RECV_LEASED, WR, KIPC_KIND_QUEUE, prep_recv_leased, 1,
+	    done_recv_leased),
+	CMD(ack, ACK, W, KIPC_KIND_QUEUE, prep_ack, 1, done_ack),
+	CMD(region_stat, REGION_STAT, WR, KIPC_KIND_REGION, prep_region, 0,
+	    done_region_stat),
+	CMD(wait, WAIT, W, KIPC_KIND_REGION, prep_wait, -EAGAIN, NULL),
+	CMD(wake, WAKE, W, KIPC_KIND_REGION, prep_wake, 0, NULL),
+	LOCKCMD("lock_init", LOCK_INIT, prep_region, done_lock_init),
+	LOCKCMD("lock", LOCK, prep_lock, done_lock),
+	LOCKCMD("unlock", UNLOCK, prep_unlock, done_unlock),
+	CMD(ring_attach, RING_ATTACH, WR, KIPC_KIND_REGION, prep_ring_attach,
+	    0, done_ring_attach),
+	CMD(region_thread, REGION_THREAD, W, KIPC_KIND_REGION, prep_region,
+	    RES_FD, NULL),
+	LOCKCMD("lock_consistent", LOCK_CONSISTENT, prep_lock_consistent,
+		done_lock_consistent),
+	CMD(event_post, EVENT_POST, W, KIPC_KIND_EVENT, prep_event_post, 0,
+	    done_event_post),
+	CMD(event_wait, EVENT_WAIT, WR, KIPC_KIND_EVENT, prep_event, 0,
+	    done_event_wait),
+	CMD(event_stat, EVENT_STAT, WR, KIPC_KIND_EVENT, prep_event, 0,
+	    done_event_stat),
+};
+#undef CMD
+#undef LOCKCMD
+#undef W
+#undef WR
+
+FIXTURE_SETUP(walk)
+{
+	KT_REQUIRE_KIPC();
+	self->ctx = kt_ctx();
+	ASSERT_LE(0, self->ctx);
+	self->guard = guard_page();
+	ASSERT_NE(NULL, self->guard);
+}
+
+FIXTURE_TEARDOWN(walk)
+{
+	walk_reset(self);
+	close(self->ctx);
+}
+
+/*
+ * One call of @c with a fresh valid argument of @size bytes (its first
+ * word set to @size), the @tail_bytes beyond the struct zero except
+ * @poke (if < @tail_bytes), right before the guard page; the command
+ * number @cmd.  Returns the result; the argument as the kernel left it
+ * is in @a, the fd used in @fd.
+ */
+static int walk_call(FIXTURE_DATA(walk) *self, const struct walk_cmd *c,
+		     unsigned long cmd, size_t size, size_t poke,
+		     union walk_arg *a, int *fd)
+{
+	unsigned char *at;
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	*fd = c->prep(self, a);
+	if (*fd < 0)
+		return INT_MIN;
+	a->queue_create.size = size;
+	if (size > c->size && poke < size - c->size)
+		a->bytes[c->size + poke] = 0x80;
+	/*
+	 * Only @size bytes are the caller's: they end at the guard page
+	 * (the size word itself is always there to read).
+	 */
+	at = (unsigned char *)self->guard - (size < 4 ? 4 : size);
+	memcpy(at, a, size < 4 ? 4 : size);
+	ret = kt_ioctl(*fd, cmd, at);
+	memcpy(a, at, size);
+	return ret;
+}
+
+/* The valid call's result and effect. */
+static void walk_expect_done(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(walk) *self,
+			     const struct walk_cmd *c, int fd,
+			     const union walk_arg *a, int ret,
+			     const char *how)
+{
+	if (c->result == RES_FD) {
+		EXPECT_LE(0, ret) {
+			TH_LOG("%s, %s: %d", c->what, how, ret);
+		}
+		if (ret >= 0) {
+			EXPECT_EQ(FD_CLOEXEC, fcntl(ret, F_GETFD) & FD_CLOEXEC);
+			close(ret);
+		}
+		return;
+	}
+	EXPECT_EQ(c->result, ret) {
+		TH_LOG("%s, %s", c->what, how);
+	}
+	if (c->done)
+		EXPECT_TRUE(c->done(self, fd, a)) {
+			TH_LOG("%s, %s: no effect", c->what, how);
+		}
+}
+
+/* A refused call: the error, no fd, no effect; then the valid call works. */
+static void walk_expect_refused(struct __test_metadata *_metadata,
+				FIXTURE_DATA(walk) *self,
+				const struct walk_cmd *c, int fd,
+				const union walk_arg *a, int ret, int err,
+				int free_fd, const char *how)
+{
+	union walk_arg b;
+	unsigned char *at;
+
+	EXPECT_EQ(err, ret) {
+		TH_LOG("%s, %s", c->what, how);
+	}
+	EXPECT_EQ(free_fd, next_fd()) {
+		TH_LOG("%s, %s: installed an fd", c->what, how);
+	}
+	if (c->done)
+		EXPECT_FALSE(c->done(self, fd, a)) {
+			TH_LOG("%s, %s: took effect", c->what, how);
+		}
+	/* The same state takes the valid call (prep ran once). */
+	memcpy(&b, a, sizeof(b));
+	b.queue_create.size = c->size;
+	at = (unsigned char *)self->guard - c->size;
+	memcpy(at, &b, c->size);
+	ret = kt_ioctl(fd, c->cmd, at);
+	memcpy(&b, at, c->size);
+	walk_expect_done(_metadata, self, c, fd, &b, ret, "after refusal");
+}
+
+TEST_F(walk, sizes)
+{
+	unsigned int i;
+	union walk_arg a;
+	int fd, ret, free_fd;
+
+	for (i = 0; i < ARRAY_SIZE(walk_cmds); i++) {
+		const struct walk_cmd *c = &walk_cmds[i];
+		const size_t bad_small[] = { c->v1_size - 1, 0, 4 };
+		const size_t pokes[] = { 0, TAIL - 1 };
+		unsigned int j;
+
+		for (j = 0; j < ARRAY_SIZE(bad_small); j++) {
+			ret = walk_call(self, c, c->cmd, bad_small[j], ~0UL,
+					&a, &fd);
+			ASSERT_LE(0, fd) {
+				TH_LOG("%s: setup failed", c->what);
+			}
+			free_fd = next_fd();
+			walk_expect_refused(_metadata, self, c, fd, &a, ret,
+					    -EINVAL, free_fd, "size too small");
+			walk_reset(self);
+		}
+
+		ret = walk_call(self, c, c->cmd, c->size, ~0UL, &a, &fd);
+		ASSERT_LE(0, fd);
+		walk_expect_done(_metadata, self, c, fd, &a, ret, "exact size");
+		walk_reset(self);
+
+		ret = walk_call(self, c, c->cmd, c->size + TAIL, ~0UL, &a, &fd);
+		ASSERT_LE(0, fd);
+		walk_expect_done(_metadata, self, c, fd, &a, ret, "zero tail");
+		for (j = 0; j < TAIL; j++)
+			EXPECT_EQ(0, a.bytes[c->size + j]) {
+				TH_LOG("%s: tail byte %u written", c->what, j);
+			}
+		walk_reset(self);
+
+		for (j = 0; j < ARRAY_SIZE(pokes); j++) {
+			ret = walk_call(self, c, c->cmd, c->size + TAIL,
+					pokes[j], &a, &fd);
+			ASSERT_LE(0, fd);
+			free_fd = next_fd();
+			walk_expect_refused(_metadata, self, c, fd, &a, ret,
+					    -E2BIG, free_fd, "non-zero tail");
+			walk_reset(self);
+		}
+	}
+}
+
+/* A caller built against version 1 of each struct keeps working. */
+TEST_F(walk, version_1_caller)
+{
+	unsigned int i;
+	union walk_arg a;
+	int fd, ret;
+
+	for (i = 0; i < ARRAY_SIZE(walk_cmds); i++) {
+		const struct walk_cmd *c = &walk_cmds[i];
+
+		ret = walk_call(self, c, c->cmd, c->v1_size, ~0UL, &a, &fd);
+		ASSERT_LE(0, fd);
+		walk_expect_done(_metadata, self, c, fd, &a, ret, "version 1");
+		walk_reset(self);
+	}
+}
+
+/* The commands whose struct the kernel writes back. */
+static bool walk_writes_back(const struct walk_cmd *c)
+{
+	return c->cmd == KIPC_IOC_QUEUE_STAT || c->cmd == KIPC_IOC_REGION_STAT ||
+	       c->cmd == KIPC_IOC_RING_ATTACH || c->cmd == KIPC_IOC_EVENT_WAIT ||
+	       c->cmd == KIPC_IOC_EVENT_STAT;
+}
+
+/*
+ * A struct the kernel must write back but cannot: EFAULT before anything
+ * is done, so no role is taken and no unit consumed for a result the
+ * caller never sees; the same state then takes the valid call.
+ */
+TEST_F(walk, readonly_struct)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	unsigned int i, n = 0;
+	union walk_arg a;
+	unsigned char *ro;
+	int fd, free_fd;
+
+	ro = mmap(NULL, pg, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	for (i = 0; i < ARRAY_SIZE(walk_cmds); i++) {
+		const struct walk_cmd *c = &walk_cmds[i];
+
+		if (!walk_writes_back(c))
+			continue;
+		n++;
+		memset(&a, 0, sizeof(a));
+		fd = c->prep(self, &a);
+		ASSERT_LE(0, fd) {
+			TH_LOG("%s: setup failed", c->what);
+		}
+		a.queue_create.size = c->size;
+		ASSERT_EQ(0, mprotect(ro, pg, PROT_READ | PROT_WRITE));
+		memcpy(ro, &a, c->size);
+		ASSERT_EQ(0, mprotect(ro, pg, PROT_READ));
+		free_fd = next_fd();
+		walk_expect_refused(_metadata, self, c, fd, &a,
+				    kt_ioctl(fd, c->cmd, ro), -EFAULT, free_fd,
+				    "read-only struct");
+		walk_reset(self);
+	}
+	EXPECT_EQ(5, n);
+	munmap(ro, pg);
+}
+
+/* kipc 0.x's command numbers encoded the size and direction: ENOTTY. */
+TEST_F(walk, old_command_numbers)
+{
+	unsigned int i;
+	union walk_arg a;
+	int fd, ret, free_fd;
+
+	for (i = 0; i < ARRAY_SIZE(walk_cmds); i++) {
+		const struct walk_cmd *c = &walk_cmds[i];
+		unsigned long old = _IOC(c->old_dir, KIPC_IOC_MAGIC,
+					 _IOC_NR(c->cmd), c->size);
+		const unsigned long bad[] = {
+			old,
+			_IOC(_IOC_READ, KIPC_IOC_MAGIC, _IOC_NR(c->cmd), c->size),
+			_IOC(_IOC_NONE, KIPC_IOC_MAGIC, _IOC_NR(c->cmd), TAIL),
+			_IOC(_IOC_NONE, KIPC_IOC_MAGIC ^ 1, _IOC_NR(c->cmd), 0),
+		};
+		unsigned int j;
+
+		EXPECT_EQ(_IO(KIPC_IOC_MAGIC, _IOC_NR(c->cmd)), c->cmd);
+		for (j = 0; j < ARRAY_SIZE(bad); j++) {
+			ret = walk_call(self, c, bad[j], c->size, ~0UL, &a, &fd);
+			ASSERT_LE(0, fd);
+			free_fd = next_fd();
+			walk_expect_refused(_metadata, self, c, fd, &a, ret,
+					    -ENOTTY, free_fd, "other number");
+			walk_reset(self);
+		}
+	}
+}
+
+/* Every number of kipc's magic that is not a command of the fd's kind. */
+TEST_F(walk, unknown_numbers)
+{
+	unsigned char arg[256];
+	int fds[4], kinds[4] = { 0, KIPC_KIND_QUEUE, KIPC_KIND_REGION,
+				 KIPC_KIND_EVENT };
+	unsigned int k, nr, i;
+
+	fds[0] = self->ctx;
+	fds[1] = walk_queue(self, NULL);
+	fds[2] = walk_region(self, NULL, 0);
+	fds[3] = walk_event(self, 1);
+	for (k = 1; k < 4; k++)
+		ASSERT_LE(0, fds[k]);
+	memset(arg, 0, sizeof(arg));
+	*(__u32 *)arg = sizeof(arg);
+	for (k = 0; k < 4; k++) {
+		for (nr = 0; nr < 256; nr++) {
+			bool known = false;
+
+			for (i = 0; i < ARRAY_SIZE(walk_cmds); i++)
+				if (_IOC_NR(walk_cmds[i].cmd) == nr &&
+				    walk_cmds[i].kind == kinds[k])
+					known = true;
+			if (known)
+				continue;
+			EXPECT_EQ(-ENOTTY, kt_ioctl(fds[k],
+						    _IO(KIPC_IOC_MAGIC, nr),
+						    arg)) {
+				TH_LOG("kind %d nr %#x", kinds[k], nr);
+			}
+		}
+	}
+	/* Nothing happened to any of them. */
+	EXPECT_EQ(0, walk_qstat(fds[1], 0));
+	EXPECT_EQ(KIPC_STATE_LIVE, walk_qstat(fds[1], 1));
+	EXPECT_EQ(1, walk_ecount(fds[3]));
 }
 
 TEST_HARNESS_MAIN

@@ -323,9 +323,9 @@ TEST_F(event, create_einval)
 
 TEST_F(event, post_wait_stat_einval)
 {
-	struct kipc_event_post post = { .size = sizeof(post), .value = 1 };
-	struct kipc_event_wait wait = { .size = sizeof(wait) };
-	struct kipc_event_info info = { .size = sizeof(info) };
+	struct kipc_ioc_event_post post = { .size = sizeof(post), .value = 1 };
+	struct kipc_ioc_event_wait wait = { .size = sizeof(wait) };
+	struct kipc_ioc_event_stat info = { .size = sizeof(info) };
 	struct kipc_event_stat st;
 	int e;
 
@@ -675,8 +675,8 @@ TEST_F(event, access_ebadf)
 
 TEST_F(event, wrong_kind_enotty)
 {
-	struct kipc_event_post post = { .size = sizeof(post), .value = 1 };
-	struct kipc_event_create create = {
+	struct kipc_ioc_event_post post = { .size = sizeof(post), .value = 1 };
+	struct kipc_ioc_event_create create = {
 		.size	= sizeof(create),
 		.kind	= KIPC_EVENT_FLAG,
 		.mode	= 0600,
@@ -720,7 +720,7 @@ TEST_F(event, wrong_kind_enotty)
 	EXPECT_EQ(-ENOTTY, kt_ioctl(e, _IOW(KIPC_IOC_MAGIC, 0x30, __u64),
 				    &post));
 	EXPECT_EQ(-ENOTTY, kt_ioctl(e, _IOW(KIPC_IOC_MAGIC, 0x3f,
-					    struct kipc_event_post), &post));
+					    struct kipc_ioc_event_post), &post));
 	close(ctx);
 
 	/* Events cannot be mapped. */
@@ -737,9 +737,9 @@ TEST_F(event, wrong_kind_enotty)
 
 TEST_F(event, efault)
 {
-	struct kipc_event_info *ro_info;
-	struct kipc_event_wait *ro;
-	struct kipc_event_create create = {
+	struct kipc_ioc_event_stat *ro_info;
+	struct kipc_ioc_event_wait *ro;
+	struct kipc_ioc_event_create create = {
 		.size	= sizeof(create),
 		.name	= 1,
 		.kind	= KIPC_EVENT_FLAG,
@@ -760,7 +760,7 @@ TEST_F(event, efault)
 	ASSERT_NE(MAP_FAILED, ro);
 	ro->size = sizeof(*ro);
 	ro->timeout_ns = 0;
-	ro_info = (struct kipc_event_info *)((char *)ro + 64);
+	ro_info = (struct kipc_ioc_event_stat *)((char *)ro + 64);
 	ro_info->size = sizeof(*ro_info);
 	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
 	EXPECT_EQ(-EFAULT, kt_ioctl(e, KIPC_IOC_EVENT_WAIT, ro));
@@ -780,10 +780,10 @@ TEST_F(event, efault)
 #define TAIL	8
 
 union event_arg {
-	struct kipc_event_create create;
-	struct kipc_event_post post;
-	struct kipc_event_wait wait;
-	struct kipc_event_info info;
+	struct kipc_ioc_event_create create;
+	struct kipc_ioc_event_post post;
+	struct kipc_ioc_event_wait wait;
+	struct kipc_ioc_event_stat info;
 	unsigned char bytes[128];
 };
 
@@ -793,25 +793,17 @@ static const struct {
 	size_t size;
 	bool on_ctx;
 } abi_cmds[] = {
-	{ "create", KIPC_IOC_EVENT_CREATE, sizeof(struct kipc_event_create),
+	{ "create", KIPC_IOC_EVENT_CREATE, sizeof(struct kipc_ioc_event_create),
 	  true },
-	{ "post", KIPC_IOC_EVENT_POST, sizeof(struct kipc_event_post), false },
-	{ "wait", KIPC_IOC_EVENT_WAIT, sizeof(struct kipc_event_wait), false },
-	{ "stat", KIPC_IOC_EVENT_STAT, sizeof(struct kipc_event_info), false },
+	{ "post", KIPC_IOC_EVENT_POST, sizeof(struct kipc_ioc_event_post), false },
+	{ "wait", KIPC_IOC_EVENT_WAIT, sizeof(struct kipc_ioc_event_wait), false },
+	{ "stat", KIPC_IOC_EVENT_STAT, sizeof(struct kipc_ioc_event_stat), false },
 };
 
-static_assert(_IOC_SIZE(KIPC_IOC_EVENT_CREATE) ==
-	      sizeof(struct kipc_event_create), "EVENT_CREATE size");
-static_assert(_IOC_SIZE(KIPC_IOC_EVENT_POST) ==
-	      sizeof(struct kipc_event_post), "EVENT_POST size");
-static_assert(_IOC_SIZE(KIPC_IOC_EVENT_WAIT) ==
-	      sizeof(struct kipc_event_wait), "EVENT_WAIT size");
-static_assert(_IOC_SIZE(KIPC_IOC_EVENT_STAT) ==
-	      sizeof(struct kipc_event_info), "EVENT_STAT size");
-static_assert(sizeof(struct kipc_event_create) == 32, "create ABI");
-static_assert(sizeof(struct kipc_event_post) == 16, "post ABI");
-static_assert(sizeof(struct kipc_event_wait) == 24, "wait ABI");
-static_assert(sizeof(struct kipc_event_info) == 56, "info ABI");
+static_assert(sizeof(struct kipc_ioc_event_create) == 32, "create ABI");
+static_assert(sizeof(struct kipc_ioc_event_post) == 16, "post ABI");
+static_assert(sizeof(struct kipc_ioc_event_wait) == 24, "wait ABI");
+static_assert(sizeof(struct kipc_ioc_event_stat) == 56, "info ABI");
 
 /* A valid argument for abi_cmds[i] with @size and a zero tail. */
 static void abi_arg(union event_arg *a, unsigned int i, uint32_t size)

@@ -166,7 +166,7 @@ static const struct fcmd fcmds[] = {
 	  E_ARG | E_WAIT | B(EMSGSIZE) | B(EPIPE) | B(EBADF) },
 	{ KIPC_IOC_SHUTDOWN, "SHUTDOWN", F_QUEUE, 8, E_ARG | B(EBADF) },
 	{ KIPC_IOC_QUEUE_STAT, "QUEUE_STAT", F_QUEUE, 160, E_ARG },
-	{ KIPC_IOC_REGION_INFO, "REGION_INFO", F_REGION, 56, E_ARG },
+	{ KIPC_IOC_REGION_STAT, "REGION_STAT", F_REGION, 56, E_ARG },
 	{ KIPC_IOC_WAIT, "WAIT", F_REGION, 32,
 	  E_ARG | E_WAIT | B(EPIPE) | B(EBADF) },
 	{ KIPC_IOC_WAKE, "WAKE", F_REGION, 24, E_ARG | B(EBADF) },
@@ -427,7 +427,7 @@ static size_t build_arg(struct fz *f, const struct fcmd *c, enum fkind kind)
 	u32[0] = size;
 	switch (c->cmd) {
 	case KIPC_IOC_QUEUE_CREATE: {
-		struct kipc_queue_create *a = (void *)b;
+		struct kipc_ioc_queue_create *a = (void *)b;
 
 		a->name = kt_one_in(&f->r, 3) ? 0 :
 			  fz_ptr(f, (void *)fz_name(f, nm), 8);
@@ -441,7 +441,7 @@ static size_t build_arg(struct fz *f, const struct fcmd *c, enum fkind kind)
 		break;
 	}
 	case KIPC_IOC_OPEN: {
-		struct kipc_open *a = (void *)b;
+		struct kipc_ioc_open *a = (void *)b;
 
 		a->flags = fz_small(f, 7);
 		a->name = fz_ptr(f, (void *)fz_name(f, nm), 8);
@@ -449,7 +449,7 @@ static size_t build_arg(struct fz *f, const struct fcmd *c, enum fkind kind)
 		break;
 	}
 	case KIPC_IOC_UNLINK: {
-		struct kipc_unlink *a = (void *)b;
+		struct kipc_ioc_unlink *a = (void *)b;
 
 		/* Mostly the wrong names: the pool needs its objects. */
 		a->name = fz_ptr(f, (void *)fz_name(f, nm), 8);
@@ -459,7 +459,7 @@ static size_t build_arg(struct fz *f, const struct fcmd *c, enum fkind kind)
 		break;
 	}
 	case KIPC_IOC_REGION_CREATE: {
-		struct kipc_region_create *a = (void *)b;
+		struct kipc_ioc_region_create *a = (void *)b;
 
 		a->flags = fz_small(f, 15) & (kt_one_in(&f->r, 4) ? ~0U : 0xc);
 		a->name = kt_one_in(&f->r, 3) ? 0 :
@@ -475,7 +475,7 @@ static size_t build_arg(struct fz *f, const struct fcmd *c, enum fkind kind)
 		break;
 	}
 	case KIPC_IOC_EVENT_CREATE: {
-		struct kipc_event_create *a = (void *)b;
+		struct kipc_ioc_event_create *a = (void *)b;
 
 		a->flags = fz_small(f, 15) & (kt_one_in(&f->r, 4) ? ~0U : 0xc);
 		a->name = kt_one_in(&f->r, 3) ? 0 :
@@ -487,8 +487,8 @@ static size_t build_arg(struct fz *f, const struct fcmd *c, enum fkind kind)
 	}
 	case KIPC_IOC_SEND:
 	case KIPC_IOC_RECV: {
-		struct kipc_send *a = (void *)b;
-		struct kipc_recv *rv = (void *)b;
+		struct kipc_ioc_send *a = (void *)b;
+		struct kipc_ioc_recv *rv = (void *)b;
 
 		n = kt_one_in(&f->r, 4) ? kt_range(&f->r, 1, 40) : 1;
 		for (i = 0; i < n; i++) {
@@ -523,7 +523,7 @@ static size_t build_arg(struct fz *f, const struct fcmd *c, enum fkind kind)
 		break;
 	}
 	case KIPC_IOC_WAIT: {
-		struct kipc_wait *a = (void *)b;
+		struct kipc_ioc_wait *a = (void *)b;
 
 		a->offset = fz_small(f, 5 * PG);
 		a->expected = kt_one_in(&f->r, 2) ? 0 : fz_u64(f);
@@ -532,7 +532,7 @@ static size_t build_arg(struct fz *f, const struct fcmd *c, enum fkind kind)
 		break;
 	}
 	case KIPC_IOC_WAKE: {
-		struct kipc_wake *a = (void *)b;
+		struct kipc_ioc_wake *a = (void *)b;
 
 		a->offset = fz_small(f, 5 * PG);
 		a->count = fz_small(f, 8);
@@ -542,7 +542,7 @@ static size_t build_arg(struct fz *f, const struct fcmd *c, enum fkind kind)
 	case KIPC_IOC_LOCK_INIT:
 	case KIPC_IOC_LOCK:
 	case KIPC_IOC_UNLOCK: {
-		struct kipc_lock_op *a = (void *)b;
+		struct kipc_ioc_lock *a = (void *)b;
 
 		a->offset = kt_one_in(&f->r, 2) ? kt_below(&f->r, 16) * 4 :
 						  fz_small(f, 5 * PG);
@@ -551,20 +551,20 @@ static size_t build_arg(struct fz *f, const struct fcmd *c, enum fkind kind)
 		break;
 	}
 	case KIPC_IOC_RING_ATTACH: {
-		struct kipc_ring_attach *a = (void *)b;
+		struct kipc_ioc_ring_attach *a = (void *)b;
 
 		a->role = kt_one_in(&f->r, 2) ? 0 : fz_small(f, 48);
 		a->__reserved = kt_one_in(&f->r, 16) ? fz_u64(f) : 0;
 		break;
 	}
 	case KIPC_IOC_EVENT_POST: {
-		struct kipc_event_post *a = (void *)b;
+		struct kipc_ioc_event_post *a = (void *)b;
 
 		a->value = kt_one_in(&f->r, 4) ? fz_u64(f) : kt_range(&f->r, 0, 3);
 		break;
 	}
 	case KIPC_IOC_EVENT_WAIT: {
-		struct kipc_event_wait *a = (void *)b;
+		struct kipc_ioc_event_wait *a = (void *)b;
 
 		a->timeout_ns = fz_timeout(f);
 		break;
@@ -749,16 +749,16 @@ static void fz_ioctl(struct fz *f)
 		break;
 	case KIPC_IOC_SEND:
 		if (ret < 1 || ret > KIPC_BATCH_MAX ||
-		    ret > (int)((struct kipc_send *)in)->count)
+		    ret > (int)((struct kipc_ioc_send *)in)->count)
 			fz_bad(f, c->name, "returned %d", ret);
 		break;
 	case KIPC_IOC_RECV:
 		if (ret < 1 || ret > KIPC_BATCH_MAX ||
-		    ret > (int)((struct kipc_recv *)in)->count)
+		    ret > (int)((struct kipc_ioc_recv *)in)->count)
 			fz_bad(f, c->name, "returned %d", ret);
 		break;
 	case KIPC_IOC_WAKE:
-		if ((unsigned int)ret > ((struct kipc_wake *)in)->count)
+		if ((unsigned int)ret > ((struct kipc_ioc_wake *)in)->count)
 			fz_bad(f, c->name, "woke %d", ret);
 		break;
 	default:

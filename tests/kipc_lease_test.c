@@ -333,10 +333,10 @@ TEST(forked_child_cannot_ack_parents)
 /* Raw KIPC_IOC_RECV_LEASED: the thread handle must be this thread's. */
 TEST(thread_fd_checked)
 {
-	struct kipc_queue_thread qt = { .size = sizeof(qt) };
+	struct kipc_ioc_queue_thread qt = { .size = sizeof(qt) };
 	struct kipc_queue_stat st;
 	struct kipc_msgdesc d;
-	struct kipc_recv_leased r;
+	struct kipc_ioc_recv_leased r;
 	uint32_t v;
 	int q, q2, tfd, t2;
 
@@ -354,7 +354,7 @@ TEST(thread_fd_checked)
 	memset(&d, 0, sizeof(d));
 	d.data = (uintptr_t)&v;
 	d.len = sizeof(v);
-	r = (struct kipc_recv_leased){ .size = sizeof(r),
+	r = (struct kipc_ioc_recv_leased){ .size = sizeof(r),
 		.msgs = (uintptr_t)&d, .count = 1, .thread_fd = q };
 	EXPECT_EQ(-EBADF, kt_ioctl(q, KIPC_IOC_RECV_LEASED, &r));
 	r.thread_fd = t2;		/* another queue's */
@@ -780,13 +780,13 @@ TEST(quota)
  */
 TEST(lease_abi)
 {
-	struct kipc_queue_thread qt = { .size = sizeof(qt) };
+	struct kipc_ioc_queue_thread qt = { .size = sizeof(qt) };
 	struct {
-		struct kipc_ack a;
+		struct kipc_ioc_ack a;
 		uint64_t tail;
 	} ack;
 	struct {
-		struct kipc_recv_leased r;
+		struct kipc_ioc_recv_leased r;
 		uint64_t tail;
 	} rl;
 	struct kipc_msgdesc d;
@@ -825,7 +825,7 @@ TEST(lease_abi)
 	d.data = (uintptr_t)&v;
 	d.len = sizeof(v);
 	memset(&rl, 0, sizeof(rl));
-	rl.r = (struct kipc_recv_leased){ .size = sizeof(rl.r),
+	rl.r = (struct kipc_ioc_recv_leased){ .size = sizeof(rl.r),
 		.msgs = (uintptr_t)&d, .count = 1, .thread_fd = tfd };
 	rl.r.size = sizeof(rl.r) - 1;
 	EXPECT_EQ(-EINVAL, kt_ioctl(q, KIPC_IOC_RECV_LEASED, &rl));
@@ -854,7 +854,7 @@ TEST(lease_abi)
 
 	seq = d.seq;
 	memset(&ack, 0, sizeof(ack));
-	ack.a = (struct kipc_ack){ .size = sizeof(ack.a),
+	ack.a = (struct kipc_ioc_ack){ .size = sizeof(ack.a),
 		.seqs = (uintptr_t)&seq, .count = 1 };
 	ack.a.size = sizeof(ack.a) - 1;
 	EXPECT_EQ(-EINVAL, kt_ioctl(q, KIPC_IOC_ACK, &ack));
@@ -927,10 +927,10 @@ TEST(batch_ack)
 
 TEST(failnth_thread_and_recv)
 {
-	struct kipc_queue_thread qt = { .size = sizeof(qt) };
+	struct kipc_ioc_queue_thread qt = { .size = sizeof(qt) };
 	struct kipc_queue_stat st;
 	struct kipc_msgdesc d[4];
-	struct kipc_recv_leased r;
+	struct kipc_ioc_recv_leased r;
 	unsigned int failures = 0, i;
 	uint32_t v[4];
 	bool injected = true;
@@ -959,7 +959,7 @@ TEST(failnth_thread_and_recv)
 			d[i].data = (uintptr_t)&v[i];
 			d[i].len = sizeof(v[i]);
 		}
-		r = (struct kipc_recv_leased){ .size = sizeof(r),
+		r = (struct kipc_ioc_recv_leased){ .size = sizeof(r),
 			.msgs = (uintptr_t)d, .count = 4, .thread_fd = tfd };
 		ASSERT_EQ(0, kt_failnth_arm(nth, n));
 		ret = kt_ioctl(q, KIPC_IOC_RECV_LEASED, &r);

@@ -33,7 +33,7 @@ static void child_unshare(int flags)
 /* Raw calls through a context fd of our own. */
 static int raw_open(int ctx, const char *name, unsigned int flags)
 {
-	struct kipc_open arg = {
+	struct kipc_ioc_open arg = {
 		.size	= sizeof(arg),
 		.flags	= flags,
 		.name	= (uintptr_t)name,
@@ -45,7 +45,7 @@ static int raw_open(int ctx, const char *name, unsigned int flags)
 
 static int raw_unlink(int ctx, const char *name)
 {
-	struct kipc_unlink arg = {
+	struct kipc_ioc_unlink arg = {
 		.size	= sizeof(arg),
 		.name	= (uintptr_t)name,
 	};
@@ -55,7 +55,7 @@ static int raw_unlink(int ctx, const char *name)
 
 static int raw_create(int ctx, const char *name, unsigned int flags)
 {
-	struct kipc_queue_create arg = {
+	struct kipc_ioc_queue_create arg = {
 		.size		= sizeof(arg),
 		.flags		= flags,
 		.name		= (uintptr_t)name,

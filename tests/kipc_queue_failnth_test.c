@@ -38,7 +38,7 @@ FIXTURE_TEARDOWN(failnth)
 /* A raw KIPC_IOC_SEND of @n descriptors: the count, or -errno. */
 static int send_raw(int q, struct kipc_msgdesc *d, unsigned int n)
 {
-	struct kipc_send a = {
+	struct kipc_ioc_send a = {
 		.size = sizeof(a),
 		.msgs = (uintptr_t)d,
 		.count = n,

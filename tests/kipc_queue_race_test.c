@@ -103,7 +103,7 @@ static void *receiver(void *arg)
 	int i, n;
 
 	while (!atomic_load(&h->stop)) {
-		struct kipc_recv a = { .size = sizeof(a) };
+		struct kipc_ioc_recv a = { .size = sizeof(a) };
 		unsigned int count;
 
 		r = r * 1103515245 + 12345;
@@ -190,7 +190,7 @@ static void handoff_run(struct __test_metadata *_metadata, const char *name,
 			d[i].len = PAYLOAD;
 		}
 		while (off < BATCH) {
-			struct kipc_send a = {
+			struct kipc_ioc_send a = {
 				.size = sizeof(a),
 				.msgs = (uintptr_t)(d + off),
 				.count = BATCH - off,
@@ -409,7 +409,7 @@ static void *chunk_sender(void *arg)
 	struct kipc_msgdesc d[17];
 	static char small[8] = "first";
 	unsigned int i;
-	struct kipc_send a = {
+	struct kipc_ioc_send a = {
 		.size = sizeof(a),
 		.msgs = (uintptr_t)d,
 		.count = 17,

@@ -409,7 +409,7 @@ TEST_F(ring, roles_are_exclusive)
 
 TEST_F(ring, not_a_ring)
 {
-	struct kipc_ring_attach at = { .size = sizeof(at) };
+	struct kipc_ioc_ring_attach at = { .size = sizeof(at) };
 	struct kipc_ring *x = NULL;
 	int r, q;
 

@@ -24,7 +24,7 @@
 
 #include "kipcctl.h"
 
-#define KIPCCTL_VERSION	"0.2"
+#define KIPCCTL_VERSION	"1.0"
 
 struct kctl_opts kctl_opts;
 

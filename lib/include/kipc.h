@@ -19,8 +19,8 @@ extern "C" {
 #endif
 
 /* Version of this header; kipc_version_major/minor() report the library's. */
-#define KIPC_VERSION_MAJOR	0
-#define KIPC_VERSION_MINOR	2
+#define KIPC_VERSION_MAJOR	1
+#define KIPC_VERSION_MINOR	0
 
 /* struct kipc_queue_attr: queue creation attributes; 0 means default. */
 struct kipc_queue_attr {

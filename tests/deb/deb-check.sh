@@ -15,10 +15,10 @@
 #      /boot that the VM boots, when that is another one), depmod's
 #      indexes for each (what linux-image's postinst leaves), then a list
 #      of every file in the root;
-#   4. libkipc0, libkipc-dev and kipc-tools with apt; a program from
+#   4. libkipc1, libkipc-dev and kipc-tools with apt; a program from
 #      outside the tree (tests/pkgconfig/kipc_pkgconfig_test.c) built with
 #      nothing but `pkg-config --cflags --libs kipc` (and --static for
-#      the VM), linked against libkipc.so.0 and run (no /dev/kipc here:
+#      the VM), linked against libkipc.so.1 and run (no /dev/kipc here:
 #      it must load libkipc and skip); kipcctl runs;
 #   5. kipc-dkms with apt: dkms status says kipc/VERSION is installed for
 #      every kernel with headers, and each kipc.ko's vermagic is that

@@ -114,7 +114,7 @@ check_install()
 	local s=$root/tmp/stage p=/usr/local missing=0 f ko
 	local want=(
 		"$p/bin/kipcctl" "$p/bin/kipc-bench"
-		"$p/lib/libkipc.so.0" "$p/lib/libkipc.so" "$p/lib/libkipc.a"
+		"$p/lib/libkipc.so.1" "$p/lib/libkipc.so" "$p/lib/libkipc.a"
 		"$p/lib/pkgconfig/kipc.pc" "$p/include/kipc.h"
 		"$p/include/linux/kipc.h" "$p/include/linux/kipc_netlink.h"
 		"$p/share/man/man7/kipc.7" "$p/share/man/man8/kipcctl.8"

@@ -501,12 +501,12 @@ int kt_region_nwaiters(int r)
 
 int64_t kt_region_token(int r)
 {
-	struct kipc_region_info ri;
+	struct kipc_ioc_region_stat ri;
 	int ret;
 
 	memset(&ri, 0, sizeof(ri));
 	ri.size = sizeof(ri);
-	ret = kt_ioctl(r, KIPC_IOC_REGION_INFO, &ri);
+	ret = kt_ioctl(r, KIPC_IOC_REGION_STAT, &ri);
 	return ret < 0 ? ret : (int64_t)ri.token;
 }
 

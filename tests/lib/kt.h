@@ -195,7 +195,7 @@ int kt_wait_sleeping(pid_t pid, pid_t tid);
 /* Region @r's stat waiters now, or -errno. */
 int kt_region_nwaiters(int r);
 /*
- * The lock owner token of handle @r itself (KIPC_IOC_REGION_INFO), or
+ * The lock owner token of handle @r itself (KIPC_IOC_REGION_STAT), or
  * -errno.  libkipc's locks carry the calling thread's token instead:
  * kipc_lock_token().
  */

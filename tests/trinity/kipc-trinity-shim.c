@@ -63,7 +63,7 @@ static int shim_handle1(int ctx)
 	snprintf(name, sizeof(name), "/trinity.%u", (unsigned int)(r >> 8) % 8);
 	switch ((r >> 4) % 5) {
 	case 0: {
-		struct kipc_queue_create a = {
+		struct kipc_ioc_queue_create a = {
 			.size = sizeof(a),
 			.flags = (r >> 12) & 1 ? KIPC_NONBLOCK : 0,
 			.name = named ? (uintptr_t)name : 0,
@@ -76,7 +76,7 @@ static int shim_handle1(int ctx)
 	}
 	case 1:
 	case 2: {
-		struct kipc_region_create a = {
+		struct kipc_ioc_region_create a = {
 			.size = sizeof(a),
 			.name = named ? (uintptr_t)name : 0,
 			.mode = 0666,
@@ -87,7 +87,7 @@ static int shim_handle1(int ctx)
 		return ioctl(ctx, KIPC_IOC_REGION_CREATE, &a);
 	}
 	case 3: {
-		struct kipc_event_create a = {
+		struct kipc_ioc_event_create a = {
 			.size = sizeof(a),
 			.name = named ? (uintptr_t)name : 0,
 			.mode = 0666,
@@ -96,7 +96,7 @@ static int shim_handle1(int ctx)
 		return ioctl(ctx, KIPC_IOC_EVENT_CREATE, &a);
 	}
 	default: {
-		struct kipc_open a = {
+		struct kipc_ioc_open a = {
 			.size = sizeof(a),
 			.flags = 1 + (r >> 12) % 3,
 			.name = (uintptr_t)name,

@@ -20,19 +20,27 @@
  * close-on-exec) bound to one object: a queue, a region or an event.  The
  * remaining ioctls are issued on handles.
  *
+ * Every command is ``_IO(KIPC_IOC_MAGIC, nr)`` with a KIPC_CMD_* number:
+ * it encodes no size, so the command stays the same when its struct
+ * grows.  A number that is not exactly such a command is -ENOTTY.
+ *
  * Every ioctl argument is an extensible struct that starts with
  * ``__u32 size; __u32 flags;``.  ``size`` is sizeof() the struct as the
- * caller knows it.  A size smaller than the first published version of the
- * struct is -EINVAL; a larger size is accepted when every byte the kernel
- * does not know is zero, else -E2BIG.  Unknown bits in ``flags`` and
- * non-zero ``__reserved`` fields are -EINVAL.  Pointers travel as
- * ``__aligned_u64``.
+ * caller knows it.  A size smaller than the struct's version 1 (marked in
+ * each struct; kipc 1.0 published them) is -EINVAL; a larger size is
+ * accepted when every byte the kernel does not know is zero, else -E2BIG.
+ * A struct only ever grows at its end, by fields whose zero value means
+ * what the shorter struct meant, so an old caller keeps working with a
+ * newer kernel and a new caller of a newer field gets -E2BIG from an older
+ * one.  A struct the kernel fills in is written back for as many bytes as
+ * both sides know.  Unknown bits in ``flags`` and non-zero ``__reserved``
+ * fields are -EINVAL.  Pointers travel as ``__aligned_u64``.
  *
  * Errors have the same meaning everywhere; this is every errno the ioctls
  * (and mmap(2) of a handle) return:
  *
  * - EINVAL: bad attribute, unknown flag bit, type 0, priority > 31,
- *   misaligned offset, reserved field not 0, size below the minimum; an
+ *   misaligned offset, reserved field not 0, size below version 1; an
  *   offset that is no registered lock; KIPC_IOC_LOCK_CONSISTENT on a lock
  *   the handle does not hold owner-died; a second ring role for a handle;
  *   a private mapping.
@@ -103,7 +111,7 @@
 #define KIPC_POLICY_DROP_NEW	2
 #define KIPC_POLICY_DROP_OLDEST	3
 
-/* Queue flags (struct kipc_queue_create.qflags). */
+/* Queue flags (struct kipc_ioc_queue_create.qflags). */
 #define KIPC_Q_CONFLATE		_BITUL(0)
 
 /* Queue limits of the ABI; the module parameters may lower them. */
@@ -128,12 +136,12 @@
  */
 #define KIPC_MSG_REDELIVERED	_BITUL(1)
 
-/* struct kipc_ack.flags: give the messages back instead (nack). */
+/* struct kipc_ioc_ack.flags: give the messages back instead (nack). */
 #define KIPC_ACK_NACK		_BITUL(0)
 
 /**
- * struct kipc_queue_create - KIPC_IOC_QUEUE_CREATE argument
- * @size: sizeof(struct kipc_queue_create)
+ * struct kipc_ioc_queue_create - KIPC_IOC_QUEUE_CREATE argument
+ * @size: sizeof(struct kipc_ioc_queue_create)
  * @flags: KIPC_PERSIST, KIPC_NONBLOCK
  * @name: pointer to a NUL-terminated name, or 0 for an anonymous queue
  * @mode: permission bits (0777 mask), like SysV ipc_perm
@@ -152,10 +160,10 @@
  *	or 0; only with @max_deliveries
  *
  * The fields from @max_deliveries on were added with leases; a caller
- * that passes the first version's size (KIPC_QUEUE_CREATE_SIZE_VER0) gets
+ * that passes version 1's size (48 bytes) gets
  * 0 for them.  Returns the new handle fd (KIPC_RDWR, the queue's owner).
  */
-struct kipc_queue_create {
+struct kipc_ioc_queue_create {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 name;
@@ -166,16 +174,16 @@ struct kipc_queue_create {
 	__aligned_u64 max_bytes;
 	__u32 qflags;
 	__u32 __reserved;
+	/* end of version 1: 48 bytes */
 	__u32 max_deliveries;
 	__u32 lease_timeout_ms;
 	__aligned_u64 dead_letter;
+	/* end of version 2 (kipc 1.0, leases): 64 bytes */
 };
 
-#define KIPC_QUEUE_CREATE_SIZE_VER0	48
-
 /**
- * struct kipc_open - KIPC_IOC_OPEN argument
- * @size: sizeof(struct kipc_open)
+ * struct kipc_ioc_open - KIPC_IOC_OPEN argument
+ * @size: sizeof(struct kipc_ioc_open)
  * @flags: KIPC_RDONLY, KIPC_WRONLY, KIPC_RDWR, KIPC_NONBLOCK
  * @name: pointer to a NUL-terminated name
  * @kind: KIPC_KIND_*; an object of another kind is -ENOTTY
@@ -183,26 +191,28 @@ struct kipc_queue_create {
  *
  * Returns the new handle fd.
  */
-struct kipc_open {
+struct kipc_ioc_open {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 name;
 	__u32 kind;
 	__u32 __reserved;
+	/* end of version 1 (kipc 1.0): 24 bytes */
 };
 
 /**
- * struct kipc_unlink - KIPC_IOC_UNLINK argument
- * @size: sizeof(struct kipc_unlink)
+ * struct kipc_ioc_unlink - KIPC_IOC_UNLINK argument
+ * @size: sizeof(struct kipc_ioc_unlink)
  * @flags: must be 0
  * @name: pointer to a NUL-terminated name
  *
  * Removes the name.  The object lives on until its last handle is closed.
  */
-struct kipc_unlink {
+struct kipc_ioc_unlink {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 name;
+	/* end of version 1 (kipc 1.0): 16 bytes */
 };
 
 /**
@@ -242,8 +252,8 @@ struct kipc_msgdesc {
 };
 
 /**
- * struct kipc_send - KIPC_IOC_SEND argument
- * @size: sizeof(struct kipc_send)
+ * struct kipc_ioc_send - KIPC_IOC_SEND argument
+ * @size: sizeof(struct kipc_ioc_send)
  * @flags: must be 0
  * @msgs: pointer to @count struct kipc_msgdesc
  * @count: 1..KIPC_BATCH_MAX
@@ -257,18 +267,19 @@ struct kipc_msgdesc {
  * accepting some messages returns that count; with none it returns the
  * error.
  */
-struct kipc_send {
+struct kipc_ioc_send {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 msgs;
 	__u32 count;
 	__u32 __reserved;
 	__s64 timeout_ns;
+	/* end of version 1 (kipc 1.0): 32 bytes */
 };
 
 /**
- * struct kipc_recv - KIPC_IOC_RECV argument
- * @size: sizeof(struct kipc_recv)
+ * struct kipc_ioc_recv - KIPC_IOC_RECV argument
+ * @size: sizeof(struct kipc_ioc_recv)
  * @flags: must be 0
  * @msgs: pointer to @count struct kipc_msgdesc (data and len are in)
  * @count: 1..KIPC_BATCH_MAX
@@ -280,7 +291,7 @@ struct kipc_send {
  * Waits for at least one matching message, then returns all that are
  * ready, up to @count.
  */
-struct kipc_recv {
+struct kipc_ioc_recv {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 msgs;
@@ -289,24 +300,26 @@ struct kipc_recv {
 	__u32 sel_type;
 	__u32 __reserved;
 	__s64 timeout_ns;
+	/* end of version 1 (kipc 1.0): 40 bytes */
 };
 
 /**
- * struct kipc_shutdown - KIPC_IOC_SHUTDOWN argument
- * @size: sizeof(struct kipc_shutdown)
+ * struct kipc_ioc_shutdown - KIPC_IOC_SHUTDOWN argument
+ * @size: sizeof(struct kipc_ioc_shutdown)
  * @flags: must be 0
  *
  * Graceful drain: new sends get -EPIPE; receivers drain what is queued,
  * then get -EPIPE.  Needs a handle with write access.
  */
-struct kipc_shutdown {
+struct kipc_ioc_shutdown {
 	__u32 size;
 	__u32 flags;
+	/* end of version 1 (kipc 1.0): 8 bytes */
 };
 
 /**
- * struct kipc_queue_info - KIPC_IOC_QUEUE_STAT argument
- * @size: sizeof(struct kipc_queue_info); the kernel fills that much
+ * struct kipc_ioc_queue_stat - KIPC_IOC_QUEUE_STAT argument
+ * @size: sizeof(struct kipc_ioc_queue_stat); the kernel fills that much
  * @flags: must be 0
  *
  * The counters obey sent == received + depth_msgs + inflight_msgs +
@@ -316,13 +329,13 @@ struct kipc_shutdown {
  * receives that timed out.
  *
  * The fields from @inflight_msgs on were added with leases (a caller that
- * passes KIPC_QUEUE_INFO_SIZE_VER0 does not get them): messages leased
+ * passes version 1's size, 160 bytes, does not get them): messages leased
  * now (queue-wide, and @handle_inflight: taken through this handle or
  * held by it when it is a thread handle), leased deliveries, acks, nacks, lease timeouts,
  * messages put back (redelivered), moved to the dead-letter queue or
  * dropped at max_deliveries, and the queue's lease attributes.
  */
-struct kipc_queue_info {
+struct kipc_ioc_queue_stat {
 	__u32 size;
 	__u32 flags;
 	__u64 depth_msgs;
@@ -349,6 +362,7 @@ struct kipc_queue_info {
 	__s32 owner_pid;
 	__u32 id;
 	__u32 __reserved;
+	/* end of version 1: 160 bytes */
 	__u64 inflight_msgs;
 	__u64 inflight_bytes;
 	__u64 leased;
@@ -362,13 +376,12 @@ struct kipc_queue_info {
 	__u32 max_deliveries;
 	__u32 lease_timeout_ms;
 	__u32 dead_letter_id;
+	/* end of version 2 (kipc 1.0, leases): 248 bytes */
 };
 
-#define KIPC_QUEUE_INFO_SIZE_VER0	160
-
 /**
- * struct kipc_queue_thread - KIPC_IOC_QUEUE_THREAD argument
- * @size: sizeof(struct kipc_queue_thread)
+ * struct kipc_ioc_queue_thread - KIPC_IOC_QUEUE_THREAD argument
+ * @size: sizeof(struct kipc_ioc_queue_thread)
  * @flags: must be 0
  *
  * Makes a *thread handle* of the queue (as KIPC_IOC_REGION_THREAD does for
@@ -377,14 +390,15 @@ struct kipc_queue_info {
  * thread.  Leases taken with it as @thread_fd belong to that thread and
  * end when the thread handle is released.  Returns the new fd.
  */
-struct kipc_queue_thread {
+struct kipc_ioc_queue_thread {
 	__u32 size;
 	__u32 flags;
+	/* end of version 1 (kipc 1.0): 8 bytes */
 };
 
 /**
- * struct kipc_recv_leased - KIPC_IOC_RECV_LEASED argument
- * @size: sizeof(struct kipc_recv_leased)
+ * struct kipc_ioc_recv_leased - KIPC_IOC_RECV_LEASED argument
+ * @size: sizeof(struct kipc_ioc_recv_leased)
  * @flags: must be 0
  * @msgs: pointer to @count struct kipc_msgdesc, as for KIPC_IOC_RECV
  * @count: 1..KIPC_BATCH_MAX
@@ -401,7 +415,7 @@ struct kipc_queue_thread {
  * timeout; the message then goes back to its place (priority, sequence
  * order) with KIPC_MSG_REDELIVERED, or to the dead-letter queue.
  */
-struct kipc_recv_leased {
+struct kipc_ioc_recv_leased {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 msgs;
@@ -410,11 +424,12 @@ struct kipc_recv_leased {
 	__u32 sel_type;
 	__s32 thread_fd;
 	__s64 timeout_ns;
+	/* end of version 1 (kipc 1.0): 40 bytes */
 };
 
 /**
- * struct kipc_ack - KIPC_IOC_ACK argument
- * @size: sizeof(struct kipc_ack)
+ * struct kipc_ioc_ack - KIPC_IOC_ACK argument
+ * @size: sizeof(struct kipc_ioc_ack)
  * @flags: 0 to ack (free the messages), KIPC_ACK_NACK to give them back
  * @seqs: pointer to @count __u64 sequence numbers
  * @count: 1..KIPC_BATCH_MAX
@@ -424,17 +439,18 @@ struct kipc_recv_leased {
  * the first that does not stops the call (-ENOENT when it is the first).
  * Acks on a dead queue are -EPIPE.  Returns how many were done.
  */
-struct kipc_ack {
+struct kipc_ioc_ack {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 seqs;
 	__u32 count;
 	__u32 __reserved;
+	/* end of version 1 (kipc 1.0): 24 bytes */
 };
 
 /**
- * struct kipc_region_create - KIPC_IOC_REGION_CREATE argument
- * @size: sizeof(struct kipc_region_create)
+ * struct kipc_ioc_region_create - KIPC_IOC_REGION_CREATE argument
+ * @size: sizeof(struct kipc_ioc_region_create)
  * @flags: KIPC_PERSIST, KIPC_NONBLOCK
  * @name: pointer to a NUL-terminated name, or 0 for an anonymous region
  * @mode: permission bits (0777 mask)
@@ -446,17 +462,18 @@ struct kipc_ack {
  *
  * Returns the new handle fd (KIPC_RDWR, the region's owner).
  */
-struct kipc_region_create {
+struct kipc_ioc_region_create {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 name;
 	__u32 mode;
 	__u32 ring;
 	__aligned_u64 region_size;
+	/* end of version 1 (kipc 1.0): 32 bytes */
 };
 
 /*
- * Ring roles (struct kipc_region_create.ring, struct kipc_ring_attach);
+ * Ring roles (struct kipc_ioc_region_create.ring, struct kipc_ioc_ring_attach);
  * distinct from the open flags so kipc_ring_create() can take them in its
  * flags.
  */
@@ -464,8 +481,8 @@ struct kipc_region_create {
 #define KIPC_RING_CONSUMER	_BITUL(5)
 
 /**
- * struct kipc_region_info - KIPC_IOC_REGION_INFO argument
- * @size: sizeof(struct kipc_region_info); the kernel fills that much
+ * struct kipc_ioc_region_stat - KIPC_IOC_REGION_STAT argument
+ * @size: sizeof(struct kipc_ioc_region_stat); the kernel fills that much
  * @flags: must be 0
  * @region_size: bytes (page-rounded), the length to mmap
  * @token: this handle's lock owner id, the value a lock word holds while
@@ -480,7 +497,7 @@ struct kipc_region_create {
  * @id: the object's id
  * @owner_died: lock recoveries handed out with -EOWNERDEAD
  */
-struct kipc_region_info {
+struct kipc_ioc_region_stat {
 	__u32 size;
 	__u32 flags;
 	__u64 region_size;
@@ -494,11 +511,12 @@ struct kipc_region_info {
 	__s32 owner_pid;
 	__u32 id;
 	__u32 owner_died;
+	/* end of version 1 (kipc 1.0): 56 bytes */
 };
 
 /**
- * struct kipc_wait - KIPC_IOC_WAIT argument
- * @size: sizeof(struct kipc_wait)
+ * struct kipc_ioc_wait - KIPC_IOC_WAIT argument
+ * @size: sizeof(struct kipc_ioc_wait)
  * @flags: must be 0
  * @offset: byte offset of a 32-bit word in the region, 4-byte aligned
  * @expected: sleep only while the word holds this value
@@ -508,18 +526,19 @@ struct kipc_region_info {
  * Returns 0 when woken; -EAGAIN when the word differs; -EPIPE when the
  * region is dead or its other handles are all gone.
  */
-struct kipc_wait {
+struct kipc_ioc_wait {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 offset;
 	__u32 expected;
 	__u32 __reserved;
 	__s64 timeout_ns;
+	/* end of version 1 (kipc 1.0): 32 bytes */
 };
 
 /**
- * struct kipc_wake - KIPC_IOC_WAKE argument
- * @size: sizeof(struct kipc_wake)
+ * struct kipc_ioc_wake - KIPC_IOC_WAKE argument
+ * @size: sizeof(struct kipc_ioc_wake)
  * @flags: must be 0
  * @offset: byte offset of the word, 4-byte aligned
  * @count: wake at most this many waiters of that word
@@ -527,12 +546,13 @@ struct kipc_wait {
  *
  * Returns how many waiters were woken.
  */
-struct kipc_wake {
+struct kipc_ioc_wake {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 offset;
 	__u32 count;
 	__u32 __reserved;
+	/* end of version 1 (kipc 1.0): 24 bytes */
 };
 
 /*
@@ -549,8 +569,8 @@ struct kipc_wake {
 #define KIPC_LOCK_NOTRECOVERABLE KIPC_LOCK_OWNER_MASK
 
 /**
- * struct kipc_lock_op - KIPC_IOC_LOCK_INIT, KIPC_IOC_LOCK, KIPC_IOC_UNLOCK
- * @size: sizeof(struct kipc_lock_op)
+ * struct kipc_ioc_lock - KIPC_IOC_LOCK_INIT, KIPC_IOC_LOCK, KIPC_IOC_UNLOCK
+ * @size: sizeof(struct kipc_ioc_lock)
  * @flags: must be 0
  * @offset: byte offset of the lock word, 4-byte aligned
  * @timeout_ns: KIPC_IOC_LOCK: relative timeout; < 0 forever, 0 try once
@@ -563,27 +583,29 @@ struct kipc_wake {
  * not recoverable.  KIPC_IOC_LOCK_CONSISTENT (timeout_ns 0) clears
  * KIPC_LOCK_OWNER_DIED of a lock this handle owns; -EINVAL otherwise.
  */
-struct kipc_lock_op {
+struct kipc_ioc_lock {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 offset;
 	__s64 timeout_ns;
+	/* end of version 1 (kipc 1.0): 24 bytes */
 };
 
 /**
- * struct kipc_region_thread - KIPC_IOC_REGION_THREAD argument
- * @size: sizeof(struct kipc_region_thread)
+ * struct kipc_ioc_region_thread - KIPC_IOC_REGION_THREAD argument
+ * @size: sizeof(struct kipc_ioc_region_thread)
  * @flags: must be 0
  *
  * Makes a *thread handle*: another handle of the same region with the
  * same access, never the owner, close-on-exec, with its own lock token
- * (KIPC_IOC_REGION_INFO on it).  A thread handle is no peer: it counts in
+ * (KIPC_IOC_REGION_STAT on it).  A thread handle is no peer: it counts in
  * no handle count, holds no ring role and does not keep a region from
  * being orphaned.  Returns the new fd.
  */
-struct kipc_region_thread {
+struct kipc_ioc_region_thread {
 	__u32 size;
 	__u32 flags;
+	/* end of version 1 (kipc 1.0): 8 bytes */
 };
 
 /**
@@ -592,7 +614,7 @@ struct kipc_region_thread {
  * This is the one description of the ring protocol; libkipc (lib/ring.c),
  * the module (module/ring.c) and docs/regions.md refer to it.
  *
- * A ring is a region created with a role in &struct kipc_region_create.ring.
+ * A ring is a region created with a role in &struct kipc_ioc_region_create.ring.
  * Its first page is a &struct kipc_ring_hdr; the data area of ``capacity``
  * bytes (a power of two, KIPC_RING_MIN_CAPACITY to KIPC_RING_MAX_CAPACITY)
  * starts at ``data_offset``.  One handle holds each role
@@ -676,8 +698,8 @@ struct kipc_ring_rec {
 };
 
 /**
- * struct kipc_ring_attach - KIPC_IOC_RING_ATTACH argument
- * @size: sizeof(struct kipc_ring_attach)
+ * struct kipc_ioc_ring_attach - KIPC_IOC_RING_ATTACH argument
+ * @size: sizeof(struct kipc_ioc_ring_attach)
  * @flags: must be 0
  * @role: 0 for the free role, or KIPC_RING_PRODUCER / KIPC_RING_CONSUMER;
  *	out: the role taken
@@ -686,11 +708,12 @@ struct kipc_ring_rec {
  * Takes a role on a ring region handle opened with KIPC_RDWR.  -EBUSY when
  * the role is taken, -ENOTTY when the region is not a ring.
  */
-struct kipc_ring_attach {
+struct kipc_ioc_ring_attach {
 	__u32 size;
 	__u32 flags;
 	__u32 role;
 	__u32 __reserved;
+	/* end of version 1 (kipc 1.0): 16 bytes */
 };
 
 /* Event kinds. */
@@ -699,53 +722,56 @@ struct kipc_ring_attach {
 #define KIPC_EVENT_FLAG		3
 
 /**
- * struct kipc_event_create - KIPC_IOC_EVENT_CREATE argument
- * @size: sizeof(struct kipc_event_create)
+ * struct kipc_ioc_event_create - KIPC_IOC_EVENT_CREATE argument
+ * @size: sizeof(struct kipc_ioc_event_create)
  * @flags: KIPC_PERSIST, KIPC_NONBLOCK
  * @name: pointer to a NUL-terminated name, or 0 for an anonymous event
  * @mode: permission bits (0777 mask)
  * @kind: KIPC_EVENT_*
  * @initial: initial count (a flag: 0 or 1)
  */
-struct kipc_event_create {
+struct kipc_ioc_event_create {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 name;
 	__u32 mode;
 	__u32 kind;
 	__aligned_u64 initial;
+	/* end of version 1 (kipc 1.0): 32 bytes */
 };
 
 /**
- * struct kipc_event_post - KIPC_IOC_EVENT_POST argument
- * @size: sizeof(struct kipc_event_post)
+ * struct kipc_ioc_event_post - KIPC_IOC_EVENT_POST argument
+ * @size: sizeof(struct kipc_ioc_event_post)
  * @flags: must be 0
  * @value: n >= 1: semaphore and counter add n (-EOVERFLOW rather than
  *	wrap), a flag is set
  */
-struct kipc_event_post {
+struct kipc_ioc_event_post {
 	__u32 size;
 	__u32 flags;
 	__aligned_u64 value;
+	/* end of version 1 (kipc 1.0): 16 bytes */
 };
 
 /**
- * struct kipc_event_wait - KIPC_IOC_EVENT_WAIT argument
- * @size: sizeof(struct kipc_event_wait)
+ * struct kipc_ioc_event_wait - KIPC_IOC_EVENT_WAIT argument
+ * @size: sizeof(struct kipc_ioc_event_wait)
  * @flags: must be 0
  * @timeout_ns: relative CLOCK_MONOTONIC timeout; < 0 forever, 0 never block
  * @value: out: what was taken (semaphore and flag: 1; counter: the sum)
  */
-struct kipc_event_wait {
+struct kipc_ioc_event_wait {
 	__u32 size;
 	__u32 flags;
 	__s64 timeout_ns;
 	__aligned_u64 value;
+	/* end of version 1 (kipc 1.0): 24 bytes */
 };
 
 /**
- * struct kipc_event_info - KIPC_IOC_EVENT_STAT argument
- * @size: sizeof(struct kipc_event_info); the kernel fills that much
+ * struct kipc_ioc_event_stat - KIPC_IOC_EVENT_STAT argument
+ * @size: sizeof(struct kipc_ioc_event_stat); the kernel fills that much
  * @flags: must be 0
  * @count: the current count
  * @posts: successful posts
@@ -757,7 +783,7 @@ struct kipc_event_wait {
  * @id: the object's id
  * @__reserved: 0
  */
-struct kipc_event_info {
+struct kipc_ioc_event_stat {
 	__u32 size;
 	__u32 flags;
 	__u64 count;
@@ -769,41 +795,75 @@ struct kipc_event_info {
 	__s32 owner_pid;
 	__u32 id;
 	__u32 __reserved;
+	/* end of version 1 (kipc 1.0): 56 bytes */
 };
 
-/* Context ioctls (/dev/kipc). */
-/* Sizes of the first versions: the numbers stay those binaries use. */
-#define KIPC_IOC_QUEUE_CREATE	_IOC(_IOC_WRITE, KIPC_IOC_MAGIC, 0x00, \
-				     KIPC_QUEUE_CREATE_SIZE_VER0)
-#define KIPC_IOC_OPEN		_IOW(KIPC_IOC_MAGIC, 0x01, struct kipc_open)
-#define KIPC_IOC_UNLINK		_IOW(KIPC_IOC_MAGIC, 0x02, struct kipc_unlink)
-#define KIPC_IOC_REGION_CREATE	_IOW(KIPC_IOC_MAGIC, 0x03, struct kipc_region_create)
-#define KIPC_IOC_EVENT_CREATE	_IOW(KIPC_IOC_MAGIC, 0x04, struct kipc_event_create)
+/*
+ * Command numbers.  A command is _IO(KIPC_IOC_MAGIC, nr): its number
+ * encodes no size or direction, so a struct that grows keeps its command;
+ * the struct's own size field says which version the caller knows.  These
+ * numbers are ABI and are never reused.
+ */
+enum {
+	/* Context ioctls (/dev/kipc). */
+	KIPC_CMD_QUEUE_CREATE		= 0x00,
+	KIPC_CMD_OPEN			= 0x01,
+	KIPC_CMD_UNLINK			= 0x02,
+	KIPC_CMD_REGION_CREATE		= 0x03,
+	KIPC_CMD_EVENT_CREATE		= 0x04,
 
-/* Queue handle ioctls. */
-#define KIPC_IOC_SEND		_IOWR(KIPC_IOC_MAGIC, 0x10, struct kipc_send)
-#define KIPC_IOC_RECV		_IOWR(KIPC_IOC_MAGIC, 0x11, struct kipc_recv)
-#define KIPC_IOC_SHUTDOWN	_IOW(KIPC_IOC_MAGIC, 0x12, struct kipc_shutdown)
-#define KIPC_IOC_QUEUE_STAT	_IOC(_IOC_READ | _IOC_WRITE, KIPC_IOC_MAGIC, 0x13, \
-				     KIPC_QUEUE_INFO_SIZE_VER0)
-#define KIPC_IOC_QUEUE_THREAD	_IOW(KIPC_IOC_MAGIC, 0x14, struct kipc_queue_thread)
-#define KIPC_IOC_RECV_LEASED	_IOWR(KIPC_IOC_MAGIC, 0x15, struct kipc_recv_leased)
-#define KIPC_IOC_ACK		_IOW(KIPC_IOC_MAGIC, 0x16, struct kipc_ack)
+	/* Queue handle ioctls. */
+	KIPC_CMD_SEND			= 0x10,
+	KIPC_CMD_RECV			= 0x11,
+	KIPC_CMD_SHUTDOWN		= 0x12,
+	KIPC_CMD_QUEUE_STAT		= 0x13,
+	KIPC_CMD_QUEUE_THREAD		= 0x14,
+	KIPC_CMD_RECV_LEASED		= 0x15,
+	KIPC_CMD_ACK			= 0x16,
 
-/* Region handle ioctls. */
-#define KIPC_IOC_REGION_INFO	_IOWR(KIPC_IOC_MAGIC, 0x20, struct kipc_region_info)
-#define KIPC_IOC_WAIT		_IOW(KIPC_IOC_MAGIC, 0x21, struct kipc_wait)
-#define KIPC_IOC_WAKE		_IOW(KIPC_IOC_MAGIC, 0x22, struct kipc_wake)
-#define KIPC_IOC_LOCK_INIT	_IOW(KIPC_IOC_MAGIC, 0x23, struct kipc_lock_op)
-#define KIPC_IOC_LOCK		_IOW(KIPC_IOC_MAGIC, 0x24, struct kipc_lock_op)
-#define KIPC_IOC_UNLOCK		_IOW(KIPC_IOC_MAGIC, 0x25, struct kipc_lock_op)
-#define KIPC_IOC_RING_ATTACH	_IOWR(KIPC_IOC_MAGIC, 0x26, struct kipc_ring_attach)
-#define KIPC_IOC_REGION_THREAD	_IOW(KIPC_IOC_MAGIC, 0x27, struct kipc_region_thread)
-#define KIPC_IOC_LOCK_CONSISTENT _IOW(KIPC_IOC_MAGIC, 0x28, struct kipc_lock_op)
+	/* Region handle ioctls. */
+	KIPC_CMD_REGION_STAT		= 0x20,
+	KIPC_CMD_WAIT			= 0x21,
+	KIPC_CMD_WAKE			= 0x22,
+	KIPC_CMD_LOCK_INIT		= 0x23,
+	KIPC_CMD_LOCK			= 0x24,
+	KIPC_CMD_UNLOCK			= 0x25,
+	KIPC_CMD_RING_ATTACH		= 0x26,
+	KIPC_CMD_REGION_THREAD		= 0x27,
+	KIPC_CMD_LOCK_CONSISTENT	= 0x28,
 
-/* Event handle ioctls. */
-#define KIPC_IOC_EVENT_POST	_IOW(KIPC_IOC_MAGIC, 0x30, struct kipc_event_post)
-#define KIPC_IOC_EVENT_WAIT	_IOWR(KIPC_IOC_MAGIC, 0x31, struct kipc_event_wait)
-#define KIPC_IOC_EVENT_STAT	_IOWR(KIPC_IOC_MAGIC, 0x32, struct kipc_event_info)
+	/* Event handle ioctls. */
+	KIPC_CMD_EVENT_POST		= 0x30,
+	KIPC_CMD_EVENT_WAIT		= 0x31,
+	KIPC_CMD_EVENT_STAT		= 0x32,
+};
+
+#define KIPC_IOC_QUEUE_CREATE	_IO(KIPC_IOC_MAGIC, KIPC_CMD_QUEUE_CREATE)
+#define KIPC_IOC_OPEN		_IO(KIPC_IOC_MAGIC, KIPC_CMD_OPEN)
+#define KIPC_IOC_UNLINK		_IO(KIPC_IOC_MAGIC, KIPC_CMD_UNLINK)
+#define KIPC_IOC_REGION_CREATE	_IO(KIPC_IOC_MAGIC, KIPC_CMD_REGION_CREATE)
+#define KIPC_IOC_EVENT_CREATE	_IO(KIPC_IOC_MAGIC, KIPC_CMD_EVENT_CREATE)
+
+#define KIPC_IOC_SEND		_IO(KIPC_IOC_MAGIC, KIPC_CMD_SEND)
+#define KIPC_IOC_RECV		_IO(KIPC_IOC_MAGIC, KIPC_CMD_RECV)
+#define KIPC_IOC_SHUTDOWN	_IO(KIPC_IOC_MAGIC, KIPC_CMD_SHUTDOWN)
+#define KIPC_IOC_QUEUE_STAT	_IO(KIPC_IOC_MAGIC, KIPC_CMD_QUEUE_STAT)
+#define KIPC_IOC_QUEUE_THREAD	_IO(KIPC_IOC_MAGIC, KIPC_CMD_QUEUE_THREAD)
+#define KIPC_IOC_RECV_LEASED	_IO(KIPC_IOC_MAGIC, KIPC_CMD_RECV_LEASED)
+#define KIPC_IOC_ACK		_IO(KIPC_IOC_MAGIC, KIPC_CMD_ACK)
+
+#define KIPC_IOC_REGION_STAT	_IO(KIPC_IOC_MAGIC, KIPC_CMD_REGION_STAT)
+#define KIPC_IOC_WAIT		_IO(KIPC_IOC_MAGIC, KIPC_CMD_WAIT)
+#define KIPC_IOC_WAKE		_IO(KIPC_IOC_MAGIC, KIPC_CMD_WAKE)
+#define KIPC_IOC_LOCK_INIT	_IO(KIPC_IOC_MAGIC, KIPC_CMD_LOCK_INIT)
+#define KIPC_IOC_LOCK		_IO(KIPC_IOC_MAGIC, KIPC_CMD_LOCK)
+#define KIPC_IOC_UNLOCK		_IO(KIPC_IOC_MAGIC, KIPC_CMD_UNLOCK)
+#define KIPC_IOC_RING_ATTACH	_IO(KIPC_IOC_MAGIC, KIPC_CMD_RING_ATTACH)
+#define KIPC_IOC_REGION_THREAD	_IO(KIPC_IOC_MAGIC, KIPC_CMD_REGION_THREAD)
+#define KIPC_IOC_LOCK_CONSISTENT _IO(KIPC_IOC_MAGIC, KIPC_CMD_LOCK_CONSISTENT)
+
+#define KIPC_IOC_EVENT_POST	_IO(KIPC_IOC_MAGIC, KIPC_CMD_EVENT_POST)
+#define KIPC_IOC_EVENT_WAIT	_IO(KIPC_IOC_MAGIC, KIPC_CMD_EVENT_WAIT)
+#define KIPC_IOC_EVENT_STAT	_IO(KIPC_IOC_MAGIC, KIPC_CMD_EVENT_STAT)
 
 #endif /* _UAPI_LINUX_KIPC_H */
