@@ -264,6 +264,12 @@ long kipc_lock_ioctl(struct kipc_handle *h, void *arg)
 				if (ret == -ETIMEDOUT || ret == -EPIPE)
 					break;
 				woken = !ret;
+				/*
+				 * The bound is on changes in a row with no
+				 * sleep between: contention that let us
+				 * sleep is no peer scribbling the word.
+				 */
+				tries = 0;
 				continue;
 			}
 		}
