@@ -24,6 +24,8 @@ PKGS="
 	libelf-dev
 	libssl-dev
 	gnuplot-nox
+	linux-perf
+	rt-tests
 	dkms
 	groff-base
 	man-db
