@@ -251,14 +251,19 @@ END {
 
 		f = T "/self" c ".md"
 		printf "| mechanism | 8 B ns per pair (range over rounds) | 64 B ns per pair (range) |\n|---|---:|---:|\n" > f
-		split("kq sysv pmq", sm, " ")
-		for (j = 1; j <= 3; j++) {
+		split("kq sysv pmq kring kring-b16", sm, " ")
+		sl["kq"] = "kipc queue: kipc_send + kipc_recv"; sl["sysv"] = "SysV msgsnd + msgrcv"; sl["pmq"] = "POSIX mq_send + mq_receive"
+		sl["kring"] = "kipc ring: kipc_ring_send + kipc_ring_recv"; sl["kring-b16"] = "kipc ring: 16 kipc_ring_send, then 16 kipc_ring_recv (per pair)"
+		for (j = 1; j <= 5; j++) {
 			m = sm[j]; a = v(c, "self", m, 8, 1, "ns_per_op")
 			if (!has(a)) continue
-			printf "| %s | %s (%s–%s) | %s (%s–%s) |\n", m == "kq" ? "kipc queue: kipc_send + kipc_recv" : m == "sysv" ? "SysV msgsnd + msgrcv" : "POSIX mq_send + mq_receive",
+			printf "| %s | %s (%s–%s) | %s (%s–%s) |\n", sl[m],
 				fus(a), fus(v(c, "self", m, 8, 1, "ns_per_op_min")), fus(v(c, "self", m, 8, 1, "ns_per_op_max")),
 				fus(v(c, "self", m, 64, 1, "ns_per_op")), fus(v(c, "self", m, 64, 1, "ns_per_op_min")), fus(v(c, "self", m, 64, 1, "ns_per_op_max")) > f
 		}
+		a = v(c, "stream", "memcpy", 64, 1, "msgs_per_s")
+		if (has(a) && a > 0)
+			printf "| the memcpy loop of the ring records (streaming table) | — | %s |\n", fus(1e9 / a) > f
 		close(f)
 	}
 

@@ -188,7 +188,12 @@ struct kb_self {
 	const char *name;
 	int q;				/* kipc handle, SysV id or mqd_t */
 	int (*pair)(struct kb_self *s, unsigned char *buf, size_t size);
+	unsigned int per;		/* send+recv pairs per call */
+	struct kipc_ring *prod, *cons;	/* rings: both ends, this process */
 };
+
+/* Ring records per kring-b16 call: 16 sends, then 16 receives. */
+#define KB_SELF_BURST	16
 
 static int kb_self_kq(struct kb_self *s, unsigned char *buf, size_t size)
 {
@@ -224,6 +229,25 @@ static int kb_self_pmq(struct kb_self *s, unsigned char *buf, size_t size)
 	return 0;
 }
 
+static int kb_self_ring(struct kb_self *s, unsigned char *buf, size_t size)
+{
+	unsigned int i;
+	ssize_t r;
+	int ret;
+
+	for (i = 0; i < s->per; i++) {
+		ret = kipc_ring_send(s->prod, 1, buf, size, 0);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < s->per; i++) {
+		r = kipc_ring_recv(s->cons, buf, size, NULL, 0);
+		if (r != (ssize_t)size)
+			return r < 0 ? (int)r : -EMSGSIZE;
+	}
+	return 0;
+}
+
 static int kb_self_open(struct kb_self *s, size_t size)
 {
 	struct kipc_queue_attr a = {
@@ -234,9 +258,25 @@ static int kb_self_open(struct kb_self *s, size_t size)
 	struct mq_attr ma = { .mq_maxmsg = 16, .mq_msgsize = (long)size };
 	char name[48];
 
+	int ret;
+
 	if (s->pair == kb_self_kq) {
 		s->q = kipc_queue_create(NULL, &a, 0, 0600);
 		return s->q < 0 ? s->q : 0;
+	}
+	if (s->pair == kb_self_ring) {
+		/* 256 records of 64 B, as in the streaming case. */
+		snprintf(name, sizeof(name), "/kb-self-ring-%d", (int)getpid());
+		ret = kipc_ring_create(name, 32768, KIPC_RING_PRODUCER, 0600,
+				       &s->prod);
+		if (ret < 0)
+			return ret;
+		ret = kipc_ring_open(name, KIPC_RDWR, &s->cons);
+		if (ret < 0) {
+			kipc_ring_close(s->prod);
+			return ret;
+		}
+		return 0;
 	}
 	if (s->pair == kb_self_sysv) {
 		s->q = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
@@ -253,7 +293,10 @@ static int kb_self_open(struct kb_self *s, size_t size)
 
 static void kb_self_close(struct kb_self *s)
 {
-	if (s->pair == kb_self_sysv)
+	if (s->pair == kb_self_ring) {
+		kipc_ring_close(s->cons);
+		kipc_ring_close(s->prod);
+	} else if (s->pair == kb_self_sysv)
 		msgctl(s->q, IPC_RMID, NULL);
 	else if (s->pair == kb_self_pmq)
 		mq_close(s->q);
@@ -272,9 +315,12 @@ void kb_case_self(const char *mechs, double budget)
 {
 	static const size_t sizes[] = { 8, 64 };
 	struct kb_self m[] = {
-		{ "kq", -1, kb_self_kq },
-		{ "sysv", -1, kb_self_sysv },
-		{ "pmq", -1, kb_self_pmq },
+		{ .name = "kq", .pair = kb_self_kq, .per = 1 },
+		{ .name = "sysv", .pair = kb_self_sysv, .per = 1 },
+		{ .name = "pmq", .pair = kb_self_pmq, .per = 1 },
+		/* the ring's fast path alone: never empty-and-waiting */
+		{ .name = "kring", .pair = kb_self_ring, .per = 1 },
+		{ .name = "kring-b16", .pair = kb_self_ring, .per = KB_SELF_BURST },
 	};
 	double *chunk = calloc(KB_SELF_CHUNKS, sizeof(*chunk));
 	unsigned char *buf = kb_alloc(4096) + KB_HEADROOM;
@@ -311,16 +357,18 @@ void kb_case_self(const char *mechs, double budget)
 						       strerror(-ret));
 				}
 				t1 = kb_now_ns();
-				chunk[n++] = (double)(t1 - t0) / KB_SELF_CHUNK;
+				chunk[n++] = (double)(t1 - t0) /
+					     (KB_SELF_CHUNK * m[i].per);
 			}
 			kb_self_close(&m[i]);
 			ns = kb_pct(chunk, n, 50);
-			kb_note("self     %-5s %2zu B  %9.0f ns per send+recv  (%u x %d)",
-				m[i].name, sizes[j], ns, n, KB_SELF_CHUNK);
+			kb_note("self     %-9s %2zu B  %9.0f ns per send+recv  (%u x %u)",
+				m[i].name, sizes[j], ns, n,
+				KB_SELF_CHUNK * m[i].per);
 			kb_csv("self", m[i].name, sizes[j], "1", "ns_per_op",
 			       ns);
 			kb_csv("self", m[i].name, sizes[j], "1", "pairs",
-			       (double)n * KB_SELF_CHUNK);
+			       (double)n * KB_SELF_CHUNK * m[i].per);
 		}
 	}
 	kb_free(buf - KB_HEADROOM, 4096);
