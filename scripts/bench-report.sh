@@ -99,7 +99,7 @@ function stdist(m, s, c,   a, b) {
 # best (lowest when lower, highest when !lower) of the space-separated
 # mechanisms alist at param ap; sets RMED, RLO, RHI, RN, RBEST and
 # RMEET (the rounds that meet target under cmp).
-function rounds(c, cs, km, kp, alist, ap, s, k, lower, target, cmp,   i, j, na, an, kv, av, best, bn, x, n, t) {
+function rounds(c, cs, km, kp, alist, ap, s, k, lower, target, cmp,   i, j, na, an, kv, av, best, bn, x, y, n, t) {
 	na = split(alist, an, " ")
 	n = 0; RMEET = 0; delete BN
 	for (i = 0; i < 9; i++) {
@@ -117,7 +117,14 @@ function rounds(c, cs, km, kp, alist, ap, s, k, lower, target, cmp,   i, j, na, 
 		if ((cmp == "le" && x[n] <= target) || (cmp == "ge" && x[n] >= target)) RMEET++
 	}
 	RN = n
-	if (!n) { RMED = ""; RLO = ""; RHI = ""; RBEST = ""; return "" }
+	if (!n) { RMED = ""; RLO = ""; RHI = ""; RBEST = ""; RDROP = ""; return "" }
+	# stability: the median of the first n - 1 rounds (before sorting)
+	RDROP = ""
+	if (n > 2) {
+		for (i = 1; i < n; i++) y[i] = x[i]
+		for (i = 2; i < n; i++) { t = y[i]; for (j = i - 1; j >= 1 && y[j] > t; j--) y[j + 1] = y[j]; y[j + 1] = t }
+		RDROP = y[int((n - 1) / 2 + 0.999999)]
+	}
 	for (i = 2; i <= n; i++) { t = x[i]; for (j = i - 1; j >= 1 && x[j] > t; j--) x[j + 1] = x[j]; x[j + 1] = t }
 	RMED = x[int(n / 2 + 0.999999) < 1 ? 1 : int(n / 2 + 0.999999)]
 	RLO = x[1]; RHI = x[n]
@@ -125,7 +132,7 @@ function rounds(c, cs, km, kp, alist, ap, s, k, lower, target, cmp,   i, j, na, 
 	for (bn in BN) RBEST = RBEST (RBEST != "" ? "/" : "") bn
 	return RMED
 }
-function rnote() { return RN ? sprintf("median of %d rounds, range %.2f–%.2f; %d of %d rounds meet", RN, RLO, RHI, RMEET, RN) : "" }
+function rnote() { return RN ? sprintf("median of %d rounds, range %.2f–%.2f; %d of %d rounds meet%s", RN, RLO, RHI, RMEET, RN, RDROP != "" ? sprintf("; without the last round %.2f", RDROP) : "") : "" }
 # goal: one row; dist says the anchor the ratio is taken against is distorted
 function goal(id, text, target, cmp, c, ratio, note, dist, ttext,   verdict, margin) {
 	if (!has(ratio)) { verdict = "no data"; margin = "" }
@@ -480,6 +487,9 @@ mechanism runs once in every round, so the ratio is taken per round
 table gives the median of those per-round ratios, their range (min–max)
 and how many rounds meet the goal. The verdict is the median's; a goal
 that only some rounds meet is met on the median alone, and says so.
+"Without the last round" is the median of the rounds before the last:
+when it and the median differ much, more rounds would be needed before
+the figure can be trusted.
 
 EOF
 	cat "$tmp/goals.md"
@@ -519,7 +529,8 @@ EOF
   path. The vcsw columns show the sleeps: a blocking round trip has
   about one voluntary context switch on the client's side.
 - Rounds: the host is shared and its load changes by the second, so
-  ping-pong, streaming and scaling run in $(meta_rounds) rounds, every
+  ping-pong, streaming, scaling, one-process and selective-receive cases
+  run in $(meta_rounds) rounds, every
   mechanism once per round, interleaved; each figure is the median over
   the rounds. The VM boots with \`tsc=reliable\` so that
   \`clock_gettime\` reads the TSC in the vDSO (under TCG the guest
@@ -545,7 +556,24 @@ EOF
   (the waker always calls wake).
 - Selective receive: the queue holds N messages of type 1 and then one of
   type 2; the receive of type 2 is timed (kipc \`KIPC_SEL_EQ\`, SysV
-  \`msgrcv(type 2)\`), over and over.
+  \`msgrcv(type 2)\`), over and over, in every round.
+- One process: one send and one receive of the same message, over and
+  over, in chunks of 256 pairs; a round's figure is its median chunk
+  (kipc queue, SysV, POSIX mq; the ring in one process, one record at a
+  time and in bursts of 16). No wakeup and no context switch: the
+  per-call path alone. The memcpy loop copies each 64 B record from a
+  template into the sender's buffer, into the next of 256 slots and out
+  again, in one thread: what the ring does minus the ring.
+- Processes are not pinned to vCPUs: with \`-smp 1\` there is one, with
+  \`-smp 2\` the scheduler places them (as it does for the outside peers).
+- Outside peers, after kipc-bench in the same VM: \`perf bench sched
+  pipe -l 4000\` (mean round trip of 4 B through two pipes) and rt-tests
+  \`pmqtest -l 1000 -i 200 -t 1\` (POSIX mq, one way, send to the
+  sleeping receiver's return), 3 runs each. rt-tests' \`ptsematest\` and
+  \`svsematest\` and \`perf bench futex\` and \`sched messaging\` measure
+  things kipc-bench does not (semaphores, many-group messaging, futex
+  hashing), so they are left out. The profile (perf stat and perf record
+  of the same VM) is in smpN.prof of the run and in analysis.md.
 - Owner death: a child owns a queue with 10,000 messages; 64 threads of
   the parent block receiving a type nobody sends; the child is killed with
   SIGKILL; the time runs from \`kill()\` to the return (\`-EPIPE\`) of the
