@@ -299,6 +299,15 @@ static void kipc_qtp_tree_insert(struct kipc_queue *q, struct kipc_qtp *tp)
 	rb_insert_color_cached(&tp->node, &q->prio[tp->prio], leftmost);
 }
 
+/*
+ * A reserved entry at an index no list uses (type 0) that is never
+ * released: it keeps the index's first node, so a queue that drains to
+ * empty and refills (every ping-pong message) does not free that node
+ * (by RCU) and allocate it again on every send.  Loads and finds skip
+ * reserved entries; xa_destroy() frees the node.
+ */
+#define KIPC_QIDX_PIN		1UL
+
 /* Find or create the list of (type, prio); NULL when out of memory. */
 static struct kipc_qtp *kipc_qtp_get(struct kipc_queue *q, u32 type,
 				     u32 prio, gfp_t gfp)
@@ -309,6 +318,8 @@ static struct kipc_qtp *kipc_qtp_get(struct kipc_queue *q, u32 type,
 	tp = xa_load(&q->index, idx);
 	if (tp)
 		return tp;
+	if (xa_empty(&q->index) && xa_reserve(&q->index, KIPC_QIDX_PIN, gfp))
+		return NULL;
 	tp = q->spare_tp;
 	q->spare_tp = NULL;
 	if (!tp)

@@ -25,6 +25,8 @@ PKGS="
 	libelf-dev
 	libssl-dev
 	gnuplot-nox
+	linux-perf
+	rt-tests
 	dkms
 	groff-base
 	man-db

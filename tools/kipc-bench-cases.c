@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kipc-bench: selective receive and owner death, the cases that only
- * kipc's queues and SysV's have in common.
+ * kipc's queues and SysV's have in common; one send and one receive in
+ * one process (no wakeup, no scheduler: the per-call path alone); and
+ * the in-process memcpy loop the ring is compared with.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -172,6 +176,256 @@ void kb_case_select(double budget)
 		kb_select_sysv(depths[i], budget, lat, cap);
 	}
 	free(lat);
+}
+
+/* --- one send + one receive in one process ------------------------------ */
+
+/* Pairs per timed chunk; the figure of a round is the median chunk. */
+#define KB_SELF_CHUNK	256
+#define KB_SELF_CHUNKS	4096
+
+struct kb_self {
+	const char *name;
+	int q;				/* kipc handle, SysV id or mqd_t */
+	int (*pair)(struct kb_self *s, unsigned char *buf, size_t size);
+	unsigned int per;		/* send+recv pairs per call */
+	struct kipc_ring *prod, *cons;	/* rings: both ends, this process */
+};
+
+/* Ring records per kring-b16 call: 16 sends, then 16 receives. */
+#define KB_SELF_BURST	16
+
+static int kb_self_kq(struct kb_self *s, unsigned char *buf, size_t size)
+{
+	ssize_t r;
+	int ret;
+
+	ret = kipc_send(s->q, 1, 0, buf, size, 0);
+	if (ret)
+		return ret;
+	r = kipc_recv(s->q, NULL, buf, size, NULL, 0);
+	return r == (ssize_t)size ? 0 : (r < 0 ? (int)r : -EMSGSIZE);
+}
+
+static int kb_self_sysv(struct kb_self *s, unsigned char *buf, size_t size)
+{
+	/* buf has KB_HEADROOM bytes before it: the long mtype goes there. */
+	long *mt = (long *)(void *)(buf - sizeof(long));
+
+	*mt = 1;
+	if (msgsnd(s->q, mt, size, IPC_NOWAIT))
+		return -errno;
+	if (msgrcv(s->q, mt, size, 0, IPC_NOWAIT) != (ssize_t)size)
+		return -errno;
+	return 0;
+}
+
+static int kb_self_pmq(struct kb_self *s, unsigned char *buf, size_t size)
+{
+	if (mq_send(s->q, (char *)buf, size, 0))
+		return -errno;
+	if (mq_receive(s->q, (char *)buf, size, NULL) != (ssize_t)size)
+		return -errno;
+	return 0;
+}
+
+static int kb_self_ring(struct kb_self *s, unsigned char *buf, size_t size)
+{
+	unsigned int i;
+	ssize_t r;
+	int ret;
+
+	for (i = 0; i < s->per; i++) {
+		ret = kipc_ring_send(s->prod, 1, buf, size, 0);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < s->per; i++) {
+		r = kipc_ring_recv(s->cons, buf, size, NULL, 0);
+		if (r != (ssize_t)size)
+			return r < 0 ? (int)r : -EMSGSIZE;
+	}
+	return 0;
+}
+
+static int kb_self_open(struct kb_self *s, size_t size)
+{
+	struct kipc_queue_attr a = {
+		.max_msgs	= 16,
+		.max_msg_size	= (uint32_t)size,
+		.max_bytes	= 16 * size,
+	};
+	struct mq_attr ma = { .mq_maxmsg = 16, .mq_msgsize = (long)size };
+	char name[48];
+
+	int ret;
+
+	if (s->pair == kb_self_kq) {
+		s->q = kipc_queue_create(NULL, &a, 0, 0600);
+		return s->q < 0 ? s->q : 0;
+	}
+	if (s->pair == kb_self_ring) {
+		/* 256 records of 64 B, as in the streaming case. */
+		snprintf(name, sizeof(name), "/kb-self-ring-%d", (int)getpid());
+		ret = kipc_ring_create(name, 32768, KIPC_RING_PRODUCER, 0600,
+				       &s->prod);
+		if (ret < 0)
+			return ret;
+		ret = kipc_ring_open(name, KIPC_RDWR, &s->cons);
+		if (ret < 0) {
+			kipc_ring_close(s->prod);
+			return ret;
+		}
+		return 0;
+	}
+	if (s->pair == kb_self_sysv) {
+		s->q = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+		return s->q < 0 ? -errno : 0;
+	}
+	snprintf(name, sizeof(name), "/kipc-bench-self-%d", (int)getpid());
+	mq_unlink(name);
+	s->q = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &ma);
+	if (s->q < 0)
+		return -errno;
+	mq_unlink(name);
+	return 0;
+}
+
+static void kb_self_close(struct kb_self *s)
+{
+	if (s->pair == kb_self_ring) {
+		kipc_ring_close(s->cons);
+		kipc_ring_close(s->prod);
+	} else if (s->pair == kb_self_sysv)
+		msgctl(s->q, IPC_RMID, NULL);
+	else if (s->pair == kb_self_pmq)
+		mq_close(s->q);
+	else
+		close(s->q);
+}
+
+/*
+ * kb_case_self() - one send plus one receive of a message in one process:
+ * the queue is never waited on, so no wakeup and no context switch, only
+ * the per-call work of each mechanism.  ns per send+receive pair, the
+ * median of chunks of KB_SELF_CHUNK pairs (a chunk the host preempted
+ * does not move the median).
+ */
+void kb_case_self(const char *mechs, double budget)
+{
+	static const size_t sizes[] = { 8, 64 };
+	struct kb_self m[] = {
+		{ .name = "kq", .pair = kb_self_kq, .per = 1 },
+		{ .name = "sysv", .pair = kb_self_sysv, .per = 1 },
+		{ .name = "pmq", .pair = kb_self_pmq, .per = 1 },
+		/* the ring's fast path alone: never empty-and-waiting */
+		{ .name = "kring", .pair = kb_self_ring, .per = 1 },
+		{ .name = "kring-b16", .pair = kb_self_ring, .per = KB_SELF_BURST },
+	};
+	double *chunk = calloc(KB_SELF_CHUNKS, sizeof(*chunk));
+	unsigned char *buf = kb_alloc(4096) + KB_HEADROOM;
+	unsigned int i, j, k, n;
+	uint64_t t0, t1, start;
+	double ns;
+	int ret;
+
+	if (!chunk)
+		kb_die("out of memory");
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		if (mechs && !strstr(mechs, m[i].name))
+			continue;
+		for (j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++) {
+			ret = kb_self_open(&m[i], sizes[j]);
+			if (ret < 0) {
+				kb_note("self %s: setup failed: %s",
+					m[i].name, strerror(-ret));
+				continue;
+			}
+			memset(buf, 0x5a, sizes[j]);
+			for (k = 0; k < 64; k++)	/* warm-up */
+				m[i].pair(&m[i], buf, sizes[j]);
+			n = 0;
+			start = kb_now_ns();
+			while (n < KB_SELF_CHUNKS &&
+			       (n < 16 || (double)(kb_now_ns() - start) / 1e9 <
+					  budget)) {
+				t0 = kb_now_ns();
+				for (k = 0; k < KB_SELF_CHUNK; k++) {
+					ret = m[i].pair(&m[i], buf, sizes[j]);
+					if (ret)
+						kb_die("self %s: %s", m[i].name,
+						       strerror(-ret));
+				}
+				t1 = kb_now_ns();
+				chunk[n++] = (double)(t1 - t0) /
+					     (KB_SELF_CHUNK * m[i].per);
+			}
+			kb_self_close(&m[i]);
+			ns = kb_pct(chunk, n, 50);
+			kb_note("self     %-9s %2zu B  %9.0f ns per send+recv  (%u x %u)",
+				m[i].name, sizes[j], ns, n,
+				KB_SELF_CHUNK * m[i].per);
+			kb_csv("self", m[i].name, sizes[j], "1", "ns_per_op",
+			       ns);
+			kb_csv("self", m[i].name, sizes[j], "1", "pairs",
+			       (double)n * KB_SELF_CHUNK * m[i].per);
+		}
+	}
+	kb_free(buf - KB_HEADROOM, 4096);
+	free(chunk);
+}
+
+/* --- the memcpy loop the ring is compared with ---------------------------- */
+
+/*
+ * kb_case_memcpy() - the ring's copy-mode work without the ring: one
+ * thread builds each record from a template in its send buffer, copies it
+ * into the next of 256 slots, copies it out into a receive buffer and
+ * checks its stamp, as the ring's producer and consumer do between them.
+ * What a ring adds on top (its header, its fences, its checks, two
+ * processes) is what "ring vs memcpy" measures.
+ */
+void kb_case_memcpy(size_t size, double budget)
+{
+	unsigned int nslots = size <= 4096 ? 256 : (unsigned int)(4194304 / size);
+	unsigned char *src = kb_alloc(size), *buf = kb_alloc(size);
+	unsigned char *dst = kb_alloc(size), *slots;
+	uint64_t seq = 0, t0, t1;
+	unsigned int k;
+	double secs, mps;
+
+	if (nslots < 4)
+		nslots = 4;
+	slots = kb_alloc(nslots * size);
+	t0 = kb_now_ns();
+	do {
+		for (k = 0; k < 1024; k++, seq++) {
+			unsigned char *slot = slots + (seq % nslots) * size;
+
+			memcpy(buf, src, size);
+			kb_stamp(buf, seq);
+			memcpy(slot, buf, size);
+			__asm__ volatile("" ::: "memory");
+			memcpy(dst, slot, size);
+			__asm__ volatile("" ::: "memory");
+			if (kb_stamp_of(dst) != seq)
+				kb_die("memcpy: stamp %llu, not %llu",
+				       (unsigned long long)kb_stamp_of(dst),
+				       (unsigned long long)seq);
+		}
+		t1 = kb_now_ns();
+	} while ((double)(t1 - t0) / 1e9 < budget);
+	secs = (double)(t1 - t0) / 1e9;
+	mps = (double)seq / secs;
+	kb_note("stream   memcpy    %7zu B x1  %12.0f msg/s  %8.1f MiB/s  (one thread, %u slots)",
+		size, mps, mps * (double)size / 1048576.0, nslots);
+	kb_csv("stream", "memcpy", size, "1", "msgs_per_s", mps);
+	kb_csv("stream", "memcpy", size, "1", "bytes_per_s", mps * (double)size);
+	kb_csv("stream", "memcpy", size, "1", "msgs", (double)seq);
+	kb_free(slots, nslots * size);
+	kb_free(dst, size);
+	kb_free(buf, size);
+	kb_free(src, size);
 }
 
 /* --- owner death --------------------------------------------------------- */

@@ -12,6 +12,10 @@
  *   scale     the same with 1, 2 and 4 producers, 64 B
  *   select    selective receive of the one type-2 message behind N
  *             type-1 messages (kipc EQ vs SysV msgrcv(type 2))
+ *   self      one send + one receive in one process, no wakeup (kipc
+ *             queue vs SysV msgsnd+msgrcv vs POSIX mq), ns per pair
+ *   (stream)  also "memcpy": one thread copying the same records into
+ *             256 slots and out again, the ring's floor
  *   death     kill -9 of a queue owner with 10,000 messages queued and
  *             64 receivers blocked; time until the last one has -EPIPE
  *   lock      uncontended kipc_lock() + kipc_unlock() in a mapped region
@@ -60,7 +64,7 @@ static size_t kb_sizes[8] = { 64, 4096, 65536, 1048576 };
 static unsigned int kb_nsizes = 4;
 static unsigned int kb_death_reps = 5;
 static unsigned int kb_lock_pairs = 2000000;
-static double kb_select_budget = 0.5;
+static double kb_select_budget = 0.2;	/* s per depth and round */
 
 /*
  * kipc_wake()/kipc_wait() calls of this process and its children, also
@@ -143,9 +147,10 @@ static void kb_csv_print(const char *bcase, const char *mech, size_t size,
 
 /*
  * Rounds.  The host is shared and its load changes from second to second,
- * so ping-pong and streaming run in rounds, every mechanism once per
- * round; a row is the median over the rounds, and the main metrics also
- * get their _min and _max over the rounds.
+ * so ping-pong, streaming, scaling, self and select run in rounds, every
+ * mechanism once per round; a row is the median over the rounds, and the
+ * main metrics also get their _min and _max and each round's value
+ * (_r0, _r1, ...), from which the report takes every ratio per round.
  */
 #define KB_ROUNDS_MAX	9
 
@@ -205,21 +210,40 @@ static void kb_csv_flush(void)
 
 	for (i = 0; i < kb_nrows; i++) {
 		row = &kb_rows[i];
-		med = kb_pct(row->v, row->n, 50);	/* sorts v */
-		kb_csv_print(row->bcase, row->mech, row->size, row->param,
-			     row->metric, med);
 		if (!strcmp(row->metric, "p50_us") ||
 		    !strcmp(row->metric, "msgs_per_s") ||
-		    !strcmp(row->metric, "bytes_per_s")) {
+		    !strcmp(row->metric, "bytes_per_s") ||
+		    !strcmp(row->metric, "ns_per_op")) {
 			char m[48];
+			unsigned int k;
 
+			/*
+			 * Each round's value, in round order, before the
+			 * median sorts them: scripts/bench-report.sh takes
+			 * every ratio per round (both mechanisms ran in the
+			 * same round, minutes apart at most) and then the
+			 * median and the range of those ratios.
+			 */
+			for (k = 0; k < row->n; k++) {
+				snprintf(m, sizeof(m), "%s_r%u", row->metric,
+					 k);
+				kb_csv_print(row->bcase, row->mech, row->size,
+					     row->param, m, row->v[k]);
+			}
+			med = kb_pct(row->v, row->n, 50);	/* sorts v */
+			kb_csv_print(row->bcase, row->mech, row->size,
+				     row->param, row->metric, med);
 			snprintf(m, sizeof(m), "%s_min", row->metric);
 			kb_csv_print(row->bcase, row->mech, row->size,
 				     row->param, m, row->v[0]);
 			snprintf(m, sizeof(m), "%s_max", row->metric);
 			kb_csv_print(row->bcase, row->mech, row->size,
 				     row->param, m, row->v[row->n - 1]);
+			continue;
 		}
+		med = kb_pct(row->v, row->n, 50);	/* sorts v */
+		kb_csv_print(row->bcase, row->mech, row->size, row->param,
+			     row->metric, med);
 	}
 	kb_nrows = 0;
 }
@@ -856,8 +880,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 "usage: kipc-bench [-c CASES] [-m MECHS] [-s SIZES] [-t SECS] [-r N] [-d N] [-q] [-l]\n"
-"  -c CASES  comma list of pingpong,stream,scale,select,death,lock,lease\n"
-"            (default all)\n"
+"  -c CASES  comma list of pingpong,stream,scale,self,select,death,lock,\n"
+"            lease (default all)\n"
 "  -m MECHS  comma list of mechanisms (default all; -l lists them)\n"
 "  -s SIZES  comma list of payload sizes in bytes (default 64,4096,65536,1048576)\n"
 "  -t SECS   time per ping-pong and streaming case (default 0.6)\n"
@@ -917,6 +941,15 @@ static void kb_round(void)
 		for (j = 0; j < sizeof(nprods) / sizeof(nprods[0]); j++)
 			kb_stream("scale", m, 64, nprods[j]);
 	}
+	/* The peers without a second process, once per round as well. */
+	if (kb_listed(kb_only_cases, "stream") &&
+	    kb_listed(kb_only_mechs, "memcpy"))
+		for (j = 0; j < kb_nsizes; j++)
+			kb_case_memcpy(kb_sizes[j], kb_stream_dur);
+	if (kb_listed(kb_only_cases, "self"))
+		kb_case_self(kb_only_mechs, kb_stream_dur);
+	if (kb_listed(kb_only_cases, "select"))
+		kb_case_select(kb_select_budget);
 }
 
 int main(int argc, char **argv)
@@ -984,8 +1017,6 @@ int main(int argc, char **argv)
 	kb_csv_print("meta", "rounds", 0, NULL, "rounds", kb_rounds);
 	kb_csv_flush();
 	kb_collecting = 0;
-	if (kb_listed(kb_only_cases, "select"))
-		kb_case_select(kb_select_budget);
 	if (kb_listed(kb_only_cases, "death"))
 		kb_case_owner_death(kb_death_reps);
 	if (kb_listed(kb_only_cases, "lock"))

@@ -114,6 +114,8 @@ double kb_pct(double *v, size_t n, double pct);
 
 /* kipc-bench-cases.c */
 void kb_case_select(double budget_s);
+void kb_case_self(const char *mechs, double budget_s);
+void kb_case_memcpy(size_t size, double budget_s);
 void kb_case_owner_death(unsigned int reps);
 void kb_case_lock(unsigned int n);
 void kb_case_lease(unsigned int n);

@@ -12,7 +12,7 @@
 #   --ko PATH         module (default module/kipc.ko; env KIPC_KO)
 #   --bench PATH      the benchmark (default tools/kipc-bench)
 #   --out DIR         results (default build/bench): smpN.csv, smpN.meta,
-#                     smpN/console.log, host.meta
+#                     smpN.prof (the profile), smpN/console.log, host.meta
 #   --smp LIST        vCPU counts to run, in order (default "1 2")
 #   --args ARGS       arguments for kipc-bench (env KIPC_BENCH_ARGS)
 #   --timeout SECS    each VM run (default 900; env KIPC_VM_TIMEOUT)
@@ -72,7 +72,7 @@ run_one()
 	set +e
 	vm_boot "$kernel" "$initrd" "$tmo" |
 		KIPC_VM_QUIET=1 vm_parse "$out" --echo |
-		grep --line-buffered -v -e '@@CSV,' -e '@@META '
+		grep --line-buffered -v -e '@@CSV,' -e '@@META ' -e '@@PROF '
 	qrc=${PIPESTATUS[0]}
 	summary=$(vm_summary "$out" "$qrc")
 	ok=$?
@@ -80,6 +80,8 @@ run_one()
 	load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 	printf '%s\n' "$summary" | sed '$d'
 
+	# The profile's lines, for docs/bench/analysis.md.
+	sed -n 's/\r$//; s/^.*@@PROF //p' "$out/console.log" >"$2/smp$smp.prof" || true
 	# The rows, without the header kipc-bench prints first.
 	sed -n 's/\r$//; s/^.*@@CSV,//p' "$out/console.log" |
 		grep -v '^cpus,' >"$2/smp$smp.csv" || true
@@ -90,7 +92,7 @@ run_one()
 		echo "load_after=$load_after"
 		echo "seconds=$((SECONDS - VM_T0))"
 	} >"$2/smp$smp.meta"
-	if ! grep -q '@@BENCH-DONE' "$out/console.log"; then
+	if ! grep -q '@@BENCH-GUEST-DONE' "$out/console.log"; then
 		vm_say "FAIL  kipc-bench did not finish (smp $smp)"
 		ok=1
 	fi
@@ -135,17 +137,22 @@ main()
 	rm -rf "$out"
 	mkdir -p "$out"
 
-	# The payload: a wrapper that runs the benchmark with its arguments.
+	# The payload: bench-guest.sh (kipc-bench, the outside peers and the
+	# profile) with the benchmark's arguments in front.
 	wrapper=$out/kipc-bench-run
 	{
 		echo '#!/bin/sh'
-		echo "exec /usr/bin/kipc-bench $args"
+		printf 'KIPC_BENCH_ARGS=%q\n' "$args"
+		sed 1d "$VM_DIR/bench-guest.sh"
 	} >"$wrapper"
 	chmod 755 "$wrapper"
 	mkdir -p "$out/bin"
 	cp "$bench" "$out/bin/kipc-bench"
-	# The benchmark goes in /usr/bin (not every tool: only it).
-	KIPC_VM_EXTRA_DIRS=$out/bin "$VM_DIR/mkinitramfs.sh" \
+	# The benchmark goes in /usr/bin (not every tool: only it); perf and
+	# rt-tests' pmqtest, dynamically linked, with the libraries they need.
+	KIPC_VM_EXTRA_DIRS=$out/bin \
+	KIPC_VM_EXTRA_DYN="$(command -v perf || true) $(command -v pmqtest || true)" \
+		"$VM_DIR/mkinitramfs.sh" \
 		-o "$out/bench.cpio.gz" -k "$VM_KO" -t "$tmo" "$wrapper"
 
 	{

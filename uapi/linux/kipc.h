@@ -636,6 +636,9 @@ struct kipc_ioc_region_thread {
  * publishes ``head`` with a release store; the consumer loads ``head``
  * with acquire, reads the record and publishes ``tail`` with a release
  * store, which the producer loads with acquire before it reuses the bytes.
+ * A side may keep the peer's index it loaded last and load it again only
+ * when the records (or the room) it showed are used up: indices only move
+ * forward, so a stale one shows less, never more.
  *
  * Sleeping.  A side that finds the ring empty (consumer) or full
  * (producer) sleeps with KIPC_IOC_WAIT on the other side's index word
@@ -647,6 +650,10 @@ struct kipc_ioc_region_thread {
  *   store index (release)              store my_waiting = seen | 2
  *   full fence                         full fence
  *   load peer_waiting; set: wake       load index; unchanged: wait(seen)
+ *
+ * (The publisher's store and fence may be one sequentially consistent
+ * exchange, followed by a sequentially consistent load.)  These two
+ * fences are the only full ones: the fast path is acquire and release.
  *
  * Either the publisher sees the announcement or the sleeper sees the new
  * index; the kernel compares the word with ``seen`` under the lock the
