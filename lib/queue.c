@@ -22,6 +22,38 @@ _Static_assert(sizeof(struct kipc_ioc_recv_leased) == 40, "struct kipc_ioc_recv_
 _Static_assert(sizeof(struct kipc_ioc_ack) == 24, "struct kipc_ioc_ack ABI");
 _Static_assert(sizeof(struct kipc_msgdesc) == 56, "struct kipc_msgdesc ABI");
 
+/* What the kernel reports of a received message, from @d into @m. */
+static void kipc__msg_out(struct kipc_msg *m, const struct kipc_msgdesc *d)
+{
+	m->type = d->type;
+	m->prio = d->prio;
+	m->len = d->len;
+	m->flags = d->flags;
+	m->pid = d->pid;
+	m->uid = d->uid;
+	m->deliveries = d->deliveries;
+	m->seq = d->seq;
+	m->ts_ns = d->ts_ns;
+}
+
+/*
+ * The end of a one-message receive into @buf: the result, and @info
+ * (the length a too-small buffer needs on -EMSGSIZE).
+ */
+static ssize_t kipc__recv_done(int ret, const struct kipc_msgdesc *d,
+			       void *buf, struct kipc_msg *info)
+{
+	if (ret == -EMSGSIZE && info)
+		info->len = d->len;	/* the length the message needs */
+	if (ret < 0)
+		return ret;
+	if (info) {
+		*info = (struct kipc_msg) { .data = buf };
+		kipc__msg_out(info, d);
+	}
+	return (ssize_t)d->len;
+}
+
 /*
  * struct kipc_msg is struct kipc_msgdesc with a native pointer and size_t.
  * On LP64 the two are the same bytes, so an array of kipc_msg goes to the
@@ -95,17 +127,8 @@ static int kipc__batch(int q, unsigned long cmd, void *arg, __u64 *argmsgs,
 	ret = kipc__ioctl(q, cmd, arg);
 
 	/* Outputs come back on errors too (the length on -EMSGSIZE). */
-	for (i = 0; i < n; i++) {
-		msgs[i].type = d[i].type;
-		msgs[i].prio = d[i].prio;
-		msgs[i].len = d[i].len;
-		msgs[i].flags = d[i].flags;
-		msgs[i].pid = d[i].pid;
-		msgs[i].uid = d[i].uid;
-		msgs[i].deliveries = d[i].deliveries;
-		msgs[i].seq = d[i].seq;
-		msgs[i].ts_ns = d[i].ts_ns;
-	}
+	for (i = 0; i < n; i++)
+		kipc__msg_out(&msgs[i], &d[i]);
 	free(d);
 	return ret;
 }
@@ -183,26 +206,7 @@ KIPC_API ssize_t kipc_recv(int q, const struct kipc_select *sel, void *buf,
 	int ret;
 
 	ret = kipc__ioctl(q, KIPC_IOC_RECV, &arg);
-	if (ret == -EMSGSIZE && info)
-		info->len = d.len;	/* the length the message needs */
-	if (ret < 0)
-		return ret;
-
-	if (info) {
-		*info = (struct kipc_msg) {
-			.type	= d.type,
-			.prio	= d.prio,
-			.data	= buf,
-			.len	= d.len,
-			.flags	= d.flags,
-			.pid	= d.pid,
-			.uid	= d.uid,
-			.deliveries = d.deliveries,
-			.seq	= d.seq,
-			.ts_ns	= d.ts_ns,
-		};
-	}
-	return (ssize_t)d.len;
+	return kipc__recv_done(ret, &d, buf, info);
 }
 
 KIPC_API int kipc_sendv(int q, struct kipc_msg *msgs, unsigned int n,
@@ -343,26 +347,7 @@ KIPC_API ssize_t kipc_recv_leased(int q, const struct kipc_select *sel,
 	int ret;
 
 	ret = kipc__leased(q, &arg, NULL, 1);
-	if (ret == -EMSGSIZE && info)
-		info->len = d.len;	/* the length the message needs */
-	if (ret < 0)
-		return ret;
-
-	if (info) {
-		*info = (struct kipc_msg) {
-			.type		= d.type,
-			.prio		= d.prio,
-			.data		= buf,
-			.len		= d.len,
-			.flags		= d.flags,
-			.pid		= d.pid,
-			.uid		= d.uid,
-			.deliveries	= d.deliveries,
-			.seq		= d.seq,
-			.ts_ns		= d.ts_ns,
-		};
-	}
-	return (ssize_t)d.len;
+	return kipc__recv_done(ret, &d, buf, info);
 }
 
 KIPC_API int kipc_recvv_leased(int q, const struct kipc_select *sel,
