@@ -34,7 +34,12 @@ ktime_t *kipc_deadline(s64 timeout_ns, ktime_t *buf)
 {
 	if (timeout_ns < 0)
 		return NULL;
-	*buf = ktime_add_safe(ktime_get(), ns_to_ktime(timeout_ns));
+	/*
+	 * A zero timeout never sleeps: any past instant will do, and the
+	 * clock read it saves is a measurable part of a non-blocking call.
+	 */
+	*buf = timeout_ns ? ktime_add_safe(ktime_get(),
+					   ns_to_ktime(timeout_ns)) : 0;
 	return buf;
 }
 
