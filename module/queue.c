@@ -154,6 +154,8 @@ struct kipc_qwaiter {
  * @prio_msgs: messages queued per priority
  * @prio_bytes: bytes queued per priority
  * @spare_tp: one free list head kept for the next new pair
+ * @empty_tp: the list that drained last, left in @index (in no priority
+ *	tree) so that refilling it is an xa_load(), not an xa_store()
  * @recv_waiters: receivers asleep, FIFO
  * @send_waiters: senders asleep waiting for room, FIFO
  * @poll_wq: poll and epoll waiters
@@ -188,6 +190,7 @@ struct kipc_queue {
 	u32 prio_msgs[KIPC_NR_PRIO];
 	u64 prio_bytes[KIPC_NR_PRIO];
 	struct kipc_qtp *spare_tp;
+	struct kipc_qtp *empty_tp;
 	struct list_head recv_waiters;
 	struct list_head send_waiters;
 	wait_queue_head_t poll_wq;
@@ -316,8 +319,11 @@ static struct kipc_qtp *kipc_qtp_get(struct kipc_queue *q, u32 type,
 	struct kipc_qtp *tp;
 
 	tp = xa_load(&q->index, idx);
-	if (tp)
+	if (tp) {
+		if (tp == q->empty_tp)
+			q->empty_tp = NULL;
 		return tp;
+	}
 	if (xa_empty(&q->index) && xa_reserve(&q->index, KIPC_QIDX_PIN, gfp))
 		return NULL;
 	tp = q->spare_tp;
@@ -423,9 +429,29 @@ static void kipc_queue_remove(struct kipc_queue *q, struct kipc_qmsg *msg)
 		return;
 	}
 	rb_erase_cached(&tp->node, &q->prio[tp->prio]);
+	RB_CLEAR_NODE(&tp->node);
 	if (RB_EMPTY_ROOT(&q->prio[tp->prio].rb_root))
 		q->prio_mask &= ~BIT(tp->prio);
-	kipc_qtp_put(q, tp);
+	/*
+	 * Keep the drained list in the index, where the next message of
+	 * its (type, priority) finds it (a ping-pong queue drains on every
+	 * message); only one, so the index stays bounded by max_msgs.
+	 */
+	if (q->empty_tp)
+		kipc_qtp_put(q, q->empty_tp);
+	q->empty_tp = tp;
+}
+
+/* The first non-empty list in [@idx, @max] of the index, or NULL. */
+static struct kipc_qtp *kipc_qtp_find(struct kipc_queue *q,
+				      unsigned long idx, unsigned long max)
+{
+	struct kipc_qtp *tp = xa_find(&q->index, &idx, max, XA_PRESENT);
+
+	/* The one empty list the index holds is @q->empty_tp. */
+	if (tp && tp == q->empty_tp)
+		tp = xa_find_after(&q->index, &idx, max, XA_PRESENT);
+	return tp;
 }
 
 static struct kipc_qtp *kipc_prio_first(struct kipc_queue *q, u32 prio)
@@ -453,7 +479,6 @@ static struct kipc_qmsg *kipc_queue_find(struct kipc_queue *q, u32 mode,
 					 u32 type)
 {
 	struct kipc_qtp *tp = NULL;
-	unsigned long idx;
 	struct rb_node *next;
 	u32 mask, prio;
 
@@ -463,12 +488,12 @@ static struct kipc_qmsg *kipc_queue_find(struct kipc_queue *q, u32 mode,
 			tp = kipc_prio_first(q, fls(q->prio_mask) - 1);
 		break;
 	case KIPC_SEL_EQ:
-		idx = kipc_qidx(type, KIPC_PRIO_MAX);
-		tp = xa_find(&q->index, &idx, kipc_qidx(type, 0), XA_PRESENT);
+		tp = kipc_qtp_find(q, kipc_qidx(type, KIPC_PRIO_MAX),
+				   kipc_qidx(type, 0));
 		break;
 	case KIPC_SEL_LE:
-		idx = kipc_qidx(1, KIPC_PRIO_MAX);
-		tp = xa_find(&q->index, &idx, kipc_qidx(type, 0), XA_PRESENT);
+		tp = kipc_qtp_find(q, kipc_qidx(1, KIPC_PRIO_MAX),
+				   kipc_qidx(type, 0));
 		break;
 	case KIPC_SEL_NE:
 		for (mask = q->prio_mask; mask; mask &= ~BIT(prio)) {
@@ -1933,7 +1958,8 @@ static u64 kipc_qindex_nodes(u64 n)
  * plus a (type, priority) list of its own and that list's share of the
  * index when every message has a distinct type and priority (the
  * xarray's nodes for max_msgs keys spread as far apart as they can be),
- * and the spare list, and a lease record for each of max_msgs messages
+ * and the spare and the kept empty list (and their index entries, with
+ * the pinned one), and a lease record for each of max_msgs messages
  * (leased ones count against max_msgs).  See docs/architecture.md,
  * "Memory and the quota".
  *
@@ -1945,8 +1971,8 @@ static u64 kipc_queue_charge(const struct kipc_ioc_queue_create *a)
 	       a->max_bytes +
 	       (u64)a->max_msgs * (kipc_qmsg_overhead(a->max_msg_size) +
 				   KIPC_QTP_BYTES) +
-	       KIPC_QTP_BYTES +
-	       kipc_qindex_nodes(a->max_msgs) * KIPC_XA_NODE_BYTES +
+	       2 * KIPC_QTP_BYTES +
+	       kipc_qindex_nodes(a->max_msgs + 2) * KIPC_XA_NODE_BYTES +
 	       (u64)a->max_msgs * kipc_lease_bytes();
 }
 

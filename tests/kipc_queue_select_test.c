@@ -6,7 +6,7 @@
  * other types), invalid selectors, a sleeping EQ receiver woken only by
  * its own type, the direct hand-off to a sleeping selective receiver when
  * the queue is full of other types, and a selective receive at a depth of
- * 10,000 messages (correctness only).
+ * 10,000 messages (correctness only), and lists that drained.
  */
 #include <stdlib.h>
 
@@ -192,6 +192,55 @@ TEST_F(sel, ne)
 	expect_next(_metadata, q, KIPC_SEL_NE, UINT32_MAX, 0);
 	expect_next(_metadata, q, KIPC_SEL_NE, 2, 7);
 	expect_depth(_metadata, q, 0);
+}
+
+/*
+ * The index keeps the list that drained last (module/queue.c): a
+ * selector must step over it, a refill must find it, and a list that a
+ * later drain pushed out must be made again.
+ */
+TEST_F(sel, drained_lists)
+{
+	struct kipc_select eq5 = { .mode = KIPC_SEL_EQ, .type = 5 };
+	struct kipc_select le9 = { .mode = KIPC_SEL_LE, .type = 9 };
+	struct kipc_select ne2 = { .mode = KIPC_SEL_NE, .type = 2 };
+	struct kipc_msg info = { 0 };
+	struct kipc_queue_stat st;
+	char c;
+	int q;
+
+	q = kipc_queue_create(self->name, NULL, 0, 0600);
+	ASSERT_LE(0, q);
+	/* (5, 3) drains and stays in the index, below (5, 1). */
+	ASSERT_EQ(0, kipc_send(q, 5, 3, "x", 1, 0));
+	ASSERT_EQ(1, kipc_recv(q, &eq5, &c, 1, &info, 0));
+	EXPECT_EQ('x', c);
+	ASSERT_EQ(0, kipc_send(q, 5, 1, "y", 1, 0));
+	ASSERT_EQ(1, kipc_recv(q, &eq5, &c, 1, &info, 0));
+	EXPECT_EQ('y', c);
+	EXPECT_EQ(1, info.prio);
+	/* Now (5, 1) is the kept one and (5, 3) is gone: LE skips both. */
+	ASSERT_EQ(0, kipc_send(q, 2, 0, "z", 1, 0));
+	ASSERT_EQ(1, kipc_recv(q, &le9, &c, 1, &info, 0));
+	EXPECT_EQ('z', c);
+	EXPECT_EQ(-EAGAIN, kipc_recv(q, &le9, &c, 1, &info, 0));
+	EXPECT_EQ(-EAGAIN, kipc_recv(q, &eq5, &c, 1, &info, 0));
+	EXPECT_EQ(-EAGAIN, kipc_recv(q, &ne2, &c, 1, &info, 0));
+	/* Both lists of type 5 again, one made anew, one found. */
+	ASSERT_EQ(0, kipc_send(q, 5, 1, "v", 1, 0));
+	ASSERT_EQ(0, kipc_send(q, 5, 3, "w", 1, 0));
+	ASSERT_EQ(1, kipc_recv(q, &ne2, &c, 1, &info, 0));
+	EXPECT_EQ('w', c);
+	EXPECT_EQ(3, info.prio);
+	ASSERT_EQ(1, kipc_recv(q, &eq5, &c, 1, &info, 0));
+	EXPECT_EQ('v', c);
+	EXPECT_EQ(4, info.seq);
+	ASSERT_EQ(0, kt_stat(q, &st));
+	EXPECT_EQ(0, st.depth_msgs);
+	EXPECT_EQ(5, st.sent);
+	EXPECT_EQ(5, st.received);
+	KT_EXPECT_BALANCED(st);
+	EXPECT_EQ(0, close(q));
 }
 
 TEST_F(sel, invalid)
