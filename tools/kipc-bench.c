@@ -38,6 +38,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -55,6 +56,28 @@
 #define KB_MAX_PROD	4
 
 static int kb_cpus;
+static int kb_pin = 1;
+
+/*
+ * Pinning, stated once: the measuring process runs on CPU 0 and peer
+ * process i (a ping-pong server, a streaming producer) on CPU 1 + i
+ * modulo the others; with one CPU everything shares CPU 0.  Threads
+ * inherit their process's CPU.  -U leaves placement to the scheduler.
+ */
+static void kb_pin_to(int peer)
+{
+	cpu_set_t set;
+	int cpu = 0;
+
+	if (!kb_pin)
+		return;
+	if (peer >= 0 && kb_cpus > 1)
+		cpu = 1 + peer % (kb_cpus - 1);
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		kb_note("sched_setaffinity(cpu %d): %s", cpu, strerror(errno));
+}
 static double kb_pp_budget = 0.6;	/* s of measured round trips per case */
 static double kb_stream_dur = 0.6;	/* s of streaming per case */
 static unsigned int kb_pp_min = 150, kb_pp_max = 20000, kb_warmup = 20;
@@ -548,6 +571,7 @@ static void kb_pingpong(const struct kb_mech *m, size_t size)
 		kb_die("fork: %s", strerror(errno));
 	if (pid == 0) {
 		alarm(120);
+		kb_pin_to(0);
 		if (m->attach(c, KB_CHILD) < 0)
 			_exit(2);
 		kb_sync_child(&s);
@@ -799,6 +823,7 @@ static void kb_stream(const char *bcase, const struct kb_mech *m,
 			kb_die("fork: %s", strerror(errno));
 		if (pids[i] == 0) {
 			alarm(120);
+			kb_pin_to((int)i);
 			if (m->attach(c, KB_CHILD) < 0)
 				_exit(2);
 			kb_sync_child(&s);
@@ -869,9 +894,9 @@ static void kb_meta(void)
 			strcpy(cs, "?");
 		fclose(f);
 	}
-	printf("@@META kernel=%s cpus=%d clocksource=%s kipc=%d.%d\n",
+	printf("@@META kernel=%s cpus=%d clocksource=%s kipc=%d.%d pin=%s\n",
 	       u.release, kb_cpus, cs, kipc_version_major(),
-	       kipc_version_minor());
+	       kipc_version_minor(), kb_pin ? "cpu0+peers" : "none");
 	printf("@@CSV,cpus,case,mech,size,param,metric,value\n");
 	fflush(stdout);
 }
@@ -879,7 +904,7 @@ static void kb_meta(void)
 static void usage(void)
 {
 	fprintf(stderr,
-"usage: kipc-bench [-c CASES] [-m MECHS] [-s SIZES] [-t SECS] [-r N] [-d N] [-q] [-l]\n"
+"usage: kipc-bench [-c CASES] [-m MECHS] [-s SIZES] [-t SECS] [-r N] [-d N] [-q] [-U] [-l]\n"
 "  -c CASES  comma list of pingpong,stream,scale,self,select,death,lock,\n"
 "            lease (default all)\n"
 "  -m MECHS  comma list of mechanisms (default all; -l lists them)\n"
@@ -889,6 +914,8 @@ static void usage(void)
 "            are medians over the rounds, with _min/_max of the main ones\n"
 "  -d N      owner-death runs (default 5)\n"
 "  -q        quick: short cases, for a smoke test\n"
+"  -U        do not pin (default: this process on CPU 0, peer i on\n"
+"            CPU 1 + i mod (CPUs - 1))\n"
 "Rows go to stdout as '@@CSV,cpus,case,mech,size,param,metric,value'.\n");
 	exit(2);
 }
@@ -957,7 +984,7 @@ int main(int argc, char **argv)
 	unsigned int i, r;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "c:m:s:t:r:d:qlh")) != -1) {
+	while ((opt = getopt(argc, argv, "c:m:s:t:r:d:qlUh")) != -1) {
 		switch (opt) {
 		case 'c': kb_only_cases = optarg; break;
 		case 'm': kb_only_mechs = optarg; break;
@@ -983,6 +1010,9 @@ int main(int argc, char **argv)
 			kb_lock_pairs = 200000;
 			kb_select_budget = 0.1;
 			break;
+		case 'U':
+			kb_pin = 0;
+			break;
 		case 'l':
 			for (i = 0; kb_mechs[i]; i++)
 				printf("%-9s %s\n", kb_mechs[i]->name,
@@ -1002,6 +1032,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	kb_cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	kb_pin_to(-1);
 	kb_ctr = mmap(NULL, sizeof(*kb_ctr), PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (kb_ctr == MAP_FAILED)

@@ -89,6 +89,15 @@ elif command -v perf >/dev/null; then
 	perf report -i /tmp/self.data --stdio --no-children --sort sym \
 		-g none --percent-limit 0.7 2>/dev/null | grep -v '^$' |
 		sed 's/^/@@PROF self-kq self /'
+	# ping-pong, kipc and SysV: where a round trip's time goes
+	for m in kq sysv; do
+		perf record -N -q -g -e cpu-clock -o "/tmp/pp-$m.data" -- \
+			/usr/bin/kipc-bench -c pingpong -m "$m" -s 64 -r 1 -t 2 \
+			>/dev/null 2>&1
+		perf report -i "/tmp/pp-$m.data" --stdio --no-children \
+			--sort sym -g none --percent-limit 0.7 2>/dev/null |
+			grep -v '^$' | sed "s/^/@@PROF pp-$m self /"
+	done
 	perf record -N -q -g -e cpu-clock -o /tmp/ring.data -- \
 		/usr/bin/kipc-bench -c stream -m kring -s 64 -r 1 -t 2 >/dev/null 2>&1
 	perf report -i /tmp/ring.data --stdio --no-children --sort sym \
