@@ -61,8 +61,10 @@ static int kb_pin = 1;
 /*
  * Pinning, stated once: the measuring process runs on CPU 0 and peer
  * process i (a ping-pong server, a streaming producer) on CPU 1 + i
- * modulo the others; with one CPU everything shares CPU 0.  Threads
- * inherit their process's CPU.  -U leaves placement to the scheduler.
+ * modulo the others; with one CPU everything shares CPU 0.  The cases
+ * after the rounds (owner death, lock, lease), whose many threads and
+ * workers must spread, run unpinned (peer -2).  -U leaves placement to
+ * the scheduler throughout.
  */
 static void kb_pin_to(int peer)
 {
@@ -71,12 +73,17 @@ static void kb_pin_to(int peer)
 
 	if (!kb_pin)
 		return;
-	if (peer >= 0 && kb_cpus > 1)
-		cpu = 1 + peer % (kb_cpus - 1);
 	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
+	if (peer == -2) {
+		for (cpu = 0; cpu < kb_cpus && cpu < CPU_SETSIZE; cpu++)
+			CPU_SET(cpu, &set);
+	} else {
+		if (peer >= 0 && kb_cpus > 1)
+			cpu = 1 + peer % (kb_cpus - 1);
+		CPU_SET(cpu, &set);
+	}
 	if (sched_setaffinity(0, sizeof(set), &set))
-		kb_note("sched_setaffinity(cpu %d): %s", cpu, strerror(errno));
+		kb_note("sched_setaffinity(peer %d): %s", peer, strerror(errno));
 }
 static double kb_pp_budget = 0.6;	/* s of measured round trips per case */
 static double kb_stream_dur = 0.6;	/* s of streaming per case */
@@ -1048,6 +1055,7 @@ int main(int argc, char **argv)
 	kb_csv_print("meta", "rounds", 0, NULL, "rounds", kb_rounds);
 	kb_csv_flush();
 	kb_collecting = 0;
+	kb_pin_to(-2);
 	if (kb_listed(kb_only_cases, "death"))
 		kb_case_owner_death(kb_death_reps);
 	if (kb_listed(kb_only_cases, "lock"))
