@@ -564,8 +564,13 @@ EOF
   per-call path alone. The memcpy loop copies each 64 B record from a
   template into the sender's buffer, into the next of 256 slots and out
   again, in one thread: what the ring does minus the ring.
-- Processes are not pinned to vCPUs: with \`-smp 1\` there is one, with
-  \`-smp 2\` the scheduler places them (as it does for the outside peers).
+- Pinning (kipc-bench's default; the @@META line says pin=cpu0+peers):
+  the measuring process runs on vCPU 0 and peer process i (the
+  ping-pong server, a streaming producer) on vCPU 1 + i mod (vCPUs − 1),
+  so at \`-smp 2\` the two sides of a ping-pong or a stream have a vCPU
+  each and at \`-smp 1\` they share it. The owner-death, lock and lease
+  cases run unpinned, since their 64 waiters and workers must spread; the
+  outside peers below are placed by the scheduler.
 - Outside peers, after kipc-bench in the same VM: \`perf bench sched
   pipe -l 4000\` (mean round trip of 4 B through two pipes) and rt-tests
   \`pmqtest -l 1000 -i 200 -t 1\` (POSIX mq, one way, send to the
