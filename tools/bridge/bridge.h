@@ -73,6 +73,8 @@ struct bridge {
 	int sigfd;			/* SIGTERM, SIGINT */
 	int evfd;			/* NATS callbacks wake the main loop */
 	bool stop;			/* a signal came */
+	_Atomic bool fatal;		/* the server refused a permission */
+	char fatal_why[256];		/* set before fatal */
 	int64_t stats_next;		/* CLOCK_MONOTONIC ns */
 	/* export only: jsOptions.PublishAsync.AckHandler and its closure */
 	jsPubAckHandler ack_handler;
@@ -94,6 +96,7 @@ int bridge_open_queue(struct bridge *b, const char *name, int flags, int *fd);
 
 /* conn.c: 0 connected, 1 stopped by a signal, -1 failed (reported). */
 int bridge_connect(struct bridge *b);
+bool bridge_fatal(struct bridge *b);
 void bridge_disconnect(struct bridge *b);
 
 /* stream.c */

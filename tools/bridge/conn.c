@@ -57,21 +57,43 @@ static void on_reconnected(natsConnection *nc, void *arg)
 	bridge_wake(b);
 }
 
-/* Async errors (a slow consumer, a permission refused on a publish):
- * libnats has no better channel for them; one line each.
+/* Async errors.  A permission the server refuses (to publish on the
+ * subject, to use the consumer) cannot get better: the main loop ends
+ * with it (bridge_fatal()).  Others (a slow consumer) are one line each.
  */
 static void on_error(natsConnection *nc, natsSubscription *sub,
 		     natsStatus err, void *arg)
 {
-	natsStatus s;
-	const char *t;
+	struct bridge *b = arg;
+	const char *t = NULL;
+	char text[256];
 
-	(void)nc;
 	(void)sub;
-	(void)arg;
-	t = nats_GetLastError(&s);
-	fprintf(stderr, "kipc-bridge: nats: %s\n",
-		t && *t && s == err ? t : natsStatus_GetText(err));
+	if (natsConnection_GetLastError(nc, &t) != err || !t || !*t)
+		t = natsStatus_GetText(err);
+	snprintf(text, sizeof(text), "%s", t);
+	if (err == NATS_NOT_PERMITTED) {
+		if (!atomic_load(&b->fatal)) {
+			snprintf(b->fatal_why, sizeof(b->fatal_why), "%s", text);
+			atomic_store(&b->fatal, true);
+		}
+		bridge_wake(b);
+		return;
+	}
+	fprintf(stderr, "kipc-bridge: nats: %s\n", text);
+}
+
+/* The server refused a permission: report it (once) and say so. */
+bool bridge_fatal(struct bridge *b)
+{
+	static bool reported;
+
+	if (!atomic_load(&b->fatal))
+		return false;
+	if (!reported)
+		bridge_err("permission refused", "%s", b->fatal_why);
+	reported = true;
+	return true;
 }
 
 static int set_options(struct bridge *b)
@@ -105,9 +127,9 @@ static int set_options(struct bridge *b)
 	if (s == NATS_OK)
 		s = natsOptions_SetServers(b->nopts, urls, n);
 	if (s != NATS_OK) {
+		free(list);
 		bridge_err(b->o.servers, "bad server URL: %s",
 			   bridge_nats_err(s));
-		free(list);
 		return -1;
 	}
 	free(list);
@@ -128,6 +150,12 @@ static int set_options(struct bridge *b)
 	if (s == NATS_OK)
 		s = natsOptions_SetCustomReconnectDelay(b->nopts,
 							reconnect_delay, b);
+	/* Nothing is kept for a reconnect: a publish while disconnected
+	 * fails at once (and is republished in order) instead of leaving
+	 * after the reconnect ahead of the lost ones it followed.
+	 */
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectBufSize(b->nopts, 1);
 	if (s == NATS_OK)
 		s = natsOptions_SetDisconnectedCB(b->nopts, on_disconnected, b);
 	if (s == NATS_OK)
@@ -165,10 +193,19 @@ int bridge_connect(struct bridge *b)
 		if (s == NATS_OK)
 			break;
 		n++;
-		if (fatal_status(s) || (attempts > 0 && n >= attempts)) {
-			bridge_err(b->o.servers, "cannot connect%s: %s",
-				   fatal_status(s) ? "" : " (gave up)",
+		if (s == NATS_INVALID_ARG) {
+			bridge_err(b->o.servers, "bad server URL: %s",
 				   bridge_nats_err(s));
+			return -1;
+		}
+		if (fatal_status(s) || (attempts > 0 && n >= attempts)) {
+			if (fatal_status(s))
+				bridge_err(b->o.servers, "connection refused: %s",
+					   bridge_nats_err(s));
+			else
+				bridge_err(b->o.servers,
+					   "cannot connect after %ld attempts: %s",
+					   n, bridge_nats_err(s));
 			return -1;
 		}
 		if (bridge_poll_signal(b, backoff_ms(n)))

@@ -62,6 +62,9 @@ struct exporter {
 	unsigned int failed;		/* slots FAILED */
 	bool closing;			/* the handler only frees from now on */
 	bool recovering;
+	int64_t retry_at;		/* next republish round */
+	int64_t retry_ms;		/* its backoff, 100 ms .. 5 s */
+	char why[160];			/* the first failure of a round */
 	int64_t credit_msgs, credit_bytes;	/* INT64_MAX: no limit */
 	int64_t credit_next;		/* next stream state read */
 	int64_t max_payload;
@@ -110,9 +113,11 @@ static void on_puback(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
 			s->state = SLOT_FAILED;
 			s->msg = msg;
 			msg = NULL;
-			x->failed++;
+			if (!x->failed++ && !x->why[0] && pae)
+				snprintf(x->why, sizeof(x->why), "%s",
+					 pae->ErrText ? pae->ErrText :
+					 natsStatus_GetText(pae->Err));
 			atomic_fetch_add(&x->b->st.publish_errors, 1);
-			(void)pae;
 		}
 	}
 	pthread_mutex_unlock(&x->lock);
@@ -144,7 +149,8 @@ static bool publish_slot(struct exporter *x, struct slot *s, natsMsg *m)
 	x->pending--;
 	s->state = SLOT_FAILED;
 	s->msg = m;
-	x->failed++;
+	if (!x->failed++ && !x->why[0])
+		snprintf(x->why, sizeof(x->why), "%s", bridge_nats_err(st));
 	pthread_mutex_unlock(&x->lock);
 	atomic_fetch_add(&x->b->st.publish_errors, 1);
 	return false;
@@ -172,6 +178,7 @@ static void settle(struct exporter *x)
 	pthread_mutex_unlock(&x->lock);
 	if (!n)
 		return;
+	x->retry_ms = 0;
 	ret = kipc_ackv(b->q, seqs, n);
 	/* A lease that ended (lease timeout, the queue died) has its
 	 * message delivered again and republished: the server drops it.
@@ -183,10 +190,26 @@ static void settle(struct exporter *x)
 	atomic_store(&b->st.inflight, x->count);
 }
 
-/* Publish every FAILED slot again, in window order. */
+/* Publish every FAILED slot again, in window order, once the backoff
+ * since the last round has passed.
+ */
 static void republish(struct exporter *x)
 {
+	int64_t now = bridge_now();
 	unsigned int i;
+
+	if (now < x->retry_at)
+		return;
+	x->retry_ms = x->retry_ms ? x->retry_ms * 2 : 100;
+	if (x->retry_ms > 5000)
+		x->retry_ms = 5000;
+	x->retry_at = now + x->retry_ms * MSEC;
+	pthread_mutex_lock(&x->lock);
+	if (x->why[0])
+		bridge_err("publish", "%s: republishing %u messages", x->why,
+			   x->failed);
+	x->why[0] = 0;
+	pthread_mutex_unlock(&x->lock);
 
 	for (i = 0; i < x->count; i++) {
 		struct slot *s = slot_at(x, i);
@@ -385,7 +408,9 @@ static void update_lag(struct exporter *x)
 		atomic_store(&x->b->st.lag, st.depth_msgs + x->count);
 }
 
-/* The main loop; returns when a signal came (0) or the queue died (-1). */
+/* The main loop; returns when a signal came (0), the queue died (-1) or
+ * the server refused a permission (-2, reported).
+ */
 static int run(struct exporter *x)
 {
 	struct bridge *b = x->b;
@@ -399,6 +424,8 @@ static int run(struct exporter *x)
 		bridge_stats_tick(b, false);
 		if (bridge_poll_signal(b, 0))
 			return 0;
+		if (bridge_fatal(b))
+			return -2;
 		settle(x);
 
 		if (x->failed || !atomic_load(&b->st.connected))
@@ -523,10 +550,11 @@ int bridge_export(struct bridge *b)
 		goto out;
 	x.max_payload = natsConnection_GetMaxPayload(b->nc);
 
-	ret = run(&x) ? 1 : 0;
+	ret = run(&x);
 	shutdown_window(&x);
-	if (ret)
+	if (ret == -1)
 		bridge_err(b->o.queue, "the queue was shut down or its owner died");
+	ret = ret ? 1 : 0;
 out:
 	update_lag(&x);
 	bridge_stats_tick(b, true);

@@ -230,6 +230,8 @@ static int run(struct importer *im)
 		bridge_stats_tick(b, false);
 		if (bridge_poll_signal(b, 0))
 			return 0;
+		if (bridge_fatal(b))
+			return -2;
 		n = room(im);
 		if (n > b->o.batch)
 			n = b->o.batch;
@@ -288,9 +290,10 @@ int bridge_import(struct bridge *b)
 	if (bridge_stream_check(b) || subscribe(&im))
 		goto out;
 
-	ret = run(&im) ? 1 : 0;
-	if (ret)
+	ret = run(&im);
+	if (ret == -1)
 		bridge_err(b->o.queue, "the queue was shut down or its owner died");
+	ret = ret ? 1 : 0;
 out:
 	flush_acks(&im);
 	bridge_stats_tick(b, true);

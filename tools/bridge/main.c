@@ -42,10 +42,14 @@ const char *bridge_nats_err(natsStatus s)
 {
 	natsStatus last;
 	const char *t = nats_GetLastError(&last);
+	const char *p;
 
-	if (t && *t && last == s)
-		return t;
-	return natsStatus_GetText(s);
+	if (!t || !*t || last != s)
+		return natsStatus_GetText(s);
+	/* libnats puts "(file.c:line): " in front */
+	if (*t == '(' && (p = strstr(t, "): ")))
+		t = p + 3;
+	return t;
 }
 
 int64_t bridge_now(void)
@@ -56,20 +60,18 @@ int64_t bridge_now(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Wait up to @timeout_ms for a signal or a wake-up (0: just look); true
- * when a stop signal has come (now or before).
+/* Wait up to @timeout_ms for SIGTERM or SIGINT (0: just look); true when
+ * one has come (now or before).  The wake-up eventfd does not end the
+ * wait: this is the bridge's sleep.
  */
 bool bridge_poll_signal(struct bridge *b, int timeout_ms)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = b->sigfd, .events = POLLIN },
-		{ .fd = b->evfd, .events = POLLIN },
-	};
+	struct pollfd pfd = { .fd = b->sigfd, .events = POLLIN };
 	struct signalfd_siginfo si;
 
 	if (b->stop)
 		return true;
-	if (poll(pfd, 2, timeout_ms) > 0 && (pfd[0].revents & POLLIN) &&
+	if (poll(&pfd, 1, timeout_ms) > 0 &&
 	    read(b->sigfd, &si, sizeof(si)) == sizeof(si))
 		b->stop = true;
 	return b->stop;
