@@ -129,19 +129,21 @@ static int send_local(struct importer *im, natsMsg *m)
 	bridge_hdr_u64(m, "Kipc-Type", &type);
 	bridge_hdr_u64(m, "Kipc-Prio", &prio);
 	bridge_hdr_u64(m, "Kipc-Seq", &seq);
-	if (b->o.origin) {
-		struct kipc_bridge_origin or;
+	if (b->o.origin && len > im->cap - sizeof(struct kipc_bridge_origin)) {
+		ret = -EMSGSIZE;
+	} else {
+		if (b->o.origin) {
+			struct kipc_bridge_origin or;
 
-		if (len > im->cap - sizeof(or))
-			return -EMSGSIZE;
-		bridge_origin_fill(&or, m, seq);
-		memcpy(im->buf, &or, sizeof(or));
-		if (len)
-			memcpy(im->buf + sizeof(or), data, len);
-		data = im->buf;
-		len += sizeof(or);
+			bridge_origin_fill(&or, m, seq);
+			memcpy(im->buf, &or, sizeof(or));
+			if (len)
+				memcpy(im->buf + sizeof(or), data, len);
+			data = im->buf;
+			len += sizeof(or);
+		}
+		ret = kipc_send(b->q, type, prio, data, len, 0);
 	}
-	ret = kipc_send(b->q, type, prio, data, len, 0);
 	if (ret < 0 && ret != -EAGAIN) {
 		char what[64];
 
