@@ -11,8 +11,9 @@
  * --origin, struct kipc_bridge_origin in front), and acked to JetStream
  * only once the send succeeded; the acks of a round are flushed before
  * the next fetch.  A send that finds the queue full waits (the rest of
- * the round waits behind it, for order) and tells JetStream the message
- * is in progress so its ack wait does not run out.
+ * the round waits behind it, for order) in poll() for the queue's
+ * EPOLLOUT, and tells JetStream the message is in progress every second
+ * so its ack wait does not run out.
  *
  * The durable consumer is created here when missing (max_ack_pending =
  * --batch, ack wait 5 s) and then bound, so that libnats never deletes
@@ -21,6 +22,7 @@
  * the order; an existing consumer is used as it is.
  */
 #include <errno.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +32,6 @@
 #include "bridge.h"
 
 #define FETCH_WAIT_MS	500
-#define FULL_WAIT_MS	10
 #define IDLE_MS		100
 #define ACK_WAIT_NS	(5000 * MSEC)	/* the consumer's ack wait */
 #define PROGRESS_NS	(1000 * MSEC)	/* in-progress every 1 s while held */
@@ -154,6 +155,21 @@ static int send_local(struct importer *im, natsMsg *m)
 	return ret < 0 ? ret : 0;
 }
 
+/* Sleep until the local queue has room, a signal, or @until. */
+static void wait_room(struct importer *im, int64_t until)
+{
+	struct bridge *b = im->b;
+	struct pollfd pfd[2] = {
+		{ .fd = b->sigfd, .events = POLLIN },
+		{ .fd = b->q, .events = POLLOUT },
+	};
+	int64_t ms = (until - bridge_now()) / MSEC;
+
+	if (poll(pfd, 2, ms > 0 ? (int)ms : 1) > 0 &&
+	    (pfd[0].revents & POLLIN))
+		bridge_poll_signal(b, 0);
+}
+
 static void flush_acks(struct importer *im)
 {
 	if (!im->unflushed)
@@ -188,7 +204,7 @@ static int deliver(struct importer *im, natsMsgList *list)
 					natsMsg_InProgress(list->Msgs[j], NULL);
 				progress = bridge_now() + PROGRESS_NS;
 			}
-			bridge_poll_signal(b, FULL_WAIT_MS);
+			wait_room(im, progress);
 			continue;
 		}
 		if (r == -EPIPE) {
