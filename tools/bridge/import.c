@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc-bridge import - durable pull consumer -> local send -> JetStream
+ * ack.
+ *
+ * Each round fetches at most min(--batch, room) messages, room being
+ * what the local queue can still take (max_msgs - depth - leased, from
+ * kipc_queue_stat()), so a slow local receiver slows the fetches and the
+ * stream fills behind it.  Each message is sent into the local queue
+ * without blocking, with its original type and priority (and, with
+ * --origin, struct kipc_bridge_origin in front), and acked to JetStream
+ * only once the send succeeded; the acks of a round are flushed before
+ * the next fetch.  A send that finds the queue full waits (the rest of
+ * the round waits behind it, for order) and tells JetStream the message
+ * is in progress so its ack wait does not run out.
+ *
+ * The durable consumer is created here when missing and then bound, so
+ * that libnats never deletes it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bridge.h"
+
+#define FETCH_WAIT_MS	500
+#define FULL_WAIT_MS	10
+#define IDLE_MS		100
+#define PROGRESS_NS	(5000 * MSEC)	/* in-progress every 5 s while held */
+#define FLUSH_MS	2000
+
+struct importer {
+	struct bridge *b;
+	natsSubscription *sub;
+	char *buf;			/* origin header + payload */
+	size_t cap;
+	uint64_t max_msg_size;
+	uint64_t unflushed;		/* acked since the last flush */
+};
+
+bool bridge_hdr_u64(natsMsg *m, const char *key, uint64_t *v)
+{
+	const char *s = NULL;
+	char *end;
+
+	if (natsMsgHeader_Get(m, key, &s) != NATS_OK || !s || !*s)
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return !errno && !*end;
+}
+
+static int subscribe(struct importer *im)
+{
+	struct bridge *b = im->b;
+	jsConsumerInfo *ci = NULL;
+	jsConsumerConfig cc;
+	jsSubOptions so;
+	jsErrCode jerr = 0;
+	char what[300];
+	natsStatus s;
+
+	snprintf(what, sizeof(what), "consumer %s", b->o.durable);
+	s = js_GetConsumerInfo(&ci, b->js, b->o.stream, b->o.durable, NULL,
+			       &jerr);
+	if (s == NATS_NOT_FOUND) {
+		jsConsumerConfig_Init(&cc);
+		cc.Durable = b->o.durable;
+		cc.AckPolicy = js_AckExplicit;
+		cc.DeliverPolicy = js_DeliverAll;
+		cc.FilterSubject = b->o.subject;
+		s = js_AddConsumer(&ci, b->js, b->o.stream, &cc, NULL, &jerr);
+	}
+	if (s != NATS_OK) {
+		bridge_err(what, "%s", bridge_nats_err(s));
+		return -1;
+	}
+	jsConsumerInfo_Destroy(ci);
+
+	jsSubOptions_Init(&so);
+	so.Stream = b->o.stream;
+	so.Consumer = b->o.durable;
+	s = js_PullSubscribe(&im->sub, b->js, b->o.subject, b->o.durable,
+			     NULL, &so, &jerr);
+	if (s != NATS_OK) {
+		bridge_err(what, "cannot subscribe: %s", bridge_nats_err(s));
+		return -1;
+	}
+	return 0;
+}
+
+/* How many messages the local queue has room for. */
+static int64_t room(struct importer *im)
+{
+	struct kipc_queue_stat st;
+	int64_t r;
+
+	if (kipc_queue_stat(im->b->q, &st) < 0)
+		return 0;
+	r = (int64_t)st.max_msgs - (int64_t)st.depth_msgs -
+	    (int64_t)st.inflight_msgs;
+	return r < 0 ? 0 : r;
+}
+
+/* Send @m into the local queue: 0 sent (or dropped by the queue's own
+ * policy), -EAGAIN full, another -errno refused.
+ */
+static int send_local(struct importer *im, natsMsg *m)
+{
+	struct bridge *b = im->b;
+	const char *data = natsMsg_GetData(m);
+	size_t len = natsMsg_GetDataLength(m);
+	uint64_t type = 1, prio = 0, seq = 0;
+	int ret;
+
+	bridge_hdr_u64(m, "Kipc-Type", &type);
+	bridge_hdr_u64(m, "Kipc-Prio", &prio);
+	bridge_hdr_u64(m, "Kipc-Seq", &seq);
+	if (b->o.origin) {
+		struct kipc_bridge_origin or;
+
+		if (len > im->cap - sizeof(or))
+			return -EMSGSIZE;
+		bridge_origin_fill(&or, m, seq);
+		memcpy(im->buf, &or, sizeof(or));
+		if (len)
+			memcpy(im->buf + sizeof(or), data, len);
+		data = im->buf;
+		len += sizeof(or);
+	}
+	ret = kipc_send(b->q, type, prio, data, len, 0);
+	if (ret < 0 && ret != -EAGAIN) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "seq %" PRIu64, seq);
+		bridge_err(what, "cannot send into %s: %s", b->o.queue,
+			   strerror(-ret));
+	}
+	return ret < 0 ? ret : 0;
+}
+
+static void flush_acks(struct importer *im)
+{
+	if (!im->unflushed)
+		return;
+	if (natsConnection_FlushTimeout(im->b->nc, FLUSH_MS) == NATS_OK) {
+		im->unflushed = 0;
+		atomic_store(&im->b->st.inflight, 0);
+	}
+}
+
+/* Send and ack the fetched messages in order; what a signal leaves
+ * unsent is nak'd.  -1 when the local queue is gone.
+ */
+static int deliver(struct importer *im, natsMsgList *list)
+{
+	struct bridge *b = im->b;
+	int64_t progress = bridge_now() + PROGRESS_NS;
+	int i = 0, ret = 0;
+
+	while (i < list->Count) {
+		natsMsg *m = list->Msgs[i];
+		int r;
+
+		if (b->stop)
+			break;
+		r = send_local(im, m);
+		if (r == -EAGAIN) {
+			if (bridge_now() >= progress) {
+				int j;
+
+				for (j = i; j < list->Count; j++)
+					natsMsg_InProgress(list->Msgs[j], NULL);
+				progress = bridge_now() + PROGRESS_NS;
+			}
+			bridge_poll_signal(b, FULL_WAIT_MS);
+			continue;
+		}
+		if (r == -EPIPE) {
+			ret = -1;
+			break;
+		}
+		if (r == 0) {
+			atomic_fetch_add(&b->st.imported, 1);
+		} else {
+			/* never fits here: terminated, not redelivered */
+			atomic_fetch_add(&b->st.rejected, 1);
+			natsMsg_Term(m, NULL);
+			i++;
+			continue;
+		}
+		natsMsg_Ack(m, NULL);
+		im->unflushed++;
+		atomic_store(&b->st.inflight, im->unflushed);
+		i++;
+	}
+	for (; i < list->Count; i++)
+		natsMsg_Nak(list->Msgs[i], NULL);
+	flush_acks(im);
+	return ret;
+}
+
+static void note_meta(struct importer *im, natsMsgList *list)
+{
+	jsMsgMetaData *meta;
+	int i;
+
+	for (i = 0; i < list->Count; i++) {
+		if (natsMsg_GetMetaData(&meta, list->Msgs[i]) != NATS_OK)
+			continue;
+		if (meta->NumDelivered > 1)
+			atomic_fetch_add(&im->b->st.redelivered, 1);
+		atomic_store(&im->b->st.lag, meta->NumPending);
+		jsMsgMetaData_Destroy(meta);
+	}
+}
+
+static int run(struct importer *im)
+{
+	struct bridge *b = im->b;
+	natsMsgList list;
+	jsErrCode jerr;
+	natsStatus s;
+	int64_t n;
+
+	for (;;) {
+		bridge_stats_tick(b, false);
+		if (bridge_poll_signal(b, 0))
+			return 0;
+		if (bridge_fatal(b))
+			return -2;
+		n = room(im);
+		if (n > b->o.batch)
+			n = b->o.batch;
+		if (!n || !atomic_load(&b->st.connected)) {
+			bridge_poll_signal(b, IDLE_MS);
+			bridge_drain_wake(b);
+			continue;
+		}
+		memset(&list, 0, sizeof(list));
+		jerr = 0;
+		s = natsSubscription_Fetch(&list, im->sub, n, FETCH_WAIT_MS,
+					   &jerr);
+		if (s != NATS_OK && !list.Count) {
+			if (s != NATS_TIMEOUT)
+				bridge_poll_signal(b, IDLE_MS);
+			continue;
+		}
+		note_meta(im, &list);
+		n = deliver(im, &list);
+		natsMsgList_Destroy(&list);
+		if (n < 0)
+			return -1;
+	}
+}
+
+int bridge_import(struct bridge *b)
+{
+	struct importer im;
+	struct kipc_queue_stat st;
+	int ret = 1;
+
+	memset(&im, 0, sizeof(im));
+	im.b = b;
+	if (bridge_open_queue(b, b->o.queue, KIPC_WRONLY, &b->q))
+		goto out;
+	ret = kipc_queue_stat(b->q, &st);
+	if (ret < 0) {
+		bridge_err(b->o.queue, "kipc_queue_stat: %s", strerror(-ret));
+		ret = 1;
+		goto out;
+	}
+	im.max_msg_size = st.max_msg_size;
+	im.cap = st.max_msg_size + sizeof(struct kipc_bridge_origin);
+	im.buf = malloc(im.cap);
+	if (!im.buf) {
+		bridge_err(b->o.queue, "out of memory");
+		ret = 1;
+		goto out;
+	}
+	ret = bridge_connect(b);
+	if (ret) {
+		ret = ret > 0 ? 0 : 1;
+		goto out;
+	}
+	ret = 1;
+	if (bridge_stream_check(b) || subscribe(&im))
+		goto out;
+
+	ret = run(&im);
+	if (ret == -1)
+		bridge_err(b->o.queue, "the queue was shut down or its owner died");
+	ret = ret ? 1 : 0;
+out:
+	flush_acks(&im);
+	bridge_stats_tick(b, true);
+	if (im.sub)
+		natsSubscription_Destroy(im.sub);
+	bridge_disconnect(b);
+	free(im.buf);
+	return ret;
+}
