@@ -174,8 +174,8 @@ examples: lib
 # make install [DESTDIR=...] [PREFIX=/usr/local] [KDIR=... | KVER=...]:
 # the module for KVER (the release of the kernel KDIR was built for) into
 # /lib/modules/KVER/extra, then depmod; libkipc (.so.1 with its symbol
-# versions, .a, <kipc.h>, <linux/kipc*.h>, kipc.pc); kipcctl and
-# kipc-bench; the man pages; a udev rule, a modprobe.d
+# versions, .a, <kipc.h>, <kipc-bridge.h>, <linux/kipc*.h>, kipc.pc);
+# kipcctl, kipc-bench and kipc-bridge; the man pages; a udev rule, a modprobe.d
 # file of the module's parameters and a modules-load.d file that loads it
 # at boot.  Without kernel headers: make install-lib install-man.
 VERSION		:= $(shell sed -n 's/^VERSION[[:space:]]*:=[[:space:]]*//p' lib/Makefile)
@@ -197,7 +197,7 @@ UDEVRULESDIR	?= /lib/udev/rules.d
 MODPROBEDIR	?= /lib/modprobe.d
 MODULESLOADDIR	?= /lib/modules-load.d
 DKMSDIR		?= /usr/src/kipc-$(VERSION)
-TOOLS_INSTALL	:= kipcctl kipc-bench
+TOOLS_INSTALL	:= kipcctl kipc-bench kipc-bridge
 MAN_PAGES	= $(wildcard man/man1/*.1 man/man3/*.3 man/man7/*.7 man/man8/*.8)
 
 install: install-module install-lib install-tools install-man install-config

@@ -18,6 +18,8 @@ PKGS="
 	kmod
 	libnl-genl-3-dev
 	libjson-c-dev
+	libnats-dev
+	nats-server
 	sparse
 	flex
 	bison

@@ -3,7 +3,7 @@
 #
 # The Debian packages, end to end (make deb-check; run as root):
 #
-#   1. make deb: the four packages in build/deb/, lintian clean;
+#   1. make deb: the five packages in build/deb/, lintian clean;
 #   2. a bare bookworm root: debootstrap --variant=minbase
 #      --include=git,make,ca-certificates, cached in ~/.cache/kipc/rootfs/
 #      keyed by suite and date (tests/lib/bare-root.sh, the same tarball
@@ -19,11 +19,11 @@
 #      outside the tree (tests/pkgconfig/kipc_pkgconfig_test.c) built with
 #      nothing but `pkg-config --cflags --libs kipc` (and --static for
 #      the VM), linked against libkipc.so.1 and run (no /dev/kipc here:
-#      it must load libkipc and skip); kipcctl runs;
+#      it must load libkipc and skip); kipcctl and kipc-bridge run;
 #   5. kipc-dkms with apt: dkms status says kipc/VERSION is installed for
 #      every kernel with headers, and each kipc.ko's vermagic is that
 #      kernel's;
-#   6. dpkg --purge of the four: none of the files dpkg listed for them,
+#   6. dpkg --purge of the five: none of the files dpkg listed for them,
 #      nor the modules DKMS built, is left, and the root's file list is
 #      the one of step 3 again (but for dkms's own module signing key,
 #      /var/lib/dkms/mok.*, which dkms makes at its first build and keeps);
@@ -58,7 +58,7 @@ bare_init deb-check "$out" "${KIPC_DEB_DIR:-/var/tmp}"
 
 version=$(sed -n 's/^VERSION[[:space:]]*:=[[:space:]]*//p' "$repo/lib/Makefile")
 soversion=$(sed -n 's/^SOVERSION[[:space:]]*:=[[:space:]]*//p' "$repo/lib/Makefile")
-pkgs="kipc-dkms kipc-tools libkipc-dev libkipc$soversion"
+pkgs="kipc-dkms kipc-tools kipc-bridge libkipc-dev libkipc$soversion"
 
 cleanup()
 {
@@ -105,7 +105,7 @@ vm_kver()
 		sed 's|^/boot/vmlinuz-||'
 }
 
-# Everything the four packages need (their Depends, first alternatives,
+# Everything the five packages need (their Depends, first alternatives,
 # without versions and without each other), what the outside program and
 # DKMS need, and the kernel headers.
 install_deps()
@@ -144,8 +144,8 @@ install_lib_tools()
 {
 	in_root "apt-get install -y -q --no-install-recommends \
 		/tmp/debs/libkipc${soversion}_*.deb /tmp/debs/libkipc-dev_*.deb \
-		/tmp/debs/kipc-tools_*.deb"
-	in_root "dpkg -l libkipc$soversion libkipc-dev kipc-tools | tail -n 3"
+		/tmp/debs/kipc-tools_*.deb /tmp/debs/kipc-bridge_*.deb"
+	in_root "dpkg -l libkipc$soversion libkipc-dev kipc-tools kipc-bridge | tail -n 4"
 }
 
 # tests/pkgconfig/kipc_pkgconfig_test.c, copied out of the tree, built
@@ -167,6 +167,8 @@ outside_program()
 		rc=0; ./prog || rc=$?; echo "prog (no /dev/kipc here): exit $rc";
 		[ $rc = 4 ]'
 	cp "$root/tmp/outside/prog-static" "$out/kipc_deb_outside_test"
+	in_root 'kipc-bridge --help >/dev/null && echo "kipc-bridge --help: ok" &&
+		ldd /usr/bin/kipc-bridge | grep -E "libnats|libjson-c"'
 	in_root 'kipcctl help >/dev/null && echo "kipcctl help: ok" &&
 		ldd /usr/bin/kipcctl | grep -E "libnl|libc\.so"'
 }
@@ -262,10 +264,10 @@ step "bare base (debootstrap)" bare_base
 step "root setup and mounts" setup_root
 step "dependencies and kernel headers" install_deps
 step "file list before" snapshot "$out/before.list"
-step "install libkipc, -dev, kipc-tools" install_lib_tools
+step "install libkipc, -dev, kipc-tools, kipc-bridge" install_lib_tools
 step "outside program with pkg-config" outside_program
 step "install kipc-dkms (DKMS build)" install_dkms
-step "dpkg --purge all four" purge_all
+step "dpkg --purge all five" purge_all
 step "file list after = before" compare_snapshots
 if [ "${KIPC_DEB_VM:-1}" != 0 ]; then
 	step "VM smoke test with the DKMS kipc.ko" vm_smoke

@@ -106,16 +106,17 @@ in_root()
 }
 
 # What README says `make install` installs: the module (for the kernel
-# the root built against), libkipc, its headers and kipc.pc, kipcctl and
-# kipc-bench, every man page, the udev, modprobe.d and modules-load.d
+# the root built against), libkipc, its headers and kipc.pc, kipcctl,
+# kipc-bench and kipc-bridge, every man page, the udev, modprobe.d and modules-load.d
 # files.
 check_install()
 {
 	local s=$root/tmp/stage p=/usr/local missing=0 f ko
 	local want=(
-		"$p/bin/kipcctl" "$p/bin/kipc-bench"
+		"$p/bin/kipcctl" "$p/bin/kipc-bench" "$p/bin/kipc-bridge"
 		"$p/lib/libkipc.so.1" "$p/lib/libkipc.so" "$p/lib/libkipc.a"
 		"$p/lib/pkgconfig/kipc.pc" "$p/include/kipc.h"
+		"$p/include/kipc-bridge.h" "$p/share/man/man8/kipc-bridge.8"
 		"$p/include/linux/kipc.h" "$p/include/linux/kipc_netlink.h"
 		"$p/share/man/man7/kipc.7" "$p/share/man/man8/kipcctl.8"
 		/lib/udev/rules.d/60-kipc.rules /lib/modprobe.d/kipc.conf
@@ -132,7 +133,7 @@ check_install()
 			missing=1
 		fi
 	done
-	for f in kipcctl kipc-bench; do
+	for f in kipcctl kipc-bench kipc-bridge; do
 		[ -x "$s$p/bin/$f" ] || { say "not executable: $p/bin/$f"; missing=1; }
 	done
 	[ $missing -eq 0 ] || return 1

@@ -47,6 +47,7 @@ struct bridge_opts {
 	char host[KIPC_BRIDGE_HOST_MAX];
 	char subject_buf[256];
 	char id_buf[KIPC_BRIDGE_ID_MAX];
+	char servers_shown[512];	/* --server without user:password */
 };
 
 /* The --stats counters; the NATS callbacks touch some, hence atomics. */

@@ -96,6 +96,38 @@ bool bridge_fatal(struct bridge *b)
 	return true;
 }
 
+/* --server as error messages show it: user:password@ becomes ***@. */
+static void redact(struct bridge_opts *o)
+{
+	char *d = o->servers_shown, *end = d + sizeof(o->servers_shown) - 1;
+	const char *p = o->servers;
+
+	while (*p && d < end) {
+		const char *scheme = strstr(p, "://");
+		const char *stop = strchr(p, ',');
+		const char *at;
+
+		if (!stop)
+			stop = p + strlen(p);
+		at = memchr(p, '@', stop - p);
+		if (at) {
+			const char *host = scheme && scheme < at ? scheme + 3 : p;
+
+			while (p < host && d < end)
+				*d++ = *p++;
+			d += snprintf(d, end - d + 1, "***");
+			if (d > end)
+				d = end;
+			p = at;
+		}
+		while (p < stop && d < end)
+			*d++ = *p++;
+		if (*p == ',' && d < end)
+			*d++ = *p++;
+	}
+	*d = 0;
+}
+
 static int set_options(struct bridge *b)
 {
 	const char *urls[MAX_SERVERS];
@@ -103,6 +135,7 @@ static int set_options(struct bridge *b)
 	natsStatus s;
 	int n = 0;
 
+	redact(&b->o);
 	list = strdup(b->o.servers);
 	if (!list) {
 		bridge_err("--server", "out of memory");
@@ -128,7 +161,7 @@ static int set_options(struct bridge *b)
 		s = natsOptions_SetServers(b->nopts, urls, n);
 	if (s != NATS_OK) {
 		free(list);
-		bridge_err(b->o.servers, "bad server URL: %s",
+		bridge_err(b->o.servers_shown, "bad server URL: %s",
 			   bridge_nats_err(s));
 		return -1;
 	}
@@ -194,18 +227,18 @@ int bridge_connect(struct bridge *b)
 			break;
 		n++;
 		if (s == NATS_INVALID_ARG) {
-			bridge_err(b->o.servers, "bad server URL: %s",
+			bridge_err(b->o.servers_shown, "bad server URL: %s",
 				   bridge_nats_err(s));
 			return -1;
 		}
 		if (fatal_status(s) || (attempts > 0 && n >= attempts)) {
 			if (fatal_status(s))
-				bridge_err(b->o.servers, "connection refused: %s",
+				bridge_err(b->o.servers_shown, "connection refused: %s",
 					   bridge_nats_err(s));
 			else
-				bridge_err(b->o.servers,
-					   "cannot connect after %ld attempts: %s",
-					   n, bridge_nats_err(s));
+				bridge_err(b->o.servers_shown,
+					   "cannot connect after %ld attempt%s: %s",
+					   n, n == 1 ? "" : "s", bridge_nats_err(s));
 			return -1;
 		}
 		if (bridge_poll_signal(b, backoff_ms(n)))

@@ -70,6 +70,7 @@ struct exporter {
 	int64_t max_payload;
 	uint64_t max_msg_size;		/* of the queue */
 	char *buf;
+	char last_id[KIPC_BRIDGE_ID_MAX + 24];	/* of the last published */
 	int rq;				/* --reject queue, or -1 */
 	char subject[256];
 };
@@ -196,6 +197,7 @@ static void settle(struct exporter *x)
 static void republish(struct exporter *x)
 {
 	int64_t now = bridge_now();
+	bool first = true;
 	unsigned int i;
 
 	if (now < x->retry_at)
@@ -222,6 +224,14 @@ static void republish(struct exporter *x)
 		pthread_mutex_unlock(&x->lock);
 		if (!m)
 			continue;
+		/* Everything before the first FAILED slot is stored, and a
+		 * restarted server may not know its last Nats-Msg-Id: the
+		 * round's first message expects nothing, the rest expect
+		 * their predecessor, sent just before them.
+		 */
+		if (first)
+			natsMsgHeader_Delete(m, "Nats-Expected-Last-Msg-Id");
+		first = false;
 		if (!publish_slot(x, s, m))
 			return;		/* still refused: try again later */
 	}
@@ -276,22 +286,29 @@ static int add_num(natsMsg *m, const char *key, uint64_t v, size_t *hdr_len)
 	return add_header(m, key, s, hdr_len);
 }
 
-/* The JetStream message of a leased kipc message; its header length
- * (wire format) in *hdr_len.
+/* The JetStream message of a leased kipc message, its Nats-Msg-Id in @id
+ * and its header length (wire format) in *hdr_len.  It expects the
+ * message published before it to be the stream's last: when a
+ * connection dies, libnats may send what it still had buffered on the
+ * next one, and those messages would overtake the ones lost with the
+ * old connection; the server refuses them instead, and the republish
+ * sends them again in order.
  */
 static natsMsg *make_msg(struct exporter *x, const struct kipc_msg *k,
-			 size_t len, size_t *hdr_len)
+			 size_t len, char *id, size_t *hdr_len)
 {
 	struct bridge *b = x->b;
-	char id[KIPC_BRIDGE_ID_MAX + 24];
 	natsMsg *m = NULL;
 	int err = 0;
 
 	if (natsMsg_Create(&m, x->subject, NULL, x->buf, len) != NATS_OK)
 		return NULL;
 	*hdr_len = 12;					/* NATS/1.0 and CRLFs */
-	snprintf(id, sizeof(id), "%s-%" PRIu64, b->o.id, k->seq);
+	snprintf(id, sizeof(x->last_id), "%s-%" PRIu64, b->o.id, k->seq);
 	err |= add_header(m, "Nats-Msg-Id", id, hdr_len);
+	if (x->last_id[0])
+		err |= add_header(m, "Nats-Expected-Last-Msg-Id", x->last_id,
+				  hdr_len);
 	err |= add_num(m, "Kipc-Type", k->type, hdr_len);
 	err |= add_num(m, "Kipc-Prio", k->prio, hdr_len);
 	err |= add_num(m, "Kipc-Pid", k->pid < 0 ? 0 : k->pid, hdr_len);
@@ -338,6 +355,7 @@ static void reject(struct exporter *x, const struct kipc_msg *k, size_t len,
 static int lease_one(struct exporter *x, int64_t timeout_ns)
 {
 	struct bridge *b = x->b;
+	char id[sizeof(x->last_id)];
 	struct kipc_msg k;
 	size_t hdr_len = 0;
 	struct slot *s;
@@ -357,7 +375,7 @@ static int lease_one(struct exporter *x, int64_t timeout_ns)
 		return 0;
 	}
 
-	m = make_msg(x, &k, n, &hdr_len);
+	m = make_msg(x, &k, n, id, &hdr_len);
 	if (!m) {
 		bridge_err(b->o.queue, "seq %" PRIu64 ": no memory for the message",
 			   k.seq);
@@ -370,6 +388,7 @@ static int lease_one(struct exporter *x, int64_t timeout_ns)
 		reject(x, &k, n, n + hdr_len);
 		return 1;
 	}
+	memcpy(x->last_id, id, sizeof(x->last_id));
 
 	pthread_mutex_lock(&x->lock);
 	s = slot_at(x, x->count);

@@ -14,8 +14,11 @@
  * the round waits behind it, for order) and tells JetStream the message
  * is in progress so its ack wait does not run out.
  *
- * The durable consumer is created here when missing and then bound, so
- * that libnats never deletes it.
+ * The durable consumer is created here when missing (max_ack_pending =
+ * --batch, ack wait 5 s) and then bound, so that libnats never deletes
+ * it.  After an importer died, its successor gets nothing until the
+ * messages the dead one had fetched are delivered again, which keeps
+ * the order; an existing consumer is used as it is.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,7 +32,8 @@
 #define FETCH_WAIT_MS	500
 #define FULL_WAIT_MS	10
 #define IDLE_MS		100
-#define PROGRESS_NS	(5000 * MSEC)	/* in-progress every 5 s while held */
+#define ACK_WAIT_NS	(5000 * MSEC)	/* the consumer's ack wait */
+#define PROGRESS_NS	(1000 * MSEC)	/* in-progress every 1 s while held */
 #define FLUSH_MS	2000
 
 struct importer {
@@ -72,6 +76,12 @@ static int subscribe(struct importer *im)
 		cc.AckPolicy = js_AckExplicit;
 		cc.DeliverPolicy = js_DeliverAll;
 		cc.FilterSubject = b->o.subject;
+		/* What a dead importer had fetched comes back first, in
+		 * order: nothing more is delivered while --batch messages
+		 * await their ack, for at most the ack wait.
+		 */
+		cc.MaxAckPending = b->o.batch;
+		cc.AckWait = ACK_WAIT_NS;
 		s = js_AddConsumer(&ci, b->js, b->o.stream, &cc, NULL, &jerr);
 	}
 	if (s != NATS_OK) {
@@ -119,19 +129,21 @@ static int send_local(struct importer *im, natsMsg *m)
 	bridge_hdr_u64(m, "Kipc-Type", &type);
 	bridge_hdr_u64(m, "Kipc-Prio", &prio);
 	bridge_hdr_u64(m, "Kipc-Seq", &seq);
-	if (b->o.origin) {
-		struct kipc_bridge_origin or;
+	if (b->o.origin && len > im->cap - sizeof(struct kipc_bridge_origin)) {
+		ret = -EMSGSIZE;
+	} else {
+		if (b->o.origin) {
+			struct kipc_bridge_origin or;
 
-		if (len > im->cap - sizeof(or))
-			return -EMSGSIZE;
-		bridge_origin_fill(&or, m, seq);
-		memcpy(im->buf, &or, sizeof(or));
-		if (len)
-			memcpy(im->buf + sizeof(or), data, len);
-		data = im->buf;
-		len += sizeof(or);
+			bridge_origin_fill(&or, m, seq);
+			memcpy(im->buf, &or, sizeof(or));
+			if (len)
+				memcpy(im->buf + sizeof(or), data, len);
+			data = im->buf;
+			len += sizeof(or);
+		}
+		ret = kipc_send(b->q, type, prio, data, len, 0);
 	}
-	ret = kipc_send(b->q, type, prio, data, len, 0);
 	if (ret < 0 && ret != -EAGAIN) {
 		char what[64];
 

@@ -58,7 +58,12 @@ static int report(struct bridge *b, const char *doing, natsStatus s)
 	char what[300];
 
 	snprintf(what, sizeof(what), "stream %s", b->o.stream);
-	bridge_err(what, "%s: %s", doing, bridge_nats_err(s));
+	/* a refused API request times out; the refusal came async */
+	if (atomic_load(&b->fatal))
+		bridge_err(what, "%s: permission refused: %s", doing,
+			   b->fatal_why);
+	else
+		bridge_err(what, "%s: %s", doing, bridge_nats_err(s));
 	return -1;
 }
 
