@@ -152,6 +152,23 @@ static void msleep(long ms)
 	kt_sleep_us(ms * 1000);
 }
 
+/* Wait for @fn to hold, polling every 100 ms for up to @ms: 0 or -1. */
+#define WAIT_FOR(cond, ms) ({						\
+	int64_t __end = kt_now_ns() + (int64_t)(ms) * MS;		\
+	int __r = -1;							\
+									\
+	for (;;) {							\
+		if (cond) {						\
+			__r = 0;					\
+			break;						\
+		}							\
+		if (kt_now_ns() > __end)				\
+			break;						\
+		msleep(100);						\
+	}								\
+	__r;								\
+})
+
 /* ---------------------------------------------------------------------
  * Machines: a process in new IPC, network and UTS namespaces, asleep;
  * others enter them through /proc/PID/ns/.
@@ -1336,8 +1353,30 @@ static int producers_done(struct shared *s)
 	return 1;
 }
 
-static long long wait_stream_msgs(FIXTURE_DATA(bridge) *self, const char *ip,
-				  const char *name, long long want, long ms);
+/*
+ * The durable consumer's state: *@pending (not yet delivered) and
+ * *@ack_pending (delivered, not acked), and its ack floor's stream seq
+ * in *@floor.  0, or -1 when the server does not answer.
+ */
+static int consumer_state(FIXTURE_DATA(bridge) *self, const char *ip,
+			  long long *pending, long long *ack_pending,
+			  long long *floor)
+{
+	char subj[160], why[256];
+	json_object *j;
+
+	snprintf(subj, sizeof(subj), "$JS.API.CONSUMER.INFO.%s.%s",
+		 self->ex.stream, self->im.durable);
+	j = js_api(&self->m[1], ip, subj, "", why, sizeof(why));
+	if (!j)
+		return -1;
+	*pending = json_num(j, "num_pending", NULL);
+	*ack_pending = json_num(j, "num_ack_pending", NULL);
+	*floor = json_num(j, "ack_floor", "stream_seq");
+	json_object_put(j);
+	return 0;
+}
+
 
 /*
  * Wait until the producers are done and the consumer has every message
@@ -1367,13 +1406,16 @@ static int wait_drained(FIXTURE_DATA(bridge) *self, long idle_ms)
 		msleep(100);
 	}
 	/*
-	 * What the stream still holds (unacked, or an ack lost in a
-	 * reconnect) comes again after the importer's ack wait: wait for
-	 * the stream to empty, so such duplicates are counted.
+	 * What the consumer has delivered but not seen acked (an ack lost
+	 * in a reconnect) comes again after the importer's ack wait: wait
+	 * until it has nothing pending, so such duplicates are counted.
 	 */
-	if (self->ex.stream[0] && self->drain_ip)
-		wait_stream_msgs(self, self->drain_ip, self->ex.stream, 0,
-				 60000);
+	if (self->ex.stream[0] && self->drain_ip) {
+		long long p = -1, ap = -1, fl;
+
+		WAIT_FOR(!consumer_state(self, self->drain_ip, &p, &ap, &fl) &&
+			 p == 0 && ap == 0, 60000);
+	}
 	msleep(1500);
 	for (i = 0; i < NPROD; i++) {
 		if (self->kids[i] <= 0)
@@ -1534,6 +1576,20 @@ static long long stream_msgs(FIXTURE_DATA(bridge) *self, const char *ip,
 	if (leader && json_object_object_get_ex(j, "cluster", &c) &&
 	    json_object_object_get_ex(c, "leader", &l))
 		snprintf(leader, llen, "%s", json_object_get_string(l));
+	json_object_put(j);
+	return n;
+}
+
+/* Stream @name's state.last_seq (from the pair's server), or -1. */
+static long long stream_last_seq(FIXTURE_DATA(bridge) *self, const char *name)
+{
+	char subj[96], why[256];
+	json_object *j;
+	long long n;
+
+	snprintf(subj, sizeof(subj), "$JS.API.STREAM.INFO.%s", name);
+	j = js_api(&self->m[1], self->sv[0].ip, subj, "", why, sizeof(why));
+	n = json_num(j, "state", "last_seq");
 	json_object_put(j);
 	return n;
 }
@@ -1839,22 +1895,30 @@ TEST_F_TIMEOUT(bridge, kill_importer, 880)
 	DUMP_ON_FAIL();
 }
 
-/* Wait for @fn to hold, polling every 100 ms for up to @ms: 0 or -1. */
-#define WAIT_FOR(cond, ms) ({						\
-	int64_t __end = kt_now_ns() + (int64_t)(ms) * MS;		\
-	int __r = -1;							\
-									\
-	for (;;) {							\
-		if (cond) {						\
-			__r = 0;					\
-			break;						\
-		}							\
-		if (kt_now_ns() > __end)				\
-			break;						\
-		msleep(100);						\
-	}								\
-	__r;								\
-})
+
+static void check_acked(FIXTURE_DATA(bridge) *self,
+			struct __test_metadata *_metadata, const char *stream)
+{
+	/*
+	 * Everything delivered and acked, as the consumer has it.  The
+	 * stream may still hold a few acked messages: nats-server 2.9.10
+	 * can leave such orphans in a work queue across a restart (fixed
+	 * upstream, nats-io/nats-server#5227); not the bridge's, since the
+	 * ack floor is past them.  Logged.
+	 */
+	long long p = -1, ap = -1, fl = -1, orphans;
+	char sleader[8];
+
+	EXPECT_EQ(0, consumer_state(self, self->sv[0].ip, &p, &ap, &fl));
+	EXPECT_EQ(0, p);
+	EXPECT_EQ(0, ap);
+	orphans = stream_msgs(self, self->sv[0].ip, stream, sleader,
+			      sizeof(sleader));
+	EXPECT_EQ(0, stream_last_seq(self, stream) - fl)
+		TH_LOG("the ack floor %lld is not the stream's last", fl);
+	kt_log("bridge: server_restart: the stream holds %lld acked orphans",
+	       orphans);
+}
 
 /*
  * nats-server stopped mid-stream and started again 2 s later on the same
@@ -1891,7 +1955,7 @@ TEST_F_TIMEOUT(bridge, server_restart, 880)
 	EXPECT_CLEAN_FLOW(self);
 	/* Acks lost in the disconnect: at most --batch (64) (docs). */
 	EXPECT_GE(64u, atomic_load(&self->s->dups));
-	EXPECT_EQ(0, wait_stream_msgs(self, self->sv[0].ip, "BTRST", 0, 10000));
+	check_acked(self, _metadata, "BTRST");
 	EXPECT_BRIDGES_ALIVE(self);
 	EXPECT_BRIDGES_STOP(self);
 	EXPECT_LE(1, bridge_stat(&self->ex, "reconnects"));
