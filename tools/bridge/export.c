@@ -62,6 +62,7 @@ struct exporter {
 	unsigned int failed;		/* slots FAILED */
 	bool closing;			/* the handler only frees from now on */
 	bool recovering;
+	bool published;			/* js_PublishMsgAsync() was called */
 	int64_t retry_at;		/* next republish round */
 	int64_t retry_ms;		/* its backoff, 100 ms .. 5 s */
 	char why[160];			/* the first failure of a round */
@@ -142,6 +143,7 @@ static bool publish_slot(struct exporter *x, struct slot *s, natsMsg *m)
 	x->pending++;
 	pthread_mutex_unlock(&x->lock);
 
+	x->published = true;
 	st = js_PublishMsgAsync(x->b->js, &m, &po);
 	if (st == NATS_OK)
 		return true;
@@ -493,7 +495,9 @@ static void shutdown_window(struct exporter *x)
 	pthread_mutex_lock(&x->lock);
 	x->closing = true;
 	pthread_mutex_unlock(&x->lock);
-	if (b->js && js_PublishAsyncGetPendingList(&pending, b->js) == NATS_OK)
+	/* libnats 3.4.1 crashes here when nothing was ever published */
+	if (b->js && x->published &&
+	    js_PublishAsyncGetPendingList(&pending, b->js) == NATS_OK)
 		natsMsgList_Destroy(&pending);
 	for (i = 0; i < x->count; i++) {
 		struct slot *s = slot_at(x, i);
