@@ -16,7 +16,10 @@
 # examples/ of this tree).  KIPC_VM_EXTRA_DYN, dynamically linked files
 # SRC[:DEST] copied to DEST (default: SRC's own path) with the shared
 # libraries and loader they need (default: Debian's trinity, when it is
-# installed, and tests/trinity's LD_PRELOAD shim).
+# installed, and tests/trinity's LD_PRELOAD shim; nats-server and
+# tools/kipc-bridge and tools/kipc-bench-bridge, for the bridge test and
+# bench).  The kernel's veth.ko (the release KO was built for, from
+# /lib/modules) is copied to the same path, for the bridge test to load.
 
 set -eu
 
@@ -101,6 +104,21 @@ install_dyn()
 			cp -L "$lib" "$root/$lib"
 		done
 	done
+}
+
+# install_veth ROOT KO: the veth module of the kernel KO was built for
+# (its vermagic's release), when /lib/modules has it (Debian's kernel; the
+# debug kernel has no modules, and no network to speak of).
+install_veth()
+{
+	local root=$1 ko=$2 rel m
+
+	rel=$(modinfo -F vermagic "$ko" 2>/dev/null | awk '{print $1}')
+	[ -n "$rel" ] || return 0
+	m=/lib/modules/$rel/kernel/drivers/net/veth.ko
+	[ -r "$m" ] || return 0
+	mkdir -p "$root/$(dirname "$m")"
+	cp "$m" "$root/$m"
 }
 
 install_etc()
@@ -333,9 +351,10 @@ main()
 	extra=${KIPC_VM_EXTRA_DIRS-$VM_REPO/tools $VM_REPO/examples}
 	# shellcheck disable=SC2086 # a list of directories
 	install_extra "$root" $extra
-	extra=${KIPC_VM_EXTRA_DYN-/usr/bin/trinity $VM_REPO/tests/trinity/kipc-trinity-shim.so:/usr/lib/kipc-trinity-shim.so}
+	extra=${KIPC_VM_EXTRA_DYN-/usr/bin/trinity $VM_REPO/tests/trinity/kipc-trinity-shim.so:/usr/lib/kipc-trinity-shim.so /usr/sbin/nats-server $VM_REPO/tools/kipc-bridge:/usr/bin/kipc-bridge $VM_REPO/tools/kipc-bench-bridge:/usr/bin/kipc-bench-bridge}
 	# shellcheck disable=SC2086 # a list of files
 	install_dyn "$root" $extra
+	install_veth "$root" "$ko"
 	cp "$ko" "$root/lib/modules/kipc.ko"
 
 	for b in "$@"; do

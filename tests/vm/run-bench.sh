@@ -149,9 +149,10 @@ main()
 	mkdir -p "$out/bin"
 	cp "$bench" "$out/bin/kipc-bench"
 	# The benchmark goes in /usr/bin (not every tool: only it); perf and
-	# rt-tests' pmqtest, dynamically linked, with the libraries they need.
+	# rt-tests' pmqtest, dynamically linked, with the libraries they need;
+	# the bridge benchmark's programs and script (bench-bridge.sh).
 	KIPC_VM_EXTRA_DIRS=$out/bin \
-	KIPC_VM_EXTRA_DYN="$(command -v perf || true) $(command -v pmqtest || true)" \
+	KIPC_VM_EXTRA_DYN="$(command -v perf || true) $(command -v pmqtest || true) /usr/sbin/nats-server $VM_REPO/tools/kipc-bridge:/usr/bin/kipc-bridge $VM_REPO/tools/kipc-bench-bridge:/usr/bin/kipc-bench-bridge $VM_DIR/bench-bridge.sh:/usr/bin/bench-bridge.sh" \
 		"$VM_DIR/mkinitramfs.sh" \
 		-o "$out/bench.cpio.gz" -k "$VM_KO" -t "$tmo" "$wrapper"
 
