@@ -44,6 +44,8 @@ struct importer {
 	size_t cap;
 	uint64_t max_msg_size;
 	uint64_t unflushed;		/* acked since the last flush */
+	uint64_t reconnects;		/* b->st.reconnects at the last resync */
+	bool resync;			/* wait out others' acks before a fetch */
 };
 
 bool bridge_hdr_u64(natsMsg *m, const char *key, uint64_t *v)
@@ -246,6 +248,38 @@ static void note_meta(struct importer *im, natsMsgList *list)
 	}
 }
 
+/*
+ * Before the first fetch, and after a reconnect or a failed fetch: when
+ * the consumer has deliveries awaiting an ack that this importer does not
+ * hold (a dead predecessor's, or ones lost with a server or connection),
+ * fetch nothing until their ack wait has run out.  JetStream then hands
+ * them out before anything newer, so they cannot arrive after a later
+ * message of their producer.  (max_ack_pending alone does not hold the
+ * newer ones back when fewer than --batch were pending.)
+ */
+static void resync(struct importer *im)
+{
+	struct bridge *b = im->b;
+	jsConsumerInfo *ci = NULL;
+	jsErrCode jerr = 0;
+	int64_t until;
+
+	im->resync = false;
+	im->reconnects = atomic_load(&b->st.reconnects);
+	if (js_GetConsumerInfo(&ci, b->js, b->o.stream, b->o.durable, NULL,
+			       &jerr) != NATS_OK) {
+		im->resync = true;
+		bridge_poll_signal(b, IDLE_MS);
+		return;
+	}
+	if (ci->NumAckPending) {
+		until = bridge_now() + ACK_WAIT_NS + PROGRESS_NS;
+		while (!b->stop && bridge_now() < until)
+			bridge_poll_signal(b, IDLE_MS);
+	}
+	jsConsumerInfo_Destroy(ci);
+}
+
 static int run(struct importer *im)
 {
 	struct bridge *b = im->b;
@@ -268,13 +302,20 @@ static int run(struct importer *im)
 			bridge_drain_wake(b);
 			continue;
 		}
+		if (im->resync ||
+		    im->reconnects != atomic_load(&b->st.reconnects)) {
+			resync(im);
+			continue;
+		}
 		memset(&list, 0, sizeof(list));
 		jerr = 0;
 		s = natsSubscription_Fetch(&list, im->sub, n, FETCH_WAIT_MS,
 					   &jerr);
 		if (s != NATS_OK && !list.Count) {
-			if (s != NATS_TIMEOUT)
+			if (s != NATS_TIMEOUT) {
+				im->resync = true;
 				bridge_poll_signal(b, IDLE_MS);
+			}
 			continue;
 		}
 		note_meta(im, &list);
@@ -293,6 +334,7 @@ int bridge_import(struct bridge *b)
 
 	memset(&im, 0, sizeof(im));
 	im.b = b;
+	im.resync = true;
 	if (bridge_open_queue(b, b->o.queue, KIPC_WRONLY, &b->q))
 		goto out;
 	ret = kipc_queue_stat(b->q, &st);
