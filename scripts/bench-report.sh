@@ -446,6 +446,46 @@ meta_rounds()
 	awk -F, '$2 == "meta" && $3 == "rounds" { print $7; exit }' "$OUT/results.csv"
 }
 
+# bridge_table CPUS: kipc-bridge against a local queue and plain NATS
+# (tests/vm/bench-bridge.sh), if that run has the rows.
+bridge_table()
+{
+	awk -F, -v c="$1" '
+	function med(m, k,   n, i, j, t, a) {
+		n = split(V[m, k], a, " ")
+		for (i = 1; i <= n; i++)
+			for (j = i + 1; j <= n; j++)
+				if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+		LO = a[1]; HI = a[n]; N = n
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	$1 == c && $2 == "bridge" && $6 ~ /_r[0-9]+$/ {
+		k = $6; sub(/_r[0-9]+$/, "", k)
+		V[$3, k] = V[$3, k] " " $7
+		M[$3] = 1
+	}
+	END {
+		if (!("kipc-bridge" in M)) exit
+		print "### Across machines: a queue through kipc-bridge and JetStream, between two namespaces joined by veth (64 B; median of the rounds, min–max)"
+		print ""
+		print "| path | msgs/s | one-way p50 (µs) | msgs/s vs the local queue | msgs/s vs plain NATS |"
+		print "|---|---|---|---|---|"
+		lq = med("kq-local", "msgs_per_s"); np = med("nats-pubsub", "msgs_per_s")
+		split("kq-local kipc-bridge nats-pubsub", order, " ")
+		for (i = 1; i <= 3; i++) {
+			m = order[i]
+			if (!(m in M)) continue
+			r = med(m, "msgs_per_s"); rl = LO; rh = HI; rn = N
+			l = med(m, "p50_us"); ll = LO; lh = HI
+			printf "| %s | %.0f (%.0f–%.0f, %d rounds) | %.0f (%.0f–%.0f) | %.3f× | %.3f× |\n", \
+			    m, r, rl, rh, rn, l, ll, lh, lq ? r / lq : 0, np ? r / np : 0
+		}
+		print ""
+		print "kq-local: a kipc queue inside machine A; kipc-bridge: A'"'"'s queue, export, nats-server (file store on tmpfs) in A, import into B'"'"'s queue; nats-pubsub: a core NATS subject published in A and subscribed in B. A round is a burst of 10,000 (throughput) and, once it drained, 300 messages 2 ms apart (latency)."
+		print ""
+	}' "$OUT/results.csv"
+}
+
 section()
 {
 	local f=$tmp/$1$2.md
@@ -516,6 +556,7 @@ EOF
 		section sel "$c" "### Selective receive: one type-2 message behind N type-1 messages, time of one receive"
 		section peer "$c" "### Outside peers (tools nobody here wrote), in the same VM run, beside kipc-bench's own figures"
 		section od "$c" "### Owner death: 10,000 messages queued, 64 receiver threads blocked on a type nobody sends"
+		bridge_table "$c"
 	done
 	cat <<EOF
 

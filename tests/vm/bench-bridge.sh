@@ -9,8 +9,8 @@
 #   kipc-bridge  A's queue -> kipc-bridge export -> JetStream ->
 #                kipc-bridge import -> B's queue;
 #   nats-pubsub  a plain NATS subject, published in A, subscribed in B.
-# Each round: a burst of N (throughput) then M paced GAP us apart (one-way
-# latency, p50).  tools/kipc-bench-bridge prints the rows:
+# Each round: a burst of N (throughput), drained, then M paced GAP us
+# apart (one-way latency, p50).  tools/kipc-bench-bridge prints the rows:
 #   @@CSV,<cpus>,bridge,<mech>,64,,msgs_per_s_r<round>,<value>
 #   @@CSV,<cpus>,bridge,<mech>,64,,p50_us_r<round>,<value>
 # Environment: KIPC_BENCH_BRIDGE_N (10000), _M (300), _GAP_US (2000),
@@ -58,7 +58,8 @@ fail()
 # machine: a holder process in new namespaces; prints its pid.
 machine()
 {
-	unshare -i -n -u sleep 1000000 &
+	# not on our stdout: $(machine) would wait for the holder to end
+	unshare -i -n -u sleep 1000000 >/dev/null 2>&1 </dev/null &
 	p=$!
 	i=0
 	while [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do
@@ -77,6 +78,9 @@ fi
 pa=$(machine) || fail "no namespaces"
 pb=$(machine) || fail "no namespaces"
 pids="$pa $pb"
+# What goes to the background is started with nsenter itself, not these
+# functions: $! of a backgrounded function is a subshell, and killing it
+# would leave the program running.
 inA() { nsenter -t "$pa" -i -n -u "$@"; }
 inB() { nsenter -t "$pb" -i -n -u "$@"; }
 inA hostname bench-a
@@ -99,11 +103,13 @@ jetstream {
   max_file_store: 256MB
 }
 EOF
-inA $NATS -c $D/nats.conf >$D/nats.log 2>&1 &
+nsenter -t "$pa" -i -n -u $NATS -c $D/nats.conf >$D/nats.log 2>&1 &
 pids="$pids $!"
 inB $BB wait-nats $URL 60 2>>$D/bench.log || fail "nats-server not up"
 
-# round MECH R SENDER... -- RECEIVER...: one round, the receiver first.
+# round MECH R SENDER... -- RECEIVER...: one round, the receiver first:
+# a burst of N (throughput), then, once it has drained, M paced messages
+# (latency), so no paced message waits behind the burst.
 round()
 {
 	mech=$1 r=$2 snd="" rcv=""
@@ -111,19 +117,21 @@ round()
 	while [ "$1" != "--" ]; do snd="$snd $1"; shift; done
 	shift
 	rcv="$*"
-	rm -f $D/ready
-	# shellcheck disable=SC2086 # argument lists
-	$rcv $N $M "$mech" "$r" $D/ready 2>>$D/bench.log &
-	rp=$!
-	i=0
-	while [ ! -e $D/ready ]; do
-		i=$((i + 1))
-		[ $i -gt 600 ] && fail "$mech: the receiver did not start"
-		sleep 0.05
+	for nm in "$N 0" "0 $M"; do
+		rm -f $D/ready
+		# shellcheck disable=SC2086 # argument lists
+		$rcv $nm "$mech" "$r" $D/ready 2>>$D/bench.log &
+		rp=$!
+		i=0
+		while [ ! -e $D/ready ]; do
+			i=$((i + 1))
+			[ $i -gt 600 ] && fail "$mech: the receiver did not start"
+			sleep 0.05
+		done
+		# shellcheck disable=SC2086
+		$snd $nm $GAP 2>>$D/bench.log || fail "$mech round $r: send"
+		wait $rp || fail "$mech round $r: receive"
 	done
-	# shellcheck disable=SC2086
-	$snd $N $M $GAP 2>>$D/bench.log || fail "$mech round $r: send"
-	wait $rp || fail "$mech round $r: receive"
 }
 
 inA $BB mkq qlocal 2>>$D/bench.log || fail "mkq qlocal"
@@ -135,7 +143,7 @@ done
 
 inA $BB mkq qa 2>>$D/bench.log || fail "mkq qa"
 inB $BB mkq qb 2>>$D/bench.log || fail "mkq qb"
-inA $KB export qa --server $URL --stream BENCH --subject bench.q \
+nsenter -t "$pa" -i -n -u $KB export qa --server $URL --stream BENCH --subject bench.q \
 	--id bench-a.qa --stats $D/export.json >$D/export.log 2>&1 &
 pids="$pids $!"
 i=0
@@ -144,7 +152,7 @@ until grep -Eq '"connected": ?true' $D/export.json 2>/dev/null; do
 	[ $i -gt 300 ] && fail "the exporter did not connect"
 	sleep 0.1
 done
-inB $KB import qb --server $URL --stream BENCH --subject bench.q \
+nsenter -t "$pb" -i -n -u $KB import qb --server $URL --stream BENCH --subject bench.q \
 	--durable bench --stats $D/import.json >$D/import.log 2>&1 &
 pids="$pids $!"
 r=0

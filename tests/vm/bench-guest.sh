@@ -104,6 +104,6 @@ elif command -v perf >/dev/null; then
 		-g none --percent-limit 0.7 2>/dev/null | grep -v '^$' |
 		sed 's/^/@@PROF st-kring self /'
 fi
-/usr/bin/bench-bridge.sh || rc=1
+timeout 240 /usr/bin/bench-bridge.sh || rc=1
 echo "@@BENCH-GUEST-DONE"
 exit $rc

@@ -266,6 +266,14 @@ static void resync(struct importer *im)
 
 	im->resync = false;
 	im->reconnects = atomic_load(&b->st.reconnects);
+	/*
+	 * A dead importer's pull request stays open at the server until it
+	 * expires, and what the server hands it meanwhile becomes pending
+	 * after we looked: let it expire first.
+	 */
+	until = bridge_now() + (FETCH_WAIT_MS + 200) * MSEC;
+	while (!b->stop && bridge_now() < until)
+		bridge_poll_signal(b, IDLE_MS);
 	if (js_GetConsumerInfo(&ci, b->js, b->o.stream, b->o.durable, NULL,
 			       &jerr) != NATS_OK) {
 		im->resync = true;
