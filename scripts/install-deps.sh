@@ -17,6 +17,7 @@ PKGS="
 	cpio
 	kmod
 	libnl-genl-3-dev
+	libnl-route-3-dev
 	libjson-c-dev
 	libnats-dev
 	nats-server

@@ -16,6 +16,17 @@
  * server stores it once within the duplicate window).  What one
  * connection sent is stored as a prefix, so order survives.
  *
+ * The slots not yet ACKED are always in queue order (priority, then
+ * seq).  A message leased after a slot of lower priority, or of the same
+ * priority and a higher seq (a nack, a lease timeout), that still awaits
+ * its PubAck is HELD: not published until every slot before it is ACKED.
+ * So when an exporter dies, what it had published but not got
+ * acknowledged is in the order its successor leases it again, while the
+ * server may still be storing what the dead one sent.  Two publishers
+ * sending the same messages in different orders could each extend the
+ * other's Nats-Expected-Last-Msg-Id chain past a message not yet stored
+ * (the id chain cannot tell whose copy made a message the last).
+ *
  * Credit: no lease is taken unless the stream has room for it (max-msgs
  * - stored - not yet stored, and the same in bytes for a message of the
  * queue's max_msg_size plus headers); when credit runs out, the stream
@@ -43,12 +54,13 @@
 #define STOP_WAIT_NS	(3000 * MSEC)	/* SIGTERM: PubAcks awaited so long */
 #define HDR_MARGIN	64		/* stream bytes per message beyond ours */
 
-enum slot_state { SLOT_PENDING = 1, SLOT_ACKED, SLOT_FAILED };
+enum slot_state { SLOT_PENDING = 1, SLOT_ACKED, SLOT_FAILED, SLOT_HELD };
 
 struct slot {
 	uint64_t seq;			/* kipc seq: the lease */
-	natsMsg *msg;			/* ours when FAILED, else NULL */
+	natsMsg *msg;			/* ours when FAILED or HELD */
 	uint64_t bytes;			/* what it costs the stream */
+	uint32_t prio;
 	enum slot_state state;
 	bool duplicate;			/* the PubAck said so */
 };
@@ -60,6 +72,7 @@ struct exporter {
 	unsigned int cap, head, count;
 	unsigned int pending;		/* slots PENDING */
 	unsigned int failed;		/* slots FAILED */
+	bool held;			/* the last slot is HELD */
 	bool closing;			/* the handler only frees from now on */
 	bool recovering;
 	bool published;			/* js_PublishMsgAsync() was called */
@@ -125,6 +138,24 @@ static void on_puback(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
 	pthread_mutex_unlock(&x->lock);
 	natsMsg_Destroy(msg);
 	bridge_wake(x->b);
+}
+
+/* Is kipc message @k before a slot that is not ACKED yet, in queue
+ * order?  Under x->lock.
+ */
+static bool overtakes(struct exporter *x, const struct kipc_msg *k)
+{
+	unsigned int i;
+
+	for (i = 0; i < x->count; i++) {
+		struct slot *s = slot_at(x, i);
+
+		if (s->state == SLOT_ACKED)
+			continue;
+		if (k->prio > s->prio || (k->prio == s->prio && k->seq < s->seq))
+			return true;
+	}
+	return false;
 }
 
 /* Hand slot @s's message to libnats; on a refusal the slot is FAILED
@@ -363,6 +394,7 @@ static int lease_one(struct exporter *x, int64_t timeout_ns)
 	struct slot *s;
 	natsMsg *m;
 	ssize_t n;
+	bool held;
 
 	memset(&k, 0, sizeof(k));
 	n = kipc_recv_leased(b->q, NULL, x->buf, x->max_msg_size, &k,
@@ -393,17 +425,45 @@ static int lease_one(struct exporter *x, int64_t timeout_ns)
 	memcpy(x->last_id, id, sizeof(x->last_id));
 
 	pthread_mutex_lock(&x->lock);
+	held = overtakes(x, &k);
 	s = slot_at(x, x->count);
 	memset(s, 0, sizeof(*s));
 	s->seq = k.seq;
+	s->prio = k.prio;
 	s->bytes = n + hdr_len + strlen(x->subject) + HDR_MARGIN;
+	if (held) {
+		s->state = SLOT_HELD;
+		s->msg = m;
+		x->held = true;
+	}
 	x->count++;
 	pthread_mutex_unlock(&x->lock);
 	x->credit_msgs--;
 	x->credit_bytes -= s->bytes;
 	atomic_store(&b->st.inflight, x->count);
-	publish_slot(x, s, m);
+	if (held)
+		atomic_fetch_add(&b->st.held, 1);
+	else
+		publish_slot(x, s, m);
 	return 1;
+}
+
+/* Publish the HELD slot (the last) once every slot before it is ACKED;
+ * false while it must wait.
+ */
+static bool release_held(struct exporter *x)
+{
+	struct slot *s = slot_at(x, x->count - 1);
+	bool wait;
+
+	pthread_mutex_lock(&x->lock);
+	wait = x->pending || x->failed;
+	pthread_mutex_unlock(&x->lock);
+	if (wait)
+		return false;
+	x->held = false;
+	publish_slot(x, s, s->msg);
+	return true;
 }
 
 /* Wait for a PubAck, a signal or a message in the queue. */
@@ -458,6 +518,10 @@ static int run(struct exporter *x)
 				wait_event(x, false);
 				continue;
 			}
+		}
+		if (x->held && !release_held(x)) {
+			wait_event(x, false);
+			continue;
 		}
 		if (x->count >= x->cap || !have_credit(x)) {
 			wait_event(x, false);

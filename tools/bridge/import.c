@@ -6,14 +6,30 @@
  * Each round fetches at most min(--batch, room) messages, room being
  * what the local queue can still take (max_msgs - depth - leased, from
  * kipc_queue_stat()), so a slow local receiver slows the fetches and the
- * stream fills behind it.  Each message is sent into the local queue
- * without blocking, with its original type and priority (and, with
- * --origin, struct kipc_bridge_origin in front), and acked to JetStream
+ * stream fills behind it.  After a round that got messages the next asks
+ * for what is there without waiting (a no-wait pull request); after one
+ * that got none, it waits up to 500 ms for a single message, which thus
+ * comes at once instead of when a whole batch has gathered.  Each
+ * message is sent into the local queue without blocking, with its
+ * original type and priority (and, with --origin, struct
+ * kipc_bridge_origin in front), and acked to JetStream
  * only once the send succeeded; the acks of a round are flushed before
  * the next fetch.  A send that finds the queue full waits (the rest of
  * the round waits behind it, for order) in poll() for the queue's
  * EPOLLOUT, and tells JetStream the message is in progress every second
  * so its ack wait does not run out.
+ *
+ * Nothing is sent while the consumer has deliveries pending that this
+ * importer does not hold (a dead importer's, whose ack wait has not run
+ * out): what was fetched is held (in progress every second), and fetching
+ * goes on, until those come again to this importer; then the held
+ * messages go in stream order.  JetStream usually redelivers in stream
+ * order, but nats-server 2.9.10 can put a redelivery behind later ones
+ * (a redelivery taken for a pull request that has just expired or lost
+ * its connection goes back only at the end of the queue, an ack wait
+ * later), so the importer sorts what it holds by stream sequence.
+ * After HOLD_MAX_NS of waiting (another live importer on the same
+ * durable, a misconfiguration) it says so and sends anyway.
  *
  * The durable consumer is created here when missing (max_ack_pending =
  * --batch, ack wait 5 s) and then bound, so that libnats never deletes
@@ -36,6 +52,12 @@
 #define ACK_WAIT_NS	(5000 * MSEC)	/* the consumer's ack wait */
 #define PROGRESS_NS	(1000 * MSEC)	/* in-progress every 1 s while held */
 #define FLUSH_MS	2000
+#define HOLD_MAX_NS	(3 * ACK_WAIT_NS)	/* then send out of turn */
+
+struct held {
+	natsMsg *m;
+	uint64_t sseq;			/* the stream's sequence number */
+};
 
 struct importer {
 	struct bridge *b;
@@ -46,6 +68,11 @@ struct importer {
 	uint64_t unflushed;		/* acked since the last flush */
 	uint64_t reconnects;		/* b->st.reconnects at the last resync */
 	bool resync;			/* wait out others' acks before a fetch */
+	bool busy;			/* the last fetch got messages */
+	struct held *held;		/* fetched, not sent, by stream seq */
+	int nheld, held_cap;
+	int64_t held_since;		/* waiting for others' deliveries */
+	int64_t held_progress;		/* next in-progress of the held */
 };
 
 bool bridge_hdr_u64(natsMsg *m, const char *key, uint64_t *v)
@@ -182,17 +209,99 @@ static void flush_acks(struct importer *im)
 	}
 }
 
+static void release_held(struct importer *im)
+{
+	int i;
+
+	for (i = 0; i < im->nheld; i++)
+		natsMsg_Destroy(im->held[i].m);
+	im->nheld = 0;
+	im->held_since = 0;
+}
+
+/* Take the fetched messages into the held set, in stream order; a second
+ * delivery of a message replaces the first.
+ */
+static void hold(struct importer *im, natsMsgList *list)
+{
+	jsMsgMetaData *meta;
+	int i, j;
+
+	for (i = 0; i < list->Count; i++) {
+		natsMsg *m = list->Msgs[i];
+		uint64_t sseq = 0;
+
+		if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+			sseq = meta->Sequence.Stream;
+			jsMsgMetaData_Destroy(meta);
+		}
+		for (j = im->nheld; j > 0 && im->held[j - 1].sseq > sseq; j--)
+			;
+		if (j > 0 && im->held[j - 1].sseq == sseq) {
+			natsMsg_Destroy(im->held[j - 1].m);
+			im->held[j - 1].m = m;
+		} else if (im->nheld < im->held_cap) {
+			memmove(&im->held[j + 1], &im->held[j],
+				(im->nheld - j) * sizeof(im->held[0]));
+			im->held[j] = (struct held){ m, sseq };
+			im->nheld++;
+		} else {
+			/* more than max_ack_pending: cannot be */
+			natsMsg_Nak(m, NULL);
+			natsMsg_Destroy(m);
+		}
+		list->Msgs[i] = NULL;
+	}
+}
+
+/* May the held messages go?  Only when every delivery the consumer
+ * awaits an ack for is one of them, or after HOLD_MAX_NS.
+ */
+static bool held_may_go(struct importer *im)
+{
+	struct bridge *b = im->b;
+	jsConsumerInfo *ci = NULL;
+	jsErrCode jerr = 0;
+	int64_t now = bridge_now();
+	bool go;
+	int i;
+
+	if (js_GetConsumerInfo(&ci, b->js, b->o.stream, b->o.durable, NULL,
+			       &jerr) != NATS_OK)
+		return false;
+	go = ci->NumAckPending <= (int64_t)im->nheld;
+	jsConsumerInfo_Destroy(ci);
+	if (go)
+		return true;
+	if (!im->held_since) {
+		im->held_since = now;
+		im->held_progress = now + PROGRESS_NS;
+	}
+	if (now - im->held_since >= HOLD_MAX_NS) {
+		bridge_err(b->o.durable, "deliveries held elsewhere for %d s "
+			   "(another importer on this durable?): sending %d out of turn",
+			   (int)(HOLD_MAX_NS / (1000 * MSEC)), im->nheld);
+		return true;
+	}
+	if (now >= im->held_progress) {
+		for (i = 0; i < im->nheld; i++)
+			natsMsg_InProgress(im->held[i].m, NULL);
+		im->held_progress = now + PROGRESS_NS;
+	}
+	return false;
+}
+
 /* Send and ack the fetched messages in order; what a signal leaves
  * unsent is nak'd.  -1 when the local queue is gone.
  */
-static int deliver(struct importer *im, natsMsgList *list)
+static int deliver(struct importer *im)
 {
 	struct bridge *b = im->b;
 	int64_t progress = bridge_now() + PROGRESS_NS;
 	int i = 0, ret = 0;
 
-	while (i < list->Count) {
-		natsMsg *m = list->Msgs[i];
+	while (i < im->nheld) {
+		natsMsg *m = im->held[i].m;
 		int r;
 
 		if (b->stop)
@@ -202,8 +311,8 @@ static int deliver(struct importer *im, natsMsgList *list)
 			if (bridge_now() >= progress) {
 				int j;
 
-				for (j = i; j < list->Count; j++)
-					natsMsg_InProgress(list->Msgs[j], NULL);
+				for (j = i; j < im->nheld; j++)
+					natsMsg_InProgress(im->held[j].m, NULL);
 				progress = bridge_now() + PROGRESS_NS;
 			}
 			wait_room(im, progress);
@@ -227,8 +336,9 @@ static int deliver(struct importer *im, natsMsgList *list)
 		atomic_store(&b->st.inflight, im->unflushed);
 		i++;
 	}
-	for (; i < list->Count; i++)
-		natsMsg_Nak(list->Msgs[i], NULL);
+	for (; i < im->nheld; i++)
+		natsMsg_Nak(im->held[i].m, NULL);
+	release_held(im);
 	flush_acks(im);
 	return ret;
 }
@@ -288,6 +398,25 @@ static void resync(struct importer *im)
 	jsConsumerInfo_Destroy(ci);
 }
 
+/* At most @n messages: what is there now after a busy round, else the
+ * first one to come within FETCH_WAIT_MS.
+ */
+static natsStatus fetch(struct importer *im, natsMsgList *list, int64_t n,
+			jsErrCode *jerr)
+{
+	jsFetchRequest req;
+
+	if (!im->busy)
+		return natsSubscription_Fetch(list, im->sub, 1, FETCH_WAIT_MS,
+					      jerr);
+	jsFetchRequest_Init(&req);
+	req.Batch = n;
+	req.NoWait = true;
+	/* how long libnats waits for the server's answer */
+	req.Expires = (int64_t)FETCH_WAIT_MS * MSEC;
+	return natsSubscription_FetchRequest(list, im->sub, &req);
+}
+
 static int run(struct importer *im)
 {
 	struct bridge *b = im->b;
@@ -305,6 +434,9 @@ static int run(struct importer *im)
 		n = room(im);
 		if (n > b->o.batch)
 			n = b->o.batch;
+		/* what is held waits for its room in deliver() */
+		if (im->nheld)
+			n = n > im->nheld ? n - im->nheld : 1;
 		if (!n || !atomic_load(&b->st.connected)) {
 			bridge_poll_signal(b, IDLE_MS);
 			bridge_drain_wake(b);
@@ -317,19 +449,22 @@ static int run(struct importer *im)
 		}
 		memset(&list, 0, sizeof(list));
 		jerr = 0;
-		s = natsSubscription_Fetch(&list, im->sub, n, FETCH_WAIT_MS,
-					   &jerr);
+		s = fetch(im, &list, n, &jerr);
+		im->busy = list.Count > 0;
 		if (s != NATS_OK && !list.Count) {
-			if (s != NATS_TIMEOUT) {
+			if (s != NATS_TIMEOUT && s != NATS_NOT_FOUND) {
 				im->resync = true;
 				bridge_poll_signal(b, IDLE_MS);
 			}
-			continue;
+			if (!im->nheld)
+				continue;
 		}
 		note_meta(im, &list);
-		n = deliver(im, &list);
+		hold(im, &list);
 		natsMsgList_Destroy(&list);
-		if (n < 0)
+		if (!im->nheld || !held_may_go(im))
+			continue;
+		if (deliver(im) < 0)
 			return -1;
 	}
 }
@@ -338,7 +473,7 @@ int bridge_import(struct bridge *b)
 {
 	struct importer im;
 	struct kipc_queue_stat st;
-	int ret = 1;
+	int ret = 1, i;
 
 	memset(&im, 0, sizeof(im));
 	im.b = b;
@@ -354,7 +489,9 @@ int bridge_import(struct bridge *b)
 	im.max_msg_size = st.max_msg_size;
 	im.cap = st.max_msg_size + sizeof(struct kipc_bridge_origin);
 	im.buf = malloc(im.cap);
-	if (!im.buf) {
+	im.held_cap = 2 * b->o.batch;
+	im.held = calloc(im.held_cap, sizeof(*im.held));
+	if (!im.buf || !im.held) {
 		bridge_err(b->o.queue, "out of memory");
 		ret = 1;
 		goto out;
@@ -373,11 +510,15 @@ int bridge_import(struct bridge *b)
 		bridge_err(b->o.queue, "the queue was shut down or its owner died");
 	ret = ret ? 1 : 0;
 out:
+	for (i = 0; i < im.nheld; i++)
+		natsMsg_Nak(im.held[i].m, NULL);
+	release_held(&im);
 	flush_acks(&im);
 	bridge_stats_tick(b, true);
 	if (im.sub)
 		natsSubscription_Destroy(im.sub);
 	bridge_disconnect(b);
+	free(im.held);
 	free(im.buf);
 	return ret;
 }
