@@ -74,6 +74,8 @@
 #define BT_MAGIC	0x6b627472u
 #define HOST_A		"bt-a"
 #define HOST_B		"bt-b"
+#define STALL_MS	60000		/* no message for so long: stalled */
+#define DRAIN_MAX_MS	400000		/* a drain that trickles: stalled too */
 
 /* ---------------------------------------------------------------------
  * Paths and small helpers.
@@ -505,19 +507,39 @@ static int nats_fill(int s, char *buf, size_t cap, size_t *len, int64_t end)
 	return 0;
 }
 
+/* A "MSG subject sid [reply] bytes" line, NUL-terminated: its size, and
+ * its reply subject (or "") in @rs; -1 if it is not one.
+ */
+static long msg_line(const char *line, char rs[256])
+{
+	size_t n;
+
+	if (sscanf(line, "MSG %*s %*s %255s %zu", rs, &n) == 2)
+		return n;
+	rs[0] = '\0';
+	if (sscanf(line, "MSG %*s %*s %zu", &n) == 1)
+		return n;
+	return -1;
+}
+
 /*
  * Send @body to @subj on the server at @ip (from machine @from) and copy
- * the reply's payload into @out.  0, or -errno (-ETIMEDOUT: no reply).
+ * the reply's payload into @out, and its reply subject (a JetStream
+ * delivery's ack subject) into @reply when not NULL.  Without @out, only
+ * wait until the server has read the message.  0, or -errno
+ * (-ETIMEDOUT: no reply).
  */
 static int nats_request(struct machine *from, const char *ip,
 			const char *subj, const char *body, char *out,
-			size_t cap, long ms)
+			size_t cap, char reply[256], long ms)
 {
 	static char buf[1 << 17];
 	size_t len = 0, plen;
 	int64_t end = kt_now_ns() + ms * MS;
-	char *p, *line, hdr[512];
+	char *p, *line, hdr[512], rs[256];
+	const char *tail;
 	int s, ret;
+	long n;
 
 	buf[0] = '\0';	/* nothing of the last call's reply */
 	s = tcp_connect(from, ip, NATS_PORT, ms);
@@ -527,8 +549,10 @@ static int nats_request(struct machine *from, const char *ip,
 		       "CONNECT {\"verbose\":false,\"pedantic\":false,\"protocol\":1}\r\n"
 		       "SUB _KT.reply 1\r\nPUB %s _KT.reply %zu\r\n", subj,
 		       strlen(body));
+	/* with no reply wanted, the PONG says the server read it all */
+	tail = out ? "\r\n" : "\r\nPING\r\n";
 	if (write(s, hdr, ret) != ret || write(s, body, strlen(body)) < 0 ||
-	    write(s, "\r\n", 2) != 2) {
+	    write(s, tail, strlen(tail)) != (ssize_t)strlen(tail)) {
 		ret = -errno;
 		goto out;
 	}
@@ -538,13 +562,25 @@ static int nats_request(struct machine *from, const char *ip,
 			if (!strncmp(line, "PING", 4)) {
 				if (write(s, "PONG\r\n", 6) != 6)
 					break;
+			} else if (!strncmp(line, "PONG", 4) && !out) {
+				ret = 0;
+				goto out;
 			} else if (!strncmp(line, "-ERR", 4)) {
 				*p = '\0';
-				snprintf(out, cap, "%.200s", line);
+				if (out)
+					snprintf(out, cap, "%.200s", line);
 				ret = -EPROTO;
 				goto out;
-			} else if (!strncmp(line, "MSG ", 4) &&
-				   sscanf(line, "MSG %*s %*s %zu", &plen) == 1) {
+			} else if (!strncmp(line, "MSG ", 4) && out) {
+				*p = '\0';
+				n = msg_line(line, rs);
+				if (n < 0) {
+					line = p + 2;
+					continue;
+				}
+				plen = n;
+				if (reply)
+					snprintf(reply, 256, "%s", rs);
 				while (p + 2 + plen + 2 > buf + len) {
 					ret = nats_fill(s, buf, sizeof(buf), &len,
 							end);
@@ -580,7 +616,8 @@ static json_object *js_api(struct machine *from, const char *ip,
 {
 	static char out[1 << 16];
 	json_object *j, *e;
-	int ret = nats_request(from, ip, subj, body, out, sizeof(out), 5000);
+	int ret = nats_request(from, ip, subj, body, out, sizeof(out), NULL,
+			       5000);
 
 	if (ret) {
 		snprintf(err, errlen, "%.64s: %s %.120s", subj, strerror(-ret),
@@ -1330,6 +1367,32 @@ static int producers_done(struct shared *s)
 }
 
 /*
+ * Wait until B has @n messages or the producers are done, giving up after
+ * @idle_ms in which no message arrived (the flow stalled): 0, or -1 with
+ * the counts logged.
+ */
+static int wait_flow(struct shared *s, uint64_t n, long idle_ms)
+{
+	uint64_t last = atomic_load(&s->unique), u;
+	int64_t since = kt_now_ns();
+
+	while ((u = atomic_load(&s->unique)) < n && !producers_done(s)) {
+		if (u != last) {
+			last = u;
+			since = kt_now_ns();
+		} else if (kt_now_ns() - since > idle_ms * MS) {
+			kt_log("bridge: the flow stalled at %llu received of "
+			       "%llu sent (%ld ms without a message)",
+			       (unsigned long long)u,
+			       (unsigned long long)total_sent(s), idle_ms);
+			return -1;
+		}
+		msleep(50);
+	}
+	return 0;
+}
+
+/*
  * The durable consumer's state: *@pending (not yet delivered) and
  * *@ack_pending (delivered, not acked), and its ack floor's stream seq
  * in *@floor.  0, or -1 when the server does not answer.
@@ -1356,20 +1419,26 @@ static int consumer_state(FIXTURE_DATA(bridge) *self, const char *ip,
 
 /*
  * Wait until the producers are done and the consumer has every message
- * that was not dropped, giving up after @idle_ms without progress; then
- * 1.5 s more for late duplicates.  Reaps the producers: 0 if all is well.
+ * that was not dropped, giving up after @idle_ms without progress or
+ * DRAIN_MAX_MS in all; then 1.5 s more for late duplicates.  Reaps the
+ * producers: 0 if all is well.
  */
 static int wait_drained(FIXTURE_DATA(bridge) *self, long idle_ms)
 {
 	struct shared *s = self->s;
 	uint64_t last = ~0ull, u;
-	int64_t since = kt_now_ns();
+	int64_t since = kt_now_ns(), end = since + DRAIN_MAX_MS * MS;
 	int i, bad = 0;
 
 	for (;;) {
 		u = atomic_load(&s->unique);
 		if (producers_done(s) && u >= total_sent(s) - total_dropped(s))
 			break;
+		if (kt_now_ns() > end) {
+			kt_log("bridge: not drained in %d s: %llu received",
+			       DRAIN_MAX_MS / 1000, (unsigned long long)u);
+			break;
+		}
 		if (atomic_load(&s->consumer_error) && s->err[0] &&
 		    atomic_load(&s->corrupt) + atomic_load(&s->origin_bad) > 100)
 			break;
@@ -1759,6 +1828,7 @@ TEST_F_TIMEOUT(bridge, flow, 880)
 	EXPECT_EQ(n, bridge_stat(&self->ex, "exported"));
 	EXPECT_EQ(n, bridge_stat(&self->im, "imported"));
 	EXPECT_EQ(0, bridge_stat(&self->ex, "rejected"));
+	EXPECT_EQ(0, bridge_stat(&self->im, "stale"));
 	EXPECT_EQ(0, stop_consumer(self));
 	DUMP_ON_FAIL();
 }
@@ -1778,8 +1848,9 @@ static void kill_loop(FIXTURE_DATA(bridge) *self,
 
 	kt_seed(&rng, getpid(), kills);
 	/* Let the flow start. */
-	while (atomic_load(&self->s->unique) < 100 && !producers_done(self->s))
-		msleep(50);
+	ASSERT_EQ(0, wait_flow(self->s, 100, STALL_MS)) {
+		dump_logs(self);
+	}
 	before = atomic_load(&self->s->unique);
 	for (k = 0; k < kills; k++) {
 		msleep(kt_range(&rng, 100, 900));
@@ -1845,46 +1916,60 @@ TEST_F_TIMEOUT(bridge, kill_exporter, 880)
 	DUMP_ON_FAIL();
 }
 
-/* How many of queue @q's messages are leased: within @ms, want @n. */
-static int wait_leased(int q, uint64_t n, long ms)
+/* Wait until @q holds @depth messages and @inflight leased: 0 or
+ * -ETIMEDOUT.
+ */
+static int wait_queue(int q, uint64_t depth, uint64_t inflight, long ms)
 {
 	int64_t end = kt_now_ns() + ms * MS;
 	struct kipc_queue_stat st;
 
 	do {
-		if (kipc_queue_stat(q, &st) == 0 && st.inflight_msgs == n)
+		if (kipc_queue_stat(q, &st) == 0 && st.depth_msgs == depth &&
+		    st.inflight_msgs == inflight)
 			return 0;
 		msleep(20);
 	} while (kt_now_ns() < end);
 	return -ETIMEDOUT;
 }
 
+struct overtake_args {
+	struct shared *s;
+	pid_t server;
+};
+
 /*
- * In A: producer 0 sends #0 at priority 1, and once the exporter has
- * leased it (its PubAck cannot come: the server is stopped), #1 at
- * priority 9, which sorts before #0 in the queue; the exporter leases it
- * too.  0, or which step failed.
+ * In A, producer 0: #0 at priority 1, until it is exported (acked in A:
+ * the exporter then knows the stream's room and needs the server for
+ * nothing but PubAcks for a while); then, with the server stopped, #1 at
+ * priority 1 and #2 at priority 9, which sorts before #1, each once the
+ * exporter has leased the one before it (their PubAcks cannot come).
+ * 0, or which step failed.
  */
 static int send_overtaking(void *arg)
 {
-	struct shared *s = arg;
+	static const uint32_t prio[3] = { 1, 1, 9 };
 	struct payload pl = { .magic = BT_MAGIC, .type = 1 };
-	uint32_t prio[2] = { 1, 9 };
+	struct overtake_args *a = arg;
+	struct shared *s = a->s;
 	int q, i;
 
 	q = kipc_queue_open("qa", KIPC_WRONLY);
 	if (q < 0)
 		return 1;
 	s->prod[0].pid = getpid();
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		pl.counter = i;
 		pl.prio = prio[i];
 		pl.check = kt_mix(0, i);
 		if (kipc_send(q, pl.type, pl.prio, &pl, sizeof(pl), 0))
 			return 2 + i;
 		atomic_store(&s->prod[0].sent, i + 1);
-		if (wait_leased(q, i + 1, 3000))
-			return 4 + i;
+		if (!i && (wait_queue(q, 0, 0, 60000) ||
+			   kill(a->server, SIGSTOP)))
+			return 5;
+		if (i && wait_queue(q, 0, i, 3000))
+			return 5 + i;
 	}
 	for (i = 0; i < NPROD; i++)
 		atomic_store(&s->prod[i].done, 1);
@@ -1895,13 +1980,15 @@ static int send_overtaking(void *arg)
  * A message that sorts before one still awaiting its PubAck (a higher
  * priority, sent later) is held, not published, until that PubAck came:
  * what an exporter has published but not got acknowledged is always in
- * queue order, the order its successor leases it in after a crash.  The
- * exporter is killed while it holds one, and the server resumed with the
- * dead exporter's publish still unread in its socket: nothing lost, no
+ * queue order, the order its successor leases it in after a crash.  A
+ * first message crosses; then, with the server stopped, the exporter is
+ * killed while it holds one, and the server resumed with the dead
+ * exporter's publish still unread in its socket: nothing lost, no
  * duplicate.
  */
 TEST_F_TIMEOUT(bridge, export_holds_order, 300)
 {
+	struct overtake_args oa;
 	uint64_t report_lost;
 	long long held = -1;
 	int64_t end;
@@ -1909,9 +1996,9 @@ TEST_F_TIMEOUT(bridge, export_holds_order, 300)
 	make_queues(self, _metadata, KIPC_POLICY_BLOCK, 64, 64);
 	start_server(self, _metadata, 0);
 	start_bridges(self, _metadata, "BTHOLD", "", 0);
-	WAIT_FOR(bridge_stat(&self->ex, "exported") == 0, 10000);
-	ASSERT_EQ(0, kill(self->sv[0].pid, SIGSTOP));
-	EXPECT_EQ(0, machine_run(&self->m[0], send_overtaking, self->s));
+	oa.s = self->s;
+	oa.server = self->sv[0].pid;
+	EXPECT_EQ(0, machine_run(&self->m[0], send_overtaking, &oa));
 	/* --stats is rewritten every second */
 	end = kt_now_ns() + 3000 * MS;
 	while (kt_now_ns() < end &&
@@ -1919,7 +2006,7 @@ TEST_F_TIMEOUT(bridge, export_holds_order, 300)
 		msleep(100);
 	EXPECT_EQ(1, held) TH_LOG("the priority 9 message was not held");
 	EXPECT_EQ(2, bridge_stat(&self->ex, "inflight"));
-	EXPECT_EQ(0, bridge_stat(&self->ex, "exported"));
+	EXPECT_EQ(1, bridge_stat(&self->ex, "exported"));
 	bridge_kill9(&self->ex);
 	ASSERT_EQ(0, kill(self->sv[0].pid, SIGCONT));
 	ASSERT_LT(0, bridge_start(&self->ex));
@@ -1927,7 +2014,7 @@ TEST_F_TIMEOUT(bridge, export_holds_order, 300)
 	EXPECT_EQ(0, wait_drained(self, 30000));
 	report_lost = report(self, "export_holds_order", self->ex.kills);
 	EXPECT_CLEAN_FLOW(self);
-	EXPECT_EQ(2, atomic_load(&self->s->unique));
+	EXPECT_EQ(3, atomic_load(&self->s->unique));
 	EXPECT_EQ(0, atomic_load(&self->s->dups));
 	EXPECT_BRIDGES_ALIVE(self);
 	EXPECT_BRIDGES_STOP(self);
@@ -1935,6 +2022,112 @@ TEST_F_TIMEOUT(bridge, export_holds_order, 300)
 	       "%lld of them duplicates", bridge_stat(&self->ex, "exported"),
 	       bridge_stat(&self->ex, "duplicates"));
 	EXPECT_EQ(2, bridge_stat(&self->ex, "exported"));
+	EXPECT_EQ(0, stop_consumer(self));
+	DUMP_ON_FAIL();
+}
+
+#define STALE_N	10
+
+/* In A, producer 0: #0 .. #STALE_N - 1, all at priority 1. */
+static int send_stale_flow(void *arg)
+{
+	struct payload pl = { .magic = BT_MAGIC, .type = 1, .prio = 1 };
+	struct shared *s = arg;
+	int q, i;
+
+	q = kipc_queue_open("qa", KIPC_WRONLY);
+	if (q < 0)
+		return 1;
+	s->prod[0].pid = getpid();
+	for (i = 0; i < STALE_N; i++) {
+		pl.counter = i;
+		pl.check = kt_mix(0, i);
+		if (kipc_send(q, pl.type, pl.prio, &pl, sizeof(pl), 0))
+			return 2;
+		atomic_store(&s->prod[0].sent, i + 1);
+	}
+	for (i = 0; i < NPROD; i++)
+		atomic_store(&s->prod[i].done, 1);
+	return 0;
+}
+
+/*
+ * Another consumer of the importer's durable (the test, by hand) takes
+ * #0 and keeps it in progress: the importer holds #1 .. #9 for 15 s,
+ * then says so on stderr, counts the delivery as stale and sends them.
+ * Once the other lets #0 go, it comes to the importer too, after the
+ * later ones: nothing lost, exactly one message out of order, and stale
+ * back to 0.
+ */
+TEST_F_TIMEOUT(bridge, stale_pending, 300)
+{
+	char url[64], subj[160], body[512], ack[256] = "", out[4096];
+	char why[256], log[8192];
+	uint64_t report_lost;
+	int64_t end;
+	json_object *j;
+
+	make_queues(self, _metadata, KIPC_POLICY_BLOCK, 64, 64);
+	start_server(self, _metadata, 0);
+	ASSERT_NE(NULL, bridge_prog()) TH_LOG("no kipc-bridge (set KIPC_BRIDGE)");
+	snprintf(url, sizeof(url), "nats://%s:%d", self->sv[0].ip, NATS_PORT);
+	bridge_init(&self->ex, &self->m[0], "export", "qa", url, "BTSTALE");
+	bridge_init(&self->im, &self->m[1], "import", "qb", url, "BTSTALE");
+	self->drain_ip = self->sv[0].ip;
+	ASSERT_LT(0, bridge_start(&self->ex));
+	ASSERT_EQ(0, machine_run(&self->m[0], send_stale_flow, self->s));
+	ASSERT_EQ(0, wait_stream_msgs(self, self->sv[0].ip, "BTSTALE",
+				      STALE_N, 30000));
+
+	/* The durable, as the importer would make it; #0 taken from it. */
+	snprintf(subj, sizeof(subj), "$JS.API.CONSUMER.DURABLE.CREATE.%s.%s",
+		 self->im.stream, self->im.durable);
+	snprintf(body, sizeof(body),
+		 "{\"stream_name\":\"%s\",\"config\":{\"durable_name\":\"%s\","
+		 "\"deliver_policy\":\"all\",\"ack_policy\":\"explicit\","
+		 "\"ack_wait\":5000000000,\"max_ack_pending\":64,"
+		 "\"filter_subject\":\"%s\"}}", self->im.stream,
+		 self->im.durable, self->im.subject);
+	j = js_api(&self->m[1], self->sv[0].ip, subj, body, why, sizeof(why));
+	ASSERT_NE(NULL, j) TH_LOG("%s", why);
+	json_object_put(j);
+	snprintf(subj, sizeof(subj), "$JS.API.CONSUMER.MSG.NEXT.%s.%s",
+		 self->im.stream, self->im.durable);
+	ASSERT_EQ(0, nats_request(&self->m[1], self->sv[0].ip, subj,
+				  "{\"batch\":1,\"expires\":2000000000}", out,
+				  sizeof(out), ack, 5000));
+	ASSERT_EQ(0, strncmp(ack, "$JS.ACK.", 8)) TH_LOG("reply '%s'", ack);
+
+	ASSERT_LT(0, bridge_start(&self->im));
+	start_consumer(self, "qb", self->ex.id);
+	/* #0 in progress every second until the other nine are in B. */
+	end = kt_now_ns() + 90000 * MS;
+	while (atomic_load(&self->s->unique) < STALE_N - 1 &&
+	       kt_now_ns() < end) {
+		EXPECT_EQ(0, nats_request(&self->m[1], self->sv[0].ip, ack,
+					  "+WPI", NULL, 0, NULL, 5000));
+		msleep(1000);
+	}
+	ASSERT_EQ(STALE_N - 1, atomic_load(&self->s->unique)) {
+		dump_logs(self);
+	}
+	EXPECT_EQ(0, WAIT_FOR(bridge_stat(&self->im, "stale") == 1, 5000));
+	ASSERT_LT(0, slurp(self->im.log, log, sizeof(log)));
+	EXPECT_NE(NULL, strstr(log, "1 deliveries pending at the server did "
+				    "not come in 15 s")) TH_LOG("%s", log);
+
+	/* Let #0 go: after the ack wait it comes to the importer. */
+	EXPECT_EQ(0, wait_drained(self, 30000));
+	report_lost = report(self, "stale_pending", 0);
+	EXPECT_EQ(0, report_lost);
+	EXPECT_EQ(STALE_N, atomic_load(&self->s->unique));
+	EXPECT_EQ(0, atomic_load(&self->s->dups));
+	EXPECT_EQ(0, atomic_load(&self->s->corrupt));
+	EXPECT_EQ(0, atomic_load(&self->s->origin_bad));
+	EXPECT_EQ(1, atomic_load(&self->s->order_bad));
+	EXPECT_EQ(0, WAIT_FOR(bridge_stat(&self->im, "stale") == 0, 5000));
+	EXPECT_BRIDGES_ALIVE(self);
+	EXPECT_BRIDGES_STOP(self);
 	EXPECT_EQ(0, stop_consumer(self));
 	DUMP_ON_FAIL();
 }
@@ -2008,9 +2201,9 @@ TEST_F_TIMEOUT(bridge, server_restart, 880)
 	start_bridges(self, _metadata, "BTRST", "", 0);
 	start_consumer(self, "qb", self->ex.id);
 	start_producers(self, "qa", per, 500);
-	while (atomic_load(&self->s->unique) < NPROD * per / 4 &&
-	       !producers_done(self->s))
-		msleep(50);
+	ASSERT_EQ(0, wait_flow(self->s, NPROD * per / 4, STALL_MS)) {
+		dump_logs(self);
+	}
 	EXPECT_EQ(0, producers_done(self->s))
 		TH_LOG("the producers finished before the restart");
 	st = server_stop(&self->sv[0], SIGTERM);
@@ -2172,6 +2365,7 @@ TEST_F_TIMEOUT(bridge, cluster, 880)
 
 	ASSERT_NE(NULL, bridge_prog()) TH_LOG("no kipc-bridge (set KIPC_BRIDGE)");
 	cluster_up(self, _metadata, urls, sizeof(urls));
+	kt_log("bridge: cluster: up at %.1f s", (kt_now_ns() - case_t0) / 1e9);
 	make_queues(self, _metadata, KIPC_POLICY_BLOCK, 1024, 1024);
 	bridge_init(&self->ex, &self->m[0], "export", "qa", urls, "BTCL");
 	bridge_init(&self->im, &self->m[1], "import", "qb", urls, "BTCL");
@@ -2184,10 +2378,12 @@ TEST_F_TIMEOUT(bridge, cluster, 880)
 	self->drain_ip = self->sv[1].ip;
 	start_consumer(self, "qb", self->ex.id);
 	start_producers(self, "qa", per, 500);
-	while (atomic_load(&self->s->unique) < NPROD * per / 3 &&
-	       !producers_done(self->s))
-		msleep(50);
+	ASSERT_EQ(0, wait_flow(self->s, NPROD * per / 3, STALL_MS)) {
+		dump_logs(self);
+	}
 	EXPECT_EQ(0, producers_done(self->s));
+	kt_log("bridge: cluster: a third received at %.1f s",
+	       (kt_now_ns() - case_t0) / 1e9);
 	stream_msgs(self, self->sv[1].ip, "BTCL", leader, sizeof(leader));
 	for (i = 0; i < NSRV; i++)
 		if (!strcmp(leader, self->sv[i].name))
@@ -2209,6 +2405,8 @@ TEST_F_TIMEOUT(bridge, cluster, 880)
 				      "BTCL", 0, 20000));
 	EXPECT_BRIDGES_ALIVE(self);
 	EXPECT_BRIDGES_STOP(self);
+	kt_log("bridge: cluster: the importer took %lld deliveries as stale",
+	       bridge_stat(&self->im, "stale"));
 	EXPECT_EQ(0, stop_consumer(self));
 	DUMP_ON_FAIL();
 }

@@ -58,6 +58,7 @@ struct bridge_stats {
 	_Atomic uint64_t redelivered;
 	_Atomic uint64_t publish_errors;
 	_Atomic uint64_t held;		/* export: waited to keep queue order */
+	_Atomic uint64_t stale;		/* import: pending that never comes */
 	_Atomic uint64_t duplicates;
 	_Atomic uint64_t rejected;
 	_Atomic uint64_t reconnects;

@@ -27,9 +27,15 @@
  * order, but nats-server 2.9.10 can put a redelivery behind later ones
  * (a redelivery taken for a pull request that has just expired or lost
  * its connection goes back only at the end of the queue, an ack wait
- * later), so the importer sorts what it holds by stream sequence.
- * After HOLD_MAX_NS of waiting (another live importer on the same
- * durable, a misconfiguration) it says so and sends anyway.
+ * later), so the importer sorts what it holds by stream sequence.  The
+ * server is asked (CONSUMER.INFO's num_ack_pending) only when what is
+ * held is not simply first deliveries of the stream sequence numbers
+ * after the last one sent: after a start, a gap or a redelivery.
+ * Deliveries still pending elsewhere after HOLD_MAX_NS (another live
+ * importer on the same durable, a misconfiguration, or entries the
+ * server keeps pending and never hands out) are said on stderr, counted
+ * as stale and no longer waited for; without an answer for so long the
+ * held messages go too.
  *
  * The durable consumer is created here when missing (max_ack_pending =
  * --batch, ack wait 5 s) and then bound, so that libnats never deletes
@@ -57,6 +63,7 @@
 struct held {
 	natsMsg *m;
 	uint64_t sseq;			/* the stream's sequence number */
+	uint64_t dc;			/* its delivery count */
 };
 
 struct importer {
@@ -73,6 +80,9 @@ struct importer {
 	int nheld, held_cap;
 	int64_t held_since;		/* waiting for others' deliveries */
 	int64_t held_progress;		/* next in-progress of the held */
+	int64_t stale;			/* pending deliveries that never come */
+	uint64_t last_sseq;		/* the last sent: stream seq */
+	int64_t resync_since;		/* resync without consumer info */
 };
 
 bool bridge_hdr_u64(natsMsg *m, const char *key, uint64_t *v)
@@ -209,6 +219,12 @@ static void flush_acks(struct importer *im)
 	}
 }
 
+static void set_stale(struct importer *im, int64_t n)
+{
+	im->stale = n;
+	atomic_store(&im->b->st.stale, n);
+}
+
 static void release_held(struct importer *im)
 {
 	int i;
@@ -229,21 +245,22 @@ static void hold(struct importer *im, natsMsgList *list)
 
 	for (i = 0; i < list->Count; i++) {
 		natsMsg *m = list->Msgs[i];
-		uint64_t sseq = 0;
+		uint64_t sseq = 0, dc = 0;
 
 		if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
 			sseq = meta->Sequence.Stream;
+			dc = meta->NumDelivered;
 			jsMsgMetaData_Destroy(meta);
 		}
 		for (j = im->nheld; j > 0 && im->held[j - 1].sseq > sseq; j--)
 			;
 		if (j > 0 && im->held[j - 1].sseq == sseq) {
 			natsMsg_Destroy(im->held[j - 1].m);
-			im->held[j - 1].m = m;
+			im->held[j - 1] = (struct held){ m, sseq, dc };
 		} else if (im->nheld < im->held_cap) {
 			memmove(&im->held[j + 1], &im->held[j],
 				(im->nheld - j) * sizeof(im->held[0]));
-			im->held[j] = (struct held){ m, sseq };
+			im->held[j] = (struct held){ m, sseq, dc };
 			im->nheld++;
 		} else {
 			/* more than max_ack_pending: cannot be */
@@ -254,34 +271,66 @@ static void hold(struct importer *im, natsMsgList *list)
 	}
 }
 
+/* Are the held messages, first deliveries all, the stream sequence
+ * numbers that follow the last one sent, without a gap?  Then nothing
+ * can be pending elsewhere before them, and the server need not be asked.
+ */
+static bool held_in_turn(struct importer *im)
+{
+	uint64_t next = im->last_sseq + 1;
+	int i;
+
+	if (!im->last_sseq)
+		return false;
+	for (i = 0; i < im->nheld; i++, next++)
+		if (im->held[i].sseq != next || im->held[i].dc != 1)
+			return false;
+	return true;
+}
+
 /* May the held messages go?  Only when every delivery the consumer
- * awaits an ack for is one of them, or after HOLD_MAX_NS.
+ * awaits an ack for is one of them, less the stale ones: those that did
+ * not come for HOLD_MAX_NS while this importer kept fetching.  Without
+ * an answer from the server for so long, they go too (said on stderr).
  */
 static bool held_may_go(struct importer *im)
 {
 	struct bridge *b = im->b;
 	jsConsumerInfo *ci = NULL;
 	jsErrCode jerr = 0;
-	int64_t now = bridge_now();
-	bool go;
+	int64_t now = bridge_now(), others;
+	natsStatus st;
 	int i;
 
-	if (js_GetConsumerInfo(&ci, b->js, b->o.stream, b->o.durable, NULL,
-			       &jerr) != NATS_OK)
-		return false;
-	go = ci->NumAckPending <= (int64_t)im->nheld;
-	jsConsumerInfo_Destroy(ci);
-	if (go)
-		return true;
 	if (!im->held_since) {
 		im->held_since = now;
 		im->held_progress = now + PROGRESS_NS;
 	}
-	if (now - im->held_since >= HOLD_MAX_NS) {
-		bridge_err(b->o.durable, "deliveries held elsewhere for %d s "
-			   "(another importer on this durable?): sending %d out of turn",
-			   (int)(HOLD_MAX_NS / (1000 * MSEC)), im->nheld);
+	st = js_GetConsumerInfo(&ci, b->js, b->o.stream, b->o.durable, NULL,
+				&jerr);
+	if (st != NATS_OK && now - im->held_since >= HOLD_MAX_NS) {
+		bridge_err(b->o.durable, "no consumer info for %d s (%s): "
+			   "sending %d held messages",
+			   (int)(HOLD_MAX_NS / (1000 * MSEC)),
+			   bridge_nats_err(st), im->nheld);
 		return true;
+	}
+	if (st == NATS_OK) {
+		others = ci->NumAckPending - (int64_t)im->nheld;
+		jsConsumerInfo_Destroy(ci);
+		if (others < im->stale)
+			set_stale(im, others < 0 ? 0 : others);
+		if (others <= im->stale)
+			return true;
+		if (now - im->held_since >= HOLD_MAX_NS) {
+			set_stale(im, others);
+			bridge_err(b->o.durable, "%" PRId64 " deliveries "
+				   "pending at the server did not come in %d s "
+				   "(another importer on this durable?): not "
+				   "waiting for them any more", others,
+				   (int)(HOLD_MAX_NS / (1000 * MSEC)));
+			return true;
+		}
 	}
 	if (now >= im->held_progress) {
 		for (i = 0; i < im->nheld; i++)
@@ -322,6 +371,8 @@ static int deliver(struct importer *im)
 			ret = -1;
 			break;
 		}
+		if (im->held[i].sseq > im->last_sseq)
+			im->last_sseq = im->held[i].sseq;
 		if (r == 0) {
 			atomic_fetch_add(&b->st.imported, 1);
 		} else {
@@ -373,6 +424,7 @@ static void resync(struct importer *im)
 	jsConsumerInfo *ci = NULL;
 	jsErrCode jerr = 0;
 	int64_t until;
+	natsStatus st;
 
 	im->resync = false;
 	im->reconnects = atomic_load(&b->st.reconnects);
@@ -384,12 +436,24 @@ static void resync(struct importer *im)
 	until = bridge_now() + (FETCH_WAIT_MS + 200) * MSEC;
 	while (!b->stop && bridge_now() < until)
 		bridge_poll_signal(b, IDLE_MS);
-	if (js_GetConsumerInfo(&ci, b->js, b->o.stream, b->o.durable, NULL,
-			       &jerr) != NATS_OK) {
-		im->resync = true;
-		bridge_poll_signal(b, IDLE_MS);
+	st = js_GetConsumerInfo(&ci, b->js, b->o.stream, b->o.durable, NULL,
+				&jerr);
+	if (st != NATS_OK) {
+		if (!im->resync_since)
+			im->resync_since = bridge_now();
+		if (bridge_now() - im->resync_since < HOLD_MAX_NS) {
+			im->resync = true;
+			bridge_poll_signal(b, IDLE_MS);
+			return;
+		}
+		bridge_err(b->o.durable, "no consumer info for %d s (%s): "
+			   "fetching without it",
+			   (int)(HOLD_MAX_NS / (1000 * MSEC)),
+			   bridge_nats_err(st));
+		im->resync_since = 0;
 		return;
 	}
+	im->resync_since = 0;
 	if (ci->NumAckPending) {
 		until = bridge_now() + ACK_WAIT_NS + PROGRESS_NS;
 		while (!b->stop && bridge_now() < until)
@@ -462,7 +526,7 @@ static int run(struct importer *im)
 		note_meta(im, &list);
 		hold(im, &list);
 		natsMsgList_Destroy(&list);
-		if (!im->nheld || !held_may_go(im))
+		if (!im->nheld || (!held_in_turn(im) && !held_may_go(im)))
 			continue;
 		if (deliver(im) < 0)
 			return -1;

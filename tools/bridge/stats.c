@@ -42,6 +42,7 @@ static int write_stats(struct bridge *b)
 	put_u64(o, "redelivered", &st->redelivered);
 	put_u64(o, "publish_errors", &st->publish_errors);
 	put_u64(o, "held", &st->held);
+	put_u64(o, "stale", &st->stale);
 	put_u64(o, "duplicates", &st->duplicates);
 	put_u64(o, "rejected", &st->rejected);
 	put_u64(o, "reconnects", &st->reconnects);
