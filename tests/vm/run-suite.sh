@@ -11,8 +11,9 @@
 #   --tests "NAMES"    test binaries to run, in order: kipc_queue_test,
 #                      queue or a path (default: every executable
 #                      tests/kipc_*_test; env KIPC_VM_TESTS)
-#   --timeout SECS     the whole VM run (default 1500; env KIPC_VM_TIMEOUT)
-#   --bin-timeout SECS each binary inside the VM (default 900)
+#   --timeout SECS     the whole VM run (default 2400; env KIPC_VM_TIMEOUT)
+#   --bin-timeout SECS each binary inside the VM (default 1200: the bridge
+#                      test takes 250 to 450 s on one TCG machine)
 #   -v                 also show the console outside the tests
 #   -q                 do not list passing tests
 # Environment: KIPC_VM_SMP (2), KIPC_VM_MEM (1024M), KIPC_VM_BUILD
@@ -67,8 +68,8 @@ find_tests()
 
 main()
 {
-	local tests=${KIPC_VM_TESTS:-} tmo=${KIPC_VM_TIMEOUT:-1500}
-	local bin_tmo=900 testdir=${KIPC_VM_TESTDIR:-$VM_REPO/tests}
+	local tests=${KIPC_VM_TESTS:-} tmo=${KIPC_VM_TIMEOUT:-2400}
+	local bin_tmo=1200 testdir=${KIPC_VM_TESTDIR:-$VM_REPO/tests}
 	local kernel initrd start qrc
 	local -a bins
 
