@@ -271,6 +271,23 @@ static void hold(struct importer *im, natsMsgList *list)
 	}
 }
 
+/* The consumer's deliveries awaiting an ack, as the server has it. */
+static natsStatus ack_pending(struct importer *im, int64_t *n)
+{
+	struct bridge *b = im->b;
+	jsConsumerInfo *ci = NULL;
+	jsErrCode jerr = 0;
+	natsStatus st;
+
+	st = js_GetConsumerInfo(&ci, b->js, b->o.stream, b->o.durable, NULL,
+				&jerr);
+	if (st == NATS_OK) {
+		*n = ci->NumAckPending;
+		jsConsumerInfo_Destroy(ci);
+	}
+	return st;
+}
+
 /* Are the held messages, first deliveries all, the stream sequence
  * numbers that follow the last one sent, without a gap?  Then nothing
  * can be pending elsewhere before them, and the server need not be asked.
@@ -296,9 +313,7 @@ static bool held_in_turn(struct importer *im)
 static bool held_may_go(struct importer *im)
 {
 	struct bridge *b = im->b;
-	jsConsumerInfo *ci = NULL;
-	jsErrCode jerr = 0;
-	int64_t now = bridge_now(), others;
+	int64_t now = bridge_now(), others = 0;
 	natsStatus st;
 	int i;
 
@@ -306,8 +321,7 @@ static bool held_may_go(struct importer *im)
 		im->held_since = now;
 		im->held_progress = now + PROGRESS_NS;
 	}
-	st = js_GetConsumerInfo(&ci, b->js, b->o.stream, b->o.durable, NULL,
-				&jerr);
+	st = ack_pending(im, &others);
 	if (st != NATS_OK && now - im->held_since >= HOLD_MAX_NS) {
 		bridge_err(b->o.durable, "no consumer info for %d s (%s): "
 			   "sending %d held messages",
@@ -316,8 +330,7 @@ static bool held_may_go(struct importer *im)
 		return true;
 	}
 	if (st == NATS_OK) {
-		others = ci->NumAckPending - (int64_t)im->nheld;
-		jsConsumerInfo_Destroy(ci);
+		others -= im->nheld;
 		if (others < im->stale)
 			set_stale(im, others < 0 ? 0 : others);
 		if (others <= im->stale)
@@ -421,9 +434,7 @@ static void note_meta(struct importer *im, natsMsgList *list)
 static void resync(struct importer *im)
 {
 	struct bridge *b = im->b;
-	jsConsumerInfo *ci = NULL;
-	jsErrCode jerr = 0;
-	int64_t until;
+	int64_t until, pending = 0;
 	natsStatus st;
 
 	im->resync = false;
@@ -436,8 +447,7 @@ static void resync(struct importer *im)
 	until = bridge_now() + (FETCH_WAIT_MS + 200) * MSEC;
 	while (!b->stop && bridge_now() < until)
 		bridge_poll_signal(b, IDLE_MS);
-	st = js_GetConsumerInfo(&ci, b->js, b->o.stream, b->o.durable, NULL,
-				&jerr);
+	st = ack_pending(im, &pending);
 	if (st != NATS_OK) {
 		if (!im->resync_since)
 			im->resync_since = bridge_now();
@@ -454,12 +464,11 @@ static void resync(struct importer *im)
 		return;
 	}
 	im->resync_since = 0;
-	if (ci->NumAckPending) {
+	if (pending) {
 		until = bridge_now() + ACK_WAIT_NS + PROGRESS_NS;
 		while (!b->stop && bridge_now() < until)
 			bridge_poll_signal(b, IDLE_MS);
 	}
-	jsConsumerInfo_Destroy(ci);
 }
 
 /* At most @n messages: what is there now after a busy round, else the
